@@ -1,0 +1,101 @@
+//! The mock's notion of "now" and its date formats.
+//!
+//! Owns: converting a monotonic instant into epoch milliseconds, and rendering epoch times as
+//! ISO 8601 UTC (`2024-01-15T10:30:00Z`) or unix seconds. Time is read from tokio's clock, so tests
+//! that pause tokio time (`start_paused`, `tokio::time::advance`) drive every job timeline
+//! deterministically. Must not touch: jobs, HTTP.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::time::Instant;
+
+/// Epoch milliseconds derived from a monotonic origin: `origin_epoch_ms + (now - origin)`.
+#[derive(Clone, Debug)]
+pub struct Clock {
+    origin: Instant,
+    origin_epoch_ms: u64,
+}
+
+impl Clock {
+    /// A clock anchored at the current wall-clock time.
+    pub fn new() -> Self {
+        let origin_epoch_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+            .unwrap_or(0);
+        Self::anchored_at(origin_epoch_ms)
+    }
+
+    /// A clock whose "now" is `epoch_ms` at the moment of the call (used by tests).
+    pub fn anchored_at(epoch_ms: u64) -> Self {
+        Clock {
+            origin: Instant::now(),
+            origin_epoch_ms: epoch_ms,
+        }
+    }
+
+    /// Milliseconds since the unix epoch.
+    pub fn now_ms(&self) -> u64 {
+        let elapsed = u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.origin_epoch_ms.saturating_add(elapsed)
+    }
+
+    /// How long from now until `epoch_ms` (zero when it has passed).
+    pub fn until(&self, epoch_ms: u64) -> Duration {
+        Duration::from_millis(epoch_ms.saturating_sub(self.now_ms()))
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Unix seconds (integer) of an epoch-ms time.
+pub fn unix_seconds(epoch_ms: u64) -> u64 {
+    epoch_ms / 1000
+}
+
+/// ISO 8601 UTC with second precision: `2024-01-15T10:30:00Z`.
+pub fn iso8601(epoch_ms: u64) -> String {
+    // Years past 9999 would break the fixed-width shape; the timeline clamps long before that.
+    let secs = (epoch_ms / 1000).min(253_402_300_799);
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Howard Hinnant's `civil_from_days`: days since 1970-01-01 to (year, month, day).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_known_dates() {
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso8601(1_705_314_600_000), "2024-01-15T10:30:00Z");
+        assert_eq!(iso8601(1_709_208_000_999), "2024-02-29T12:00:00Z");
+        assert_eq!(iso8601(951_782_400_000), "2000-02-29T00:00:00Z");
+        assert_eq!(iso8601(u64::MAX), "9999-12-31T23:59:59Z");
+        assert_eq!(unix_seconds(1_677_858_242_500), 1_677_858_242);
+    }
+}

@@ -1,0 +1,542 @@
+//! The job store and each job's timeline.
+//!
+//! Owns: the job record (provider, id, api key, the parsed `mock` control options with the raw
+//! object kept, the submitted input, timestamps, counters), the store that holds every job, and the
+//! timeline that says what a job is doing at a given instant. Nothing is scheduled: a job's state is
+//! computed from the clock at each read (submitted → queued for `queue_ms` → processing for
+//! `duration_ms`, progress rising in `steps` → outcome), and a cancel freezes it.
+//!
+//! Later features hook in here: per-job fault injection reads `MockOptions::raw`, and push channels
+//! (webhooks, Pusher, SSE) compute when to speak from `Timeline::transitions`. Must not touch: wire
+//! formats (each provider module renders its own bodies), HTTP.
+
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+/// Longest queue or processing time a job may ask for (10 years): keeps all arithmetic and dates sane.
+pub const MAX_SPAN_MS: u64 = 10 * 365 * 86_400_000;
+/// Most progress steps a job may ask for.
+pub const MAX_STEPS: u32 = 1_000_000;
+
+/// The four emulated providers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Provider {
+    Socaity,
+    Optexity,
+    Deapi,
+    Serika,
+}
+
+impl Provider {
+    /// The provider's path prefix and name in introspection bodies.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Socaity => "socaity",
+            Provider::Optexity => "optexity",
+            Provider::Deapi => "deapi",
+            Provider::Serika => "serika",
+        }
+    }
+}
+
+/// How a job ends when nobody cancels it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Finished,
+    Failed,
+    /// Socaity's TIMEOUT; the other providers render it as their failure.
+    Timeout,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Finished => "finished",
+            Outcome::Failed => "failed",
+            Outcome::Timeout => "timeout",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Outcome> {
+        match s.to_ascii_lowercase().as_str() {
+            "finished" | "success" | "succeeded" | "completed" | "done" => Some(Outcome::Finished),
+            "failed" | "failure" | "error" => Some(Outcome::Failed),
+            "timeout" | "timed_out" => Some(Outcome::Timeout),
+            _ => None,
+        }
+    }
+}
+
+/// The scenario a client chose with the submit body's `mock` object. Unknown fields are ignored and
+/// fields of the wrong type fall back to their defaults; `raw` keeps the object as sent.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MockOptions {
+    pub queue_ms: u64,
+    pub duration_ms: u64,
+    pub outcome: Outcome,
+    pub error: String,
+    pub error_code: String,
+    /// The result to return on success; `None` means the provider's default.
+    pub result: Option<Value>,
+    pub steps: u32,
+    /// The wire-format variant; `None` (or a name the provider does not know) means its default.
+    pub variant: Option<String>,
+    /// Socaity: answer the submit with the result directly.
+    pub sync: bool,
+    /// The `mock` object exactly as submitted (`None` when absent or not an object).
+    pub raw: Option<Value>,
+}
+
+impl Default for MockOptions {
+    fn default() -> Self {
+        MockOptions {
+            queue_ms: 200,
+            duration_ms: 1500,
+            outcome: Outcome::Finished,
+            error: "Mock failure".to_owned(),
+            error_code: "MOCK_FAILURE".to_owned(),
+            result: None,
+            steps: 10,
+            variant: None,
+            sync: false,
+            raw: None,
+        }
+    }
+}
+
+impl MockOptions {
+    /// Parses the `mock` member of a submit body (any JSON; never fails).
+    pub fn from_body(body: &Value) -> Self {
+        Self::parse(body.get("mock"))
+    }
+
+    /// Parses a `mock` object (any JSON; never fails).
+    pub fn parse(mock: Option<&Value>) -> Self {
+        let mut o = MockOptions::default();
+        let Some(Value::Object(m)) = mock else {
+            return o;
+        };
+        if let Some(v) = span_ms(m.get("queue_ms")) {
+            o.queue_ms = v;
+        }
+        if let Some(v) = span_ms(m.get("duration_ms")) {
+            o.duration_ms = v;
+        }
+        if let Some(v) = m
+            .get("outcome")
+            .and_then(Value::as_str)
+            .and_then(Outcome::parse)
+        {
+            o.outcome = v;
+        }
+        if let Some(v) = m.get("error").and_then(Value::as_str) {
+            o.error = v.to_owned();
+        }
+        if let Some(v) = m.get("error_code").and_then(Value::as_str) {
+            o.error_code = v.to_owned();
+        }
+        if let Some(v) = m.get("result") {
+            o.result = Some(v.clone());
+        }
+        if let Some(v) = m.get("steps").and_then(Value::as_f64) {
+            if v.is_finite() {
+                o.steps = v.clamp(1.0, f64::from(MAX_STEPS)) as u32;
+            }
+        }
+        if let Some(v) = m.get("variant").and_then(Value::as_str) {
+            o.variant = Some(v.to_owned());
+        }
+        if let Some(v) = m.get("sync").and_then(Value::as_bool) {
+            o.sync = v;
+        }
+        o.raw = Some(Value::Object(m.clone()));
+        o
+    }
+
+    /// The variant name if it is one of `known`, else `None` (the provider's default).
+    pub fn variant_in<'a>(&self, known: &[&'a str]) -> Option<&'a str> {
+        let v = self.variant.as_deref()?;
+        known.iter().copied().find(|k| k.eq_ignore_ascii_case(v))
+    }
+}
+
+/// A non-negative millisecond span from any JSON number, clamped to `MAX_SPAN_MS`.
+fn span_ms(v: Option<&Value>) -> Option<u64> {
+    let v = v?;
+    if let Some(n) = v.as_u64() {
+        return Some(n.min(MAX_SPAN_MS));
+    }
+    let f = v.as_f64()?;
+    if f.is_nan() {
+        return None;
+    }
+    Some(f.clamp(0.0, MAX_SPAN_MS as f64) as u64)
+}
+
+/// What a job is doing at one instant.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Phase {
+    /// Waiting for a worker. `late` is true in the second half of the queue time, so providers with
+    /// two waiting words (Socaity PENDING → QUEUED, Optexity queued → allocated) show both.
+    Queued {
+        late: bool,
+    },
+    Processing,
+    Finished,
+    Failed,
+    TimedOut,
+    Cancelled,
+}
+
+impl Phase {
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            Phase::Finished | Phase::Failed | Phase::TimedOut | Phase::Cancelled
+        )
+    }
+}
+
+/// A job's state at one instant.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Snapshot {
+    pub phase: Phase,
+    /// 0..=1 in `steps` equal steps while processing; 1 when finished; frozen by a cancel during
+    /// processing; `None` while queued and after a failure.
+    pub progress: Option<f64>,
+    /// When processing began, if it has (before any cancel).
+    pub started_at_ms: Option<u64>,
+    /// When the job became terminal, if it has.
+    pub finished_at_ms: Option<u64>,
+}
+
+/// The planned life of a job, fixed at submit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeline {
+    pub submitted_at_ms: u64,
+    pub started_at_ms: u64,
+    pub completes_at_ms: u64,
+    pub steps: u32,
+    pub outcome: Outcome,
+}
+
+impl Timeline {
+    pub fn new(submitted_at_ms: u64, o: &MockOptions) -> Self {
+        let started_at_ms = submitted_at_ms.saturating_add(o.queue_ms);
+        Timeline {
+            submitted_at_ms,
+            started_at_ms,
+            completes_at_ms: started_at_ms.saturating_add(o.duration_ms),
+            steps: o.steps.max(1),
+            outcome: o.outcome,
+        }
+    }
+
+    /// The instants at which the observable state changes, in order: each queue word, processing
+    /// start, every progress step, the outcome. Push channels walk this list.
+    pub fn transitions(&self) -> Vec<u64> {
+        let mut t = vec![self.submitted_at_ms];
+        let half = self.submitted_at_ms + (self.started_at_ms - self.submitted_at_ms) / 2;
+        t.push(half);
+        t.push(self.started_at_ms);
+        let span = u128::from(self.completes_at_ms - self.started_at_ms);
+        let steps = u64::from(self.steps.min(1000));
+        for k in 1..steps {
+            let at = self.started_at_ms as u128 + span * u128::from(k) / u128::from(steps);
+            t.push(at as u64);
+        }
+        t.push(self.completes_at_ms);
+        t.dedup();
+        t
+    }
+
+    /// The state at `now_ms`, as if the job had been cancelled at `cancelled_at_ms` (if any).
+    pub fn at(&self, now_ms: u64, cancelled_at_ms: Option<u64>) -> Snapshot {
+        if let Some(c) = cancelled_at_ms.filter(|&c| c <= now_ms && c < self.completes_at_ms) {
+            let before = self.at(c, None);
+            return Snapshot {
+                phase: Phase::Cancelled,
+                progress: before.progress,
+                started_at_ms: before.started_at_ms,
+                finished_at_ms: Some(c),
+            };
+        }
+        if now_ms < self.started_at_ms {
+            let late =
+                now_ms - self.submitted_at_ms >= (self.started_at_ms - self.submitted_at_ms) / 2;
+            return Snapshot {
+                phase: Phase::Queued { late },
+                progress: None,
+                started_at_ms: None,
+                finished_at_ms: None,
+            };
+        }
+        if now_ms < self.completes_at_ms {
+            let done = u128::from(now_ms - self.started_at_ms);
+            let span = u128::from(self.completes_at_ms - self.started_at_ms);
+            let k = done * u128::from(self.steps) / span;
+            return Snapshot {
+                phase: Phase::Processing,
+                progress: Some(k as f64 / f64::from(self.steps)),
+                started_at_ms: Some(self.started_at_ms),
+                finished_at_ms: None,
+            };
+        }
+        let (phase, progress) = match self.outcome {
+            Outcome::Finished => (Phase::Finished, Some(1.0)),
+            Outcome::Failed => (Phase::Failed, None),
+            Outcome::Timeout => (Phase::TimedOut, None),
+        };
+        Snapshot {
+            phase,
+            progress,
+            started_at_ms: Some(self.started_at_ms),
+            finished_at_ms: Some(self.completes_at_ms),
+        }
+    }
+}
+
+/// Per-job counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Status reads (GET job / call / request-status).
+    pub status_requests: u64,
+}
+
+/// One submitted job.
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub id: String,
+    pub provider: Provider,
+    pub api_key: String,
+    /// What the job runs: Socaity model, deAPI task, Optexity endpoint name, Serika model.
+    pub target: String,
+    /// The submit body without its `mock` member (a JSON object).
+    pub input: Value,
+    pub options: MockOptions,
+    pub timeline: Timeline,
+    /// Where the provider should push results (deAPI `webhook_url`, Optexity `task_callback_url`).
+    pub webhook_url: Option<String>,
+    pub cancelled_at_ms: Option<u64>,
+    pub counters: Counters,
+}
+
+impl Job {
+    /// A new job submitted at `now_ms`; `body` is the submit body (its `mock` member is split off).
+    pub fn new(
+        provider: Provider,
+        id: String,
+        api_key: &str,
+        target: &str,
+        body: &Value,
+        now_ms: u64,
+    ) -> Self {
+        let options = MockOptions::from_body(body);
+        let mut input = match body {
+            Value::Object(m) => m.clone(),
+            _ => Map::new(),
+        };
+        input.remove("mock");
+        let webhook_url = ["webhook_url", "task_callback_url"]
+            .iter()
+            .find_map(|k| input.get(*k).and_then(Value::as_str))
+            .map(str::to_owned);
+        Job {
+            id,
+            provider,
+            api_key: api_key.to_owned(),
+            target: target.to_owned(),
+            input: Value::Object(input),
+            timeline: Timeline::new(now_ms, &options),
+            options,
+            webhook_url,
+            cancelled_at_ms: None,
+            counters: Counters::default(),
+        }
+    }
+
+    pub fn snapshot(&self, now_ms: u64) -> Snapshot {
+        self.timeline.at(now_ms, self.cancelled_at_ms)
+    }
+
+    /// A string member of the submitted input.
+    pub fn input_str(&self, key: &str) -> Option<&str> {
+        self.input.get(key).and_then(Value::as_str)
+    }
+}
+
+/// Result of a cancel request.
+#[derive(Clone, Debug)]
+pub enum Cancel {
+    /// The job was running or queued and is now cancelled.
+    Cancelled(Job),
+    /// The job was already terminal; it is unchanged.
+    AlreadyTerminal(Job),
+}
+
+/// Every job the server knows, behind one short-held lock (no `.await` while holding it).
+#[derive(Debug, Default)]
+pub struct Store {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    jobs: HashMap<String, Job>,
+    /// Ids in submit order.
+    order: Vec<String>,
+    status_requests: u64,
+}
+
+impl Store {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn insert(&self, job: Job) {
+        let mut s = self.lock();
+        s.order.push(job.id.clone());
+        s.jobs.insert(job.id.clone(), job);
+    }
+
+    /// A copy of the job if it belongs to `provider` and `api_key`.
+    pub fn get(&self, provider: Provider, api_key: &str, id: &str) -> Option<Job> {
+        let s = self.lock();
+        s.jobs
+            .get(id)
+            .filter(|j| j.provider == provider && j.api_key == api_key)
+            .cloned()
+    }
+
+    /// Like `get`, and counts one status read of the job.
+    pub fn read_status(&self, provider: Provider, api_key: &str, id: &str) -> Option<Job> {
+        let mut s = self.lock();
+        let job = s
+            .jobs
+            .get_mut(id)
+            .filter(|j| j.provider == provider && j.api_key == api_key)?;
+        job.counters.status_requests += 1;
+        let job = job.clone();
+        s.status_requests += 1;
+        Some(job)
+    }
+
+    /// Cancels the job at `now_ms` unless it is already terminal.
+    pub fn cancel(
+        &self,
+        provider: Provider,
+        api_key: &str,
+        id: &str,
+        now_ms: u64,
+    ) -> Option<Cancel> {
+        let mut s = self.lock();
+        let job = s
+            .jobs
+            .get_mut(id)
+            .filter(|j| j.provider == provider && j.api_key == api_key)?;
+        if job.snapshot(now_ms).phase.is_terminal() {
+            return Some(Cancel::AlreadyTerminal(job.clone()));
+        }
+        job.cancelled_at_ms = Some(now_ms);
+        Some(Cancel::Cancelled(job.clone()))
+    }
+
+    /// This provider's jobs for `api_key`, newest first.
+    pub fn list(&self, provider: Provider, api_key: &str) -> Vec<Job> {
+        let s = self.lock();
+        s.order
+            .iter()
+            .rev()
+            .filter_map(|id| s.jobs.get(id))
+            .filter(|j| j.provider == provider && j.api_key == api_key)
+            .cloned()
+            .collect()
+    }
+
+    /// Any job by id (introspection).
+    pub fn find(&self, id: &str) -> Option<Job> {
+        self.lock().jobs.get(id).cloned()
+    }
+
+    /// (number of jobs, status reads since the last reset).
+    pub fn stats(&self) -> (usize, u64) {
+        let s = self.lock();
+        (s.jobs.len(), s.status_requests)
+    }
+
+    /// Forgets every job.
+    pub fn reset(&self) {
+        *self.lock() = Inner::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_options_leniently() {
+        let o = MockOptions::from_body(&json!({"mock": {
+            "queue_ms": 1e300, "duration_ms": -5, "outcome": "TIMEOUT", "steps": 0,
+            "variant": "apipod", "sync": "yes", "unknown": 1, "result": [1]
+        }}));
+        assert_eq!(o.queue_ms, MAX_SPAN_MS);
+        assert_eq!(o.duration_ms, 0);
+        assert_eq!(o.outcome, Outcome::Timeout);
+        assert_eq!(o.steps, 1);
+        assert!(!o.sync);
+        assert_eq!(o.result, Some(json!([1])));
+        assert_eq!(
+            o.raw.as_ref().and_then(|r| r.get("unknown")),
+            Some(&json!(1))
+        );
+        assert_eq!(o.variant_in(&["APIPOD", "runpod"]), Some("APIPOD"));
+        assert_eq!(MockOptions::from_body(&json!("x")), MockOptions::default());
+        assert_eq!(
+            MockOptions::from_body(&json!({"mock": 3})),
+            MockOptions::default()
+        );
+    }
+
+    #[test]
+    fn timeline_walks_and_freezes() {
+        let o = MockOptions {
+            queue_ms: 100,
+            duration_ms: 1000,
+            steps: 4,
+            ..MockOptions::default()
+        };
+        let t = Timeline::new(10_000, &o);
+        assert_eq!(t.at(10_000, None).phase, Phase::Queued { late: false });
+        assert_eq!(t.at(10_060, None).phase, Phase::Queued { late: true });
+        let p = t.at(10_100, None);
+        assert_eq!((p.phase, p.progress), (Phase::Processing, Some(0.0)));
+        assert_eq!(t.at(10_700, None).progress, Some(0.5));
+        assert_eq!(t.at(11_099, None).progress, Some(0.75));
+        assert_eq!(t.at(11_100, None).phase, Phase::Finished);
+        let c = t.at(20_000, Some(10_400));
+        assert_eq!(
+            (c.phase, c.progress, c.finished_at_ms),
+            (Phase::Cancelled, Some(0.25), Some(10_400))
+        );
+        assert_eq!(t.at(10_300, Some(10_400)).phase, Phase::Processing);
+        assert_eq!(
+            t.transitions(),
+            vec![10_000, 10_050, 10_100, 10_350, 10_600, 10_850, 11_100]
+        );
+    }
+
+    #[test]
+    fn zero_spans_finish_at_once() {
+        let o = MockOptions {
+            queue_ms: 0,
+            duration_ms: 0,
+            outcome: Outcome::Failed,
+            ..MockOptions::default()
+        };
+        let t = Timeline::new(5, &o);
+        assert_eq!(t.at(5, None).phase, Phase::Failed);
+    }
+}

@@ -1,0 +1,88 @@
+//! polyjob-mock: a faithful local emulation of the job APIs polyjob speaks to (Socaity, Optexity,
+//! deAPI, Serika), one port, one prefix per provider. The contract is `mock/README.md`.
+//!
+//! Owns: the shared state and the assembly of the router. Each provider lives in its own module
+//! (routes, auth, exact bodies); adding one is a new module and one line in [`app`]. Not done here
+//! (yet): fault injection, webhook delivery, the Pusher WebSocket server and SSE streams — the job
+//! record in [`jobs`] keeps what they will need.
+
+pub mod clock;
+pub mod cors;
+pub mod deapi;
+pub mod files;
+pub mod http;
+pub mod ids;
+pub mod introspect;
+pub mod jobs;
+pub mod optexity;
+pub mod reqlog;
+pub mod serika;
+pub mod socaity;
+pub mod statics;
+
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::Router;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Server settings fixed at start-up.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The one key every provider accepts.
+    pub api_key: String,
+    /// Serve this directory's files for paths no route matches.
+    pub static_dir: Option<PathBuf>,
+    /// `HOST:PORT` for absolute links when a request carries no `Host` header.
+    pub fallback_host: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            api_key: "test-key".to_owned(),
+            static_dir: None,
+            fallback_host: "127.0.0.1".to_owned(),
+        }
+    }
+}
+
+/// Everything a handler can reach. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Arc<jobs::Store>,
+    pub log: Arc<reqlog::RequestLog>,
+    pub clock: clock::Clock,
+}
+
+impl AppState {
+    pub fn new(config: Config) -> Self {
+        AppState {
+            config: Arc::new(config),
+            store: Arc::default(),
+            log: Arc::default(),
+            clock: clock::Clock::new(),
+        }
+    }
+
+    /// Whether `key` is the accepted API key.
+    pub fn key_ok(&self, key: Option<&str>) -> bool {
+        key == Some(self.config.api_key.as_str())
+    }
+}
+
+/// The whole server: every provider, the result files, introspection, static files, CORS and the
+/// request log.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(socaity::routes())
+        .merge(optexity::routes())
+        .merge(deapi::routes())
+        .merge(serika::routes())
+        .merge(files::routes())
+        .merge(introspect::routes())
+        .fallback(statics::handle)
+        .layer(from_fn(cors::layer))
+        .layer(from_fn_with_state(state.clone(), reqlog::record))
+        .with_state(state)
+}

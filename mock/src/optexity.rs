@@ -1,0 +1,181 @@
+//! Optexity — `/optexity` (`x-api-key`).
+//!
+//! Owns: `POST /api/v1/inference` (start a task), `POST /api/v1/inference/call` (the seed's status
+//! shape), `POST /api/v1/inference/all_calls` (the list), and the status body in two variants:
+//! `legacy` (default: queued → running with integer `progress` → completed | failed) and `current`
+//! (queued → allocated → running → success | failed, no `progress`). Errors are the seed's
+//! `{"error": …}`, except a bad start request, which gets the current API's
+//! `{"success":false,"message":…}`. Must not touch: other providers. The provider has no public
+//! cancel route, so neither does the mock.
+
+use crate::clock::iso8601;
+use crate::http::{self, json, JsonBody};
+use crate::jobs::{Job, Phase, Provider, Snapshot};
+use crate::{ids, AppState};
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use axum::routing::any;
+use axum::Router;
+use serde_json::{json, Map, Value};
+
+const PREFIX: &str = "/optexity";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(PREFIX, any(handle))
+        .route("/optexity/{*rest}", any(handle))
+}
+
+fn error(status: StatusCode, msg: &str) -> Response {
+    json(status, &json!({ "error": msg }))
+}
+
+fn bad_start(msg: &str) -> Response {
+    json(
+        StatusCode::BAD_REQUEST,
+        &json!({"success": false, "message": msg}),
+    )
+}
+
+async fn handle(State(st): State<AppState>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let key = http::header(&parts.headers, "x-api-key");
+    if !st.key_ok(key) {
+        return error(StatusCode::UNAUTHORIZED, "Invalid API key");
+    }
+    let key = key.unwrap_or_default();
+    let segs = http::segments(parts.uri.path(), PREFIX);
+    let post = parts.method == Method::POST;
+    match segs.as_slice() {
+        ["api", "v1", "inference"] if post => submit(&st, key, http::read_json(body).await),
+        ["api", "v1", "inference", "call"] if post => call(&st, key, http::read_json(body).await),
+        ["api", "v1", "inference", "all_calls"] if post || parts.method == Method::GET => {
+            all_calls(&st, key)
+        }
+        _ => error(StatusCode::NOT_FOUND, "Not Found"),
+    }
+}
+
+fn submit(st: &AppState, key: &str, body: JsonBody) -> Response {
+    let body = match body {
+        JsonBody::Value(v @ Value::Object(_)) => v,
+        JsonBody::Value(_) => return bad_start("Request body must be a JSON object"),
+        JsonBody::Empty => return bad_start("Missing required field: endpoint_name"),
+        JsonBody::Invalid => return bad_start("Invalid JSON body"),
+    };
+    let Some(endpoint) = http::nonempty_str(&body, "endpoint_name")
+        .or_else(|| http::nonempty_str(&body, "end_point"))
+    else {
+        return bad_start("Missing required field: endpoint_name");
+    };
+    let job = Job::new(
+        Provider::Optexity,
+        ids::uuid_v4(),
+        key,
+        endpoint,
+        &body,
+        st.clock.now_ms(),
+    );
+    let task_id = job.id.clone();
+    st.store.insert(job);
+    json(
+        StatusCode::ACCEPTED,
+        &json!({"success": true, "message": "Task has been allocated to a worker", "task_id": task_id}),
+    )
+}
+
+fn call(st: &AppState, key: &str, body: JsonBody) -> Response {
+    let task_id = match &body {
+        JsonBody::Value(v) => http::nonempty_str(v, "task_id"),
+        _ => None,
+    };
+    let Some(task_id) = task_id else {
+        return error(StatusCode::BAD_REQUEST, "Missing required field: task_id");
+    };
+    match st.store.read_status(Provider::Optexity, key, task_id) {
+        Some(job) => json(
+            StatusCode::OK,
+            &status_body(&job, &job.snapshot(st.clock.now_ms())),
+        ),
+        None => error(
+            StatusCode::NOT_FOUND,
+            &format!("Task not found with ID: {task_id}"),
+        ),
+    }
+}
+
+fn all_calls(st: &AppState, key: &str) -> Response {
+    let now = st.clock.now_ms();
+    let requests: Vec<Value> = st
+        .store
+        .list(Provider::Optexity, key)
+        .iter()
+        .map(|j| status_body(j, &j.snapshot(now)))
+        .collect();
+    json(
+        StatusCode::OK,
+        &json!({"success": true, "total_requests": requests.len(), "requests": requests}),
+    )
+}
+
+/// The `/call` body of `job` at `snap`, in the job's variant.
+pub fn status_body(job: &Job, snap: &Snapshot) -> Value {
+    let current = job.options.variant_in(&["current", "legacy"]) == Some("current");
+    let t = &job.timeline;
+    let status = match (snap.phase, current) {
+        (Phase::Queued { late: true }, true) => "allocated",
+        (Phase::Queued { .. }, _) => "queued",
+        (Phase::Processing, _) => "running",
+        (Phase::Finished, false) => "completed",
+        (Phase::Finished, true) => "success",
+        (Phase::Failed | Phase::TimedOut, _) => "failed",
+        (Phase::Cancelled, _) => "cancelled",
+    };
+    let mut m = Map::new();
+    m.insert("success".into(), json!(true));
+    m.insert("task_id".into(), json!(job.id));
+    m.insert("status".into(), json!(status));
+    m.insert("end_point".into(), json!(job.target));
+    m.insert(
+        "goal".into(),
+        json!(job.input_str("goal").unwrap_or_default()),
+    );
+    m.insert("created_at".into(), json!(iso8601(t.submitted_at_ms)));
+    match snap.phase {
+        Phase::Queued { .. } => {}
+        Phase::Processing => {
+            if !current {
+                let pct = (snap.progress.unwrap_or(0.0) * 100.0).floor() as u64;
+                m.insert("progress".into(), json!(pct));
+            }
+            m.insert(
+                "estimated_completion".into(),
+                json!(iso8601(t.completes_at_ms)),
+            );
+        }
+        Phase::Finished => {
+            m.insert("completed_at".into(), json!(iso8601(t.completes_at_ms)));
+            let result = job
+                .options
+                .result
+                .clone()
+                .unwrap_or_else(|| json!(format!("Completed {}", job.target)));
+            m.insert("result".into(), result);
+            m.insert(
+                "execution_time".into(),
+                json!(http::seconds_text(t.completes_at_ms - t.started_at_ms)),
+            );
+        }
+        Phase::Failed | Phase::TimedOut => {
+            m.insert("failed_at".into(), json!(iso8601(t.completes_at_ms)));
+            m.insert("error".into(), json!(job.options.error));
+            m.insert("error_code".into(), json!(job.options.error_code));
+        }
+        Phase::Cancelled => {
+            let at = snap.finished_at_ms.unwrap_or(t.completes_at_ms);
+            m.insert("cancelled_at".into(), json!(iso8601(at)));
+        }
+    }
+    Value::Object(m)
+}

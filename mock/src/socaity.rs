@@ -1,0 +1,270 @@
+//! Socaity — `/socaity` (Bearer).
+//!
+//! Owns: the documented REST routes (`POST /v1/{model...}/generate`, `GET`/`DELETE /v1/jobs/{id}`),
+//! the APIPod routes the SDK uses (`GET|POST /status/{id}`, `POST /cancel/{id}`), sync answers, and
+//! the job body in its three wire variants: `seed` (the REST reference, default), `apipod`
+//! (lowercase, nulls omitted, `message`/`metrics`/`links`) and `runpod` (RunPod status words).
+//! Errors are FastAPI's `{"detail": …}`. Must not touch: other providers, job timing rules.
+//! Not done here: `/stream/{id}` (SSE comes with the push-channels work).
+
+use crate::clock::iso8601;
+use crate::http::{self, json, JsonBody};
+use crate::jobs::{Cancel, Job, Phase, Provider, Snapshot};
+use crate::{ids, AppState};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::response::Response;
+use axum::routing::any;
+use axum::Router;
+use serde_json::{json, Map, Value};
+
+const PREFIX: &str = "/socaity";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(PREFIX, any(handle))
+        .route("/socaity/{*rest}", any(handle))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Variant {
+    Seed,
+    Apipod,
+    Runpod,
+}
+
+fn variant(job: &Job) -> Variant {
+    match job.options.variant_in(&["apipod", "runpod"]) {
+        Some("apipod") => Variant::Apipod,
+        Some("runpod") => Variant::Runpod,
+        _ => Variant::Seed,
+    }
+}
+
+fn detail(status: StatusCode, msg: &str) -> Response {
+    json(status, &json!({ "detail": msg }))
+}
+
+fn not_found() -> Response {
+    detail(StatusCode::NOT_FOUND, "Job not found.")
+}
+
+/// FastAPI's request-validation body.
+fn unprocessable(msg: &str, kind: &str) -> Response {
+    json(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &json!({"detail": [{"loc": ["body"], "msg": msg, "type": kind}]}),
+    )
+}
+
+async fn handle(State(st): State<AppState>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let key = http::bearer(&parts.headers);
+    if !st.key_ok(key) {
+        return detail(StatusCode::UNAUTHORIZED, "Invalid API key.");
+    }
+    let key = key.unwrap_or_default();
+    let base = format!(
+        "{}{PREFIX}",
+        http::base_url(&parts, &st.config.fallback_host)
+    );
+    let segs = http::segments(parts.uri.path(), PREFIX);
+    let m = &parts.method;
+    match segs.as_slice() {
+        ["v1", model @ .., "generate"] if m == Method::POST && !model.is_empty() => {
+            submit(
+                &st,
+                key,
+                &base,
+                &model.join("/"),
+                http::read_json(body).await,
+            )
+            .await
+        }
+        ["v1", "jobs", id] if m == Method::GET => status(&st, key, &base, id),
+        ["v1", "jobs", id] if m == Method::DELETE => cancel(&st, key, &base, id, false),
+        ["status", id] if m == Method::GET || m == Method::POST => status(&st, key, &base, id),
+        ["cancel", id] if m == Method::POST => cancel(&st, key, &base, id, true),
+        _ => detail(StatusCode::NOT_FOUND, "Not Found"),
+    }
+}
+
+async fn submit(st: &AppState, key: &str, base: &str, model: &str, body: JsonBody) -> Response {
+    let body = match body {
+        JsonBody::Value(v @ Value::Object(_)) => v,
+        JsonBody::Value(_) => {
+            return unprocessable("Input should be a valid dictionary", "dict_type")
+        }
+        JsonBody::Empty => return unprocessable("Field required", "missing"),
+        JsonBody::Invalid => return unprocessable("JSON decode error", "json_invalid"),
+    };
+    let now = st.clock.now_ms();
+    let job = Job::new(
+        Provider::Socaity,
+        format!("job_{}", ids::hex128()),
+        key,
+        model,
+        &body,
+        now,
+    );
+    st.store.insert(job.clone());
+    if job.options.sync {
+        return sync_answer(st, job).await;
+    }
+    let id = job.id.as_str();
+    let body = match variant(&job) {
+        Variant::Seed | Variant::Runpod => json!({
+            "job_id": id,
+            "status": word(variant(&job), Phase::Queued { late: false }),
+            "refresh_job_url": format!("{base}/v1/jobs/{id}"),
+            "cancel_job_url": format!("{base}/v1/jobs/{id}"),
+        }),
+        Variant::Apipod => json!({
+            "job_id": id,
+            "status": "queued",
+            "message": "Job queued.",
+            "metrics": {"created_at": iso8601(now), "queued_at": iso8601(now)},
+            "links": links(id),
+        }),
+    };
+    json(StatusCode::ACCEPTED, &body)
+}
+
+/// `mock.sync`: block until the job ends, then answer with its result (or its failure).
+async fn sync_answer(st: &AppState, job: Job) -> Response {
+    tokio::time::sleep(st.clock.until(job.timeline.completes_at_ms)).await;
+    let job = st.store.find(&job.id).unwrap_or(job);
+    let snap = job.snapshot(st.clock.now_ms());
+    let mut res = match snap.phase {
+        Phase::Cancelled => detail(StatusCode::CONFLICT, "Job cancelled."),
+        Phase::Failed => detail(StatusCode::INTERNAL_SERVER_ERROR, &job.options.error),
+        Phase::TimedOut => detail(StatusCode::GATEWAY_TIMEOUT, &job.options.error),
+        _ => json(StatusCode::OK, &result(&job)),
+    };
+    if let Ok(v) = HeaderValue::from_str(&job.id) {
+        res.headers_mut().insert("x-mock-job-id", v);
+    }
+    res
+}
+
+fn status(st: &AppState, key: &str, base: &str, id: &str) -> Response {
+    match st.store.read_status(Provider::Socaity, key, id) {
+        Some(job) => json(
+            StatusCode::OK,
+            &job_body(&job, &job.snapshot(st.clock.now_ms()), base),
+        ),
+        None => not_found(),
+    }
+}
+
+fn cancel(st: &AppState, key: &str, base: &str, id: &str, apipod_route: bool) -> Response {
+    let now = st.clock.now_ms();
+    match st.store.cancel(Provider::Socaity, key, id, now) {
+        None => not_found(),
+        Some(Cancel::AlreadyTerminal(job)) => {
+            json(StatusCode::OK, &job_body(&job, &job.snapshot(now), base))
+        }
+        Some(Cancel::Cancelled(job)) if apipod_route => json(
+            StatusCode::OK,
+            &json!({"id": job.id, "status": "cancelled", "message": "Job cancelled."}),
+        ),
+        Some(Cancel::Cancelled(job)) => json(
+            StatusCode::OK,
+            &json!({"job_id": job.id, "status": word(variant(&job), Phase::Cancelled)}),
+        ),
+    }
+}
+
+/// The result a finished job returns: `mock.result`, else `{"text":"echo: <prompt>"}`.
+fn result(job: &Job) -> Value {
+    job.options.result.clone().unwrap_or_else(
+        || json!({"text": format!("echo: {}", http::text_of(&job.input, "prompt"))}),
+    )
+}
+
+fn links(id: &str) -> Value {
+    json!({"status": format!("/status/{id}"), "cancel": format!("/cancel/{id}"), "stream": format!("/stream/{id}")})
+}
+
+/// The status word of `phase` in `v`.
+fn word(v: Variant, phase: Phase) -> &'static str {
+    match (v, phase) {
+        (Variant::Seed, Phase::Queued { late: false }) => "PENDING",
+        (Variant::Seed, Phase::Queued { late: true }) => "QUEUED",
+        (Variant::Seed, Phase::Processing) => "PROCESSING",
+        (Variant::Seed, Phase::Finished) => "FINISHED",
+        (Variant::Seed, Phase::Failed) => "FAILED",
+        (Variant::Seed, Phase::TimedOut) => "TIMEOUT",
+        (Variant::Seed, Phase::Cancelled) => "CANCELLED",
+        (Variant::Runpod, Phase::Queued { .. }) => "IN_QUEUE",
+        (Variant::Runpod, Phase::Processing) => "IN_PROGRESS",
+        (Variant::Runpod, Phase::Finished) => "COMPLETED",
+        (Variant::Runpod, Phase::Failed) => "FAILED",
+        (Variant::Runpod, Phase::TimedOut) => "TIMED_OUT",
+        (Variant::Runpod, Phase::Cancelled) => "CANCELED",
+        (Variant::Apipod, Phase::Queued { .. }) => "queued",
+        (Variant::Apipod, Phase::Processing) => "processing",
+        (Variant::Apipod, Phase::Finished) => "finished",
+        (Variant::Apipod, Phase::Failed) => "failed",
+        (Variant::Apipod, Phase::TimedOut) => "timeout",
+        (Variant::Apipod, Phase::Cancelled) => "cancelled",
+    }
+}
+
+/// The job body at `snap`, in the job's variant. `base` is `http://HOST/socaity`.
+pub fn job_body(job: &Job, snap: &Snapshot, base: &str) -> Value {
+    let v = variant(job);
+    let id = job.id.as_str();
+    let result = (snap.phase == Phase::Finished).then(|| result(job));
+    let error =
+        matches!(snap.phase, Phase::Failed | Phase::TimedOut).then(|| job.options.error.clone());
+    if v != Variant::Apipod {
+        return json!({
+            "job_id": id,
+            "status": word(v, snap.phase),
+            "progress": snap.progress,
+            "result": result,
+            "error": error,
+            "refresh_job_url": format!("{base}/v1/jobs/{id}"),
+            "cancel_job_url": format!("{base}/v1/jobs/{id}"),
+        });
+    }
+    let mut m = Map::new();
+    m.insert("job_id".into(), json!(id));
+    m.insert("status".into(), json!(word(v, snap.phase)));
+    if let Some(r) = result {
+        m.insert("result".into(), r);
+    }
+    if let Some(e) = error {
+        m.insert("error".into(), json!(e));
+    }
+    if let Some(p) = snap.progress {
+        m.insert("progress".into(), json!(p));
+    }
+    let message = match snap.phase {
+        Phase::Queued { .. } => "Job queued.",
+        Phase::Processing => "Job processing.",
+        Phase::Finished => "Job finished.",
+        Phase::Failed => "Job failed.",
+        Phase::TimedOut => "Job timed out.",
+        Phase::Cancelled => "Job cancelled.",
+    };
+    m.insert("message".into(), json!(message));
+    let submitted = job.timeline.submitted_at_ms;
+    let mut metrics = Map::new();
+    metrics.insert("created_at".into(), json!(iso8601(submitted)));
+    metrics.insert("queued_at".into(), json!(iso8601(submitted)));
+    if let Some(s) = snap.started_at_ms {
+        metrics.insert("started_at".into(), json!(iso8601(s)));
+    }
+    if let Some(f) = snap.finished_at_ms {
+        metrics.insert("finished_at".into(), json!(iso8601(f)));
+        if let Some(s) = snap.started_at_ms {
+            let secs = f.saturating_sub(s) as f64 / 1000.0;
+            metrics.insert("execution_time_s".into(), json!(http::round(secs, 3)));
+        }
+    }
+    m.insert("metrics".into(), Value::Object(metrics));
+    m.insert("links".into(), links(id));
+    Value::Object(m)
+}

@@ -1,0 +1,113 @@
+//! The real binary: first stdout line, port file, one HTTP request over TCP, and it stops by
+//! itself (`--exit-after`) or on SIGTERM.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn spawn(extra: &[&str]) -> (Child, String, u16) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_polyjob-mock"))
+        .args(["--port", "0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn polyjob-mock");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let line = line.trim_end().to_owned();
+    let port = line
+        .strip_prefix("polyjob-mock listening on http://127.0.0.1:")
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .parse()
+        .unwrap();
+    (child, line, port)
+}
+
+fn http(port: u16, request: &str) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            child.kill().ok();
+            panic!("polyjob-mock did not exit within {within:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn serves_over_tcp_and_exits_after_the_deadline() {
+    let port_file = std::env::temp_dir().join(format!("polyjob-mock-port-{}", std::process::id()));
+    let started = Instant::now();
+    let (mut child, _line, port) = spawn(&[
+        "--exit-after",
+        "5",
+        "--port-file",
+        port_file.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::read_to_string(&port_file).unwrap(),
+        port.to_string()
+    );
+    std::fs::remove_file(&port_file).ok();
+
+    let body = r#"{"model":"m","prompt":"p"}"#;
+    let res = http(
+        port,
+        &format!(
+            "POST /serika/jobs/images HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer test-key\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(res.starts_with("HTTP/1.1 200"), "{res}");
+    assert!(res.contains("\"status\":\"QUEUED\""), "{res}");
+    let res = http(
+        port,
+        "GET /__mock/stats HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+    );
+    assert!(res.contains("\"requests\":1"), "{res}");
+
+    let status = wait_exit(&mut child, Duration::from_secs(15));
+    assert!(status.success(), "{status:?}");
+    assert!(started.elapsed() >= Duration::from_secs(4));
+}
+
+#[test]
+fn stops_on_sigterm() {
+    let (mut child, _, port) = spawn(&["--exit-after", "60", "--api-key", "k2"]);
+    let res = http(port, "GET /serika/jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k2\r\nConnection: close\r\n\r\n");
+    assert!(res.starts_with("HTTP/1.1 200"), "{res}");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = wait_exit(&mut child, Duration::from_secs(10));
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn rejects_bad_flags() {
+    let out = Command::new(env!("CARGO_BIN_EXE_polyjob-mock"))
+        .args(["--port", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+}

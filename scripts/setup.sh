@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs whatever is missing to build and test polyjob, idempotently, from the registries this
+# project may use (crates.io, npm, Debian, rustup targets): the wasm32 target, wasm-bindgen-cli at
+# the exact version of the wasm-bindgen crate in Cargo.lock, wasm-opt (npm binaryen, never Debian's
+# old one), Chromium + ChromeDriver for browser tests. Prints what it does; safe to run often.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+say() { printf '[setup] %s\n' "$*"; }
+
+export PATH="$HOME/.cargo/bin:$PATH"
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  say "adding rust target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
+if [ ! -f Cargo.lock ]; then cargo generate-lockfile; fi
+wb_version=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
+if [ -z "$wb_version" ]; then echo "cannot read the wasm-bindgen version from Cargo.lock" >&2; exit 1; fi
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have" != "$wb_version" ]; then
+  say "installing wasm-bindgen-cli $wb_version (found: ${have:-none}); takes ~3 min"
+  # Not --locked: a locked dependency of the CLI is not served by the registry here.
+  cargo install wasm-bindgen-cli --version "$wb_version"
+fi
+
+# wasm-opt from npm's binaryen (Debian's binaryen 108 produces wasm that traps).
+if [ ! -x .tools/node_modules/.bin/wasm-opt ]; then
+  say "installing wasm-opt (npm binaryen) into .tools/"
+  mkdir -p .tools
+  npm install --prefix .tools --no-audit --no-fund --loglevel=error binaryen@132.0.0
+fi
+
+if [ "${POLYJOB_SKIP_BROWSER:-0}" != "1" ]; then
+  if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    say "installing chromium + chromium-driver (Debian)"
+    export DEBIAN_FRONTEND=noninteractive
+    sudo_cmd=""
+    if [ "$(id -u)" != "0" ]; then sudo_cmd="sudo"; fi
+    $sudo_cmd apt-get update -qq
+    $sudo_cmd apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+fi
+say "ok: $(rustc --version | cut -d' ' -f1-2), wasm-bindgen $wb_version, $(.tools/node_modules/.bin/wasm-opt --version), node $(node --version)"

@@ -1,0 +1,95 @@
+//! Plain values for one HTTP exchange: what a provider translator asks to send
+//! ([`HttpRequest`]) and what came back ([`HttpResponse`]). No I/O happens here.
+
+use super::json::Json;
+
+/// The HTTP methods the providers use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// A request a provider translator wants sent. `headers` include the auth header; the transport
+/// adds nothing but `content-type` for a JSON body.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HttpRequest {
+    pub method: Method,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    /// A JSON body, serialized by the transport.
+    pub body: Option<Json>,
+}
+
+impl HttpRequest {
+    /// The value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        find_header(&self.headers, name)
+    }
+}
+
+/// A response body as decoded by the transport: JSON when it parsed as JSON, else the text.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Body {
+    Empty,
+    Json(Json),
+    /// Not JSON (an HTML error page, a truncated body...). Kept for error messages.
+    Text(String),
+}
+
+impl Body {
+    /// The JSON value, when the body was JSON.
+    pub fn json(&self) -> Option<&Json> {
+        match self {
+            Body::Json(j) => Some(j),
+            _ => None,
+        }
+    }
+}
+
+/// A response as received: status, the headers the policies read (lower-case names), and body.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Body,
+}
+
+impl HttpResponse {
+    /// A response with a JSON body and no headers (handy in tests).
+    pub fn json(status: u16, body: Json) -> HttpResponse {
+        HttpResponse {
+            status,
+            headers: Vec::new(),
+            body: Body::Json(body),
+        }
+    }
+
+    /// The value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        find_header(&self.headers, name)
+    }
+
+    /// True for 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}

@@ -1,0 +1,17 @@
+//! The sans-IO core: normalized job model, statuses, errors, HTTP request/response values, and
+//! the retry and poll-schedule policies. Nothing here performs I/O or reads a clock.
+
+mod error;
+mod http;
+mod job;
+mod json;
+pub mod retry;
+pub mod schedule;
+mod status;
+pub mod time;
+
+pub use error::{Error, ErrorCode};
+pub use http::{Body, HttpRequest, HttpResponse, Method};
+pub use job::{normalize_progress, Job, JobError, Provider};
+pub use json::Json;
+pub use status::JobStatus;

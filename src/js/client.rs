@@ -1,0 +1,320 @@
+//! `JobClient`: the exported class. Each method converts its JS arguments, delegates to the
+//! transport [`Engine`], and converts the result (or the error) back. Async methods return
+//! promises that never reject with anything but a `PolyjobError`.
+
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use super::convert::{self, capabilities_to_js, job_to_js, CallOptions};
+use super::error::to_js_error;
+use super::watch::JobWatch;
+use crate::core::retry::RetryPolicy;
+use crate::core::schedule::PollPolicy;
+use crate::core::{Error, Job};
+use crate::providers::{adapter, ClientConfig};
+use crate::transport::Engine;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** A normalized job status. FINISHED, FAILED, TIMEOUT and CANCELLED are terminal. */
+export type JobStatus = "PENDING" | "QUEUED" | "PROCESSING" | "STREAMING" | "FINISHED"
+  | "FAILED" | "TIMEOUT" | "CANCELLED" | "UNKNOWN";
+/** The providers polyjob speaks to. */
+export type ProviderName = "socaity" | "optexity" | "deapi" | "serika";
+/** A provider job, normalized. */
+export interface Job {
+  id: string;
+  provider: ProviderName;
+  status: JobStatus;
+  /** 0..1, or null when the provider reports none. */
+  progress: number | null;
+  result: unknown | null;
+  resultUrl: string | null;
+  error: { code: string | null; message: string } | null;
+  /** ISO 8601 UTC. */
+  createdAt: string | null;
+  completedAt: string | null;
+  estimatedCompletion: string | null;
+  /** The provider's last response body, untouched. */
+  raw: unknown;
+}
+/** Options of `new JobClient(...)`. */
+export interface JobClientOptions {
+  provider: ProviderName;
+  apiKey?: string;
+  /** Defaults to the provider's documented URL. http(s) only. */
+  baseUrl?: string;
+  fetch?: typeof fetch;
+  headers?: Record<string, string>;
+  /** Never poll more often than this (ms). */
+  pollIntervalMs?: number;
+  /** Never wait longer than this between polls (ms). */
+  maxPollIntervalMs?: number;
+  /** Per-request timeout (ms). */
+  requestTimeoutMs?: number;
+  /** Retries per call for transient failures (default 3). */
+  maxRetries?: number;
+}
+/** What to run. Socaity, Optexity and Serika need `model`; deAPI needs `task`. */
+export interface SubmitRequest {
+  model?: string;
+  task?: string;
+  input: Record<string, unknown>;
+  webhookUrl?: string;
+  /** Sent as `Idempotency-Key`; makes a submit safe to retry after a network failure. */
+  idempotencyKey?: string;
+}
+export interface CallOptions { signal?: AbortSignal }
+export interface WaitOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** Called once per change of status or progress. */
+  onUpdate?: (job: Job) => void;
+}
+export interface Capabilities {
+  cancel: boolean; list: boolean; webhooks: boolean; realtime: boolean; streaming: boolean;
+}
+export type ErrorCode = "CONFIG" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "VALIDATION"
+  | "RATE_LIMITED" | "UNAVAILABLE" | "SERVER" | "NETWORK" | "TIMEOUT" | "ABORTED"
+  | "UNSUPPORTED" | "BAD_RESPONSE" | "JOB_FAILED";
+/** Every rejection and throw from polyjob is an Error of this shape (name "PolyjobError"). */
+export interface PolyjobError extends Error {
+  name: "PolyjobError";
+  code: ErrorCode;
+  status: number | null;
+  provider: ProviderName | null;
+  retryable: boolean;
+  attempts: number;
+  retryAfterMs?: number;
+  job?: Job;
+}
+"#;
+
+/// A client for one provider. Construct with `new JobClient({ provider, apiKey, ... })`; bad
+/// options throw a `PolyjobError` with code `CONFIG`.
+#[wasm_bindgen]
+pub struct JobClient {
+    engine: Rc<Engine>,
+}
+
+fn reject(err: Error) -> JsValue {
+    to_js_error(&err)
+}
+
+/// Calls `on_update(job)` when set; a throwing callback does not break the wait.
+fn notify(on_update: &Option<Function>) -> impl Fn(&Job) + '_ {
+    move |job: &Job| {
+        if let Some(f) = on_update {
+            let _ = f.call1(&JsValue::UNDEFINED, &job_to_js(job));
+        }
+    }
+}
+
+#[wasm_bindgen]
+impl JobClient {
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "JobClientOptions")] options: JsValue,
+    ) -> Result<JobClient, JsValue> {
+        Self::build(&options).map_err(|e| reject(e))
+    }
+
+    fn build(options: &JsValue) -> Result<JobClient, Error> {
+        if !options.is_object() {
+            return Err(Error::config(
+                "options must be an object { provider, apiKey?, ... }",
+            ));
+        }
+        let provider = convert::provider(options)?;
+        let api_key = convert::opt_string(options, "apiKey")?;
+        let base_url = convert::opt_string(options, "baseUrl")?;
+        let headers = convert::headers(options)?;
+        let cfg = ClientConfig::new(provider, api_key, base_url.as_deref(), headers)?;
+        let fetch_fn = match convert::opt_function(options, "fetch")? {
+            Some(f) => f,
+            None => Reflect::get(&js_sys::global(), &JsValue::from_str("fetch"))
+                .ok()
+                .and_then(|f| f.dyn_into::<Function>().ok())
+                .ok_or_else(|| {
+                    Error::config("this runtime has no global fetch; pass options.fetch")
+                })?,
+        };
+        let min = convert::opt_number(options, "pollIntervalMs", 1.0)?;
+        let max = convert::opt_number(options, "maxPollIntervalMs", 1.0)?;
+        let poll = PollPolicy::for_provider(provider).with_bounds(min, max);
+        let request_timeout_ms = convert::opt_number(options, "requestTimeoutMs", 1.0)?;
+        let mut retry = RetryPolicy::default();
+        if let Some(n) = convert::opt_number(options, "maxRetries", 0.0)? {
+            if n.fract() != 0.0 || n > 100.0 {
+                return Err(Error::config("maxRetries must be an integer from 0 to 100"));
+            }
+            retry.max_retries = n as u32;
+        }
+        Ok(JobClient {
+            engine: Rc::new(Engine {
+                cfg,
+                fetch_fn,
+                poll,
+                retry,
+                request_timeout_ms,
+            }),
+        })
+    }
+
+    /// The provider this client talks to.
+    #[wasm_bindgen(getter, unchecked_return_type = "ProviderName")]
+    pub fn provider(&self) -> String {
+        self.engine.cfg.provider.as_str().to_string()
+    }
+
+    /// The base URL requests go to.
+    #[wasm_bindgen(getter, js_name = baseUrl)]
+    pub fn base_url(&self) -> String {
+        self.engine.cfg.base_url.clone()
+    }
+
+    /// What the provider offers: `{ cancel, list, webhooks, realtime, streaming }`.
+    #[wasm_bindgen(getter, unchecked_return_type = "Capabilities")]
+    pub fn capabilities(&self) -> JsValue {
+        capabilities_to_js(adapter(self.engine.cfg.provider).capabilities())
+    }
+
+    /// Submits a job; resolves with its first state.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Job>")]
+    pub fn submit(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "SubmitRequest")] request: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions | undefined")] options: JsValue,
+    ) -> Promise {
+        let engine = self.engine.clone();
+        future_to_promise(async move {
+            let req = convert::submit_request(&request).map_err(reject)?;
+            let opts = convert::call_options(&options).map_err(reject)?;
+            let job = engine
+                .submit(&req, opts.signal.as_ref())
+                .await
+                .map_err(reject)?;
+            Ok(job_to_js(&job))
+        })
+    }
+
+    /// Reads a job's current state once.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Job>")]
+    pub fn get(
+        &self,
+        id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions | undefined")] options: JsValue,
+    ) -> Promise {
+        let engine = self.engine.clone();
+        future_to_promise(async move {
+            let id = convert::job_id(&id).map_err(reject)?;
+            let opts = convert::call_options(&options).map_err(reject)?;
+            let job = engine
+                .get(&id, None, opts.signal.as_ref())
+                .await
+                .map_err(reject)?;
+            Ok(job_to_js(&job))
+        })
+    }
+
+    /// Cancels a job. Rejects `UNSUPPORTED` (sending nothing) where the provider has no cancel.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Job>")]
+    pub fn cancel(
+        &self,
+        id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions | undefined")] options: JsValue,
+    ) -> Promise {
+        let engine = self.engine.clone();
+        future_to_promise(async move {
+            let id = convert::job_id(&id).map_err(reject)?;
+            let opts = convert::call_options(&options).map_err(reject)?;
+            let job = engine
+                .cancel(&id, None, opts.signal.as_ref())
+                .await
+                .map_err(reject)?;
+            Ok(job_to_js(&job))
+        })
+    }
+
+    /// Lists recent jobs. Rejects `UNSUPPORTED` (sending nothing) where the provider has no list.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Job[]>")]
+    pub fn list(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions | undefined")] options: JsValue,
+    ) -> Promise {
+        let engine = self.engine.clone();
+        future_to_promise(async move {
+            let opts = convert::call_options(&options).map_err(reject)?;
+            let jobs = engine.list(opts.signal.as_ref()).await.map_err(reject)?;
+            let out = Array::new();
+            for job in &jobs {
+                out.push(&job_to_js(job));
+            }
+            Ok(out.into())
+        })
+    }
+
+    /// Polls until the job is terminal and resolves with it, whatever its status. Calls
+    /// `onUpdate` once per change. Rejects `TIMEOUT` after `timeoutMs`, `ABORTED` on the signal.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Job>")]
+    pub fn wait(
+        &self,
+        id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "WaitOptions | undefined")] options: JsValue,
+    ) -> Promise {
+        let engine = self.engine.clone();
+        future_to_promise(async move {
+            let id = convert::job_id(&id).map_err(reject)?;
+            let CallOptions {
+                signal,
+                timeout_ms,
+                on_update,
+            } = convert::call_options(&options).map_err(reject)?;
+            let job = engine
+                .wait(&id, None, signal.as_ref(), timeout_ms, &notify(&on_update))
+                .await
+                .map_err(reject)?;
+            Ok(job_to_js(&job))
+        })
+    }
+
+    /// Submits and waits. Resolves only a FINISHED job; another terminal status rejects
+    /// `JOB_FAILED` with `.job`. Aborting cancels the remote job where the provider can.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Job>")]
+    pub fn run(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "SubmitRequest")] request: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "WaitOptions | undefined")] options: JsValue,
+    ) -> Promise {
+        let engine = self.engine.clone();
+        future_to_promise(async move {
+            let req = convert::submit_request(&request).map_err(reject)?;
+            let CallOptions {
+                signal,
+                timeout_ms,
+                on_update,
+            } = convert::call_options(&options).map_err(reject)?;
+            let job = engine
+                .run(&req, signal.as_ref(), timeout_ms, &notify(&on_update))
+                .await
+                .map_err(reject)?;
+            Ok(job_to_js(&job))
+        })
+    }
+
+    /// An async iterator over the job's changes, ending after the terminal state:
+    /// `for await (const job of client.watch(id)) { ... }`.
+    #[wasm_bindgen(unchecked_return_type = "JobWatch & AsyncIterable<Job>")]
+    pub fn watch(
+        &self,
+        id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions | undefined")] options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let id = convert::job_id(&id).map_err(reject)?;
+        let opts = convert::call_options(&options).map_err(reject)?;
+        Ok(JobWatch::new(self.engine.clone(), id, opts.signal))
+    }
+}

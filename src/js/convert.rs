@@ -1,0 +1,220 @@
+//! Conversions between JS values and the core types: client options, call options, submit
+//! requests, and [`Job`] → the JS `Job` object. Invalid input becomes a `CONFIG` error; nothing
+//! here throws or panics on user values.
+
+use js_sys::{Array, Function, Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::AbortSignal;
+
+use crate::core::{Error, Job, Json, Provider};
+use crate::providers::{Capabilities, SubmitRequest};
+use crate::transport::{from_js, to_js};
+
+fn get(obj: &JsValue, key: &str) -> JsValue {
+    if !obj.is_object() {
+        return JsValue::UNDEFINED;
+    }
+    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn set(obj: &Object, key: &str, value: &JsValue) {
+    let _ = Reflect::set(obj, &JsValue::from_str(key), value);
+}
+
+fn absent(v: &JsValue) -> bool {
+    v.is_undefined() || v.is_null()
+}
+
+fn config_err(field: &str, expected: &str) -> Error {
+    let mut m = String::from(field);
+    m.push_str(" must be ");
+    m.push_str(expected);
+    Error::config(m)
+}
+
+/// An optional string field.
+pub(crate) fn opt_string(obj: &JsValue, key: &str) -> Result<Option<String>, Error> {
+    let v = get(obj, key);
+    if absent(&v) {
+        return Ok(None);
+    }
+    v.as_string()
+        .map(Some)
+        .ok_or_else(|| config_err(key, "a string"))
+}
+
+/// An optional finite number field, at least `min`.
+pub(crate) fn opt_number(obj: &JsValue, key: &str, min: f64) -> Result<Option<f64>, Error> {
+    let v = get(obj, key);
+    if absent(&v) {
+        return Ok(None);
+    }
+    match v.as_f64() {
+        Some(n) if n.is_finite() && n >= min => Ok(Some(n)),
+        _ => {
+            let mut expected = String::from("a finite number >= ");
+            expected.push_str(&min.to_string());
+            Err(config_err(key, &expected))
+        }
+    }
+}
+
+/// An optional function field.
+pub(crate) fn opt_function(obj: &JsValue, key: &str) -> Result<Option<Function>, Error> {
+    let v = get(obj, key);
+    if absent(&v) {
+        return Ok(None);
+    }
+    v.dyn_into::<Function>()
+        .map(Some)
+        .map_err(|_| config_err(key, "a function"))
+}
+
+/// The provider named in the options.
+pub(crate) fn provider(options: &JsValue) -> Result<Provider, Error> {
+    let name = opt_string(options, "provider")?;
+    name.as_deref()
+        .and_then(Provider::from_name)
+        .ok_or_else(|| {
+            config_err(
+                "provider",
+                "one of \"socaity\", \"optexity\", \"deapi\", \"serika\"",
+            )
+        })
+}
+
+/// `headers`: a record of strings.
+pub(crate) fn headers(options: &JsValue) -> Result<Vec<(String, String)>, Error> {
+    let v = get(options, "headers");
+    if absent(&v) {
+        return Ok(Vec::new());
+    }
+    if !v.is_object() {
+        return Err(config_err("headers", "an object of strings"));
+    }
+    let mut out = Vec::new();
+    for entry in Object::entries(v.unchecked_ref::<Object>()).iter() {
+        let pair: Array = entry.unchecked_into();
+        let (k, val) = (pair.get(0).as_string(), pair.get(1).as_string());
+        match (k, val) {
+            (Some(k), Some(val)) => out.push((k, val)),
+            _ => return Err(config_err("headers", "an object of strings")),
+        }
+    }
+    Ok(out)
+}
+
+/// The per-call options every method takes: `{ signal?, timeoutMs?, onUpdate? }`.
+pub(crate) struct CallOptions {
+    pub(crate) signal: Option<AbortSignal>,
+    pub(crate) timeout_ms: Option<f64>,
+    pub(crate) on_update: Option<Function>,
+}
+
+pub(crate) fn call_options(options: &JsValue) -> Result<CallOptions, Error> {
+    if !absent(options) && !options.is_object() {
+        return Err(config_err("options", "an object"));
+    }
+    let signal = get(options, "signal");
+    let signal = if absent(&signal) {
+        None
+    } else if Reflect::has(&signal, &JsValue::from_str("aborted")).unwrap_or(false) {
+        Some(signal.unchecked_into::<AbortSignal>())
+    } else {
+        return Err(config_err("signal", "an AbortSignal"));
+    };
+    Ok(CallOptions {
+        signal,
+        timeout_ms: opt_number(options, "timeoutMs", 0.0)?,
+        on_update: opt_function(options, "onUpdate")?,
+    })
+}
+
+/// `{ model?, task?, input, webhookUrl?, idempotencyKey? }` → [`SubmitRequest`].
+pub(crate) fn submit_request(value: &JsValue) -> Result<SubmitRequest, Error> {
+    if !value.is_object() {
+        return Err(config_err(
+            "the request",
+            "an object { model?, task?, input, webhookUrl? }",
+        ));
+    }
+    let input_value = get(value, "input");
+    let input = from_js(&input_value).ok_or_else(|| config_err("input", "JSON-serializable"))?;
+    if !matches!(input, Json::Object(_) | Json::Null) {
+        return Err(config_err("input", "an object"));
+    }
+    let webhook_url = opt_string(value, "webhookUrl")?;
+    if let Some(url) = &webhook_url {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(config_err("webhookUrl", "an http(s) URL"));
+        }
+    }
+    Ok(SubmitRequest {
+        model: opt_string(value, "model")?,
+        task: opt_string(value, "task")?,
+        input,
+        webhook_url,
+        idempotency_key: opt_string(value, "idempotencyKey")?,
+    })
+}
+
+/// A job id argument: a non-empty string.
+pub(crate) fn job_id(value: &JsValue) -> Result<String, Error> {
+    match value.as_string() {
+        Some(s) if !s.is_empty() => Ok(s),
+        _ => Err(config_err("id", "a non-empty string")),
+    }
+}
+
+fn opt_str_js(s: &Option<String>) -> JsValue {
+    s.as_deref().map_or(JsValue::NULL, JsValue::from_str)
+}
+
+/// The JS `Job` object for `job`.
+pub(crate) fn job_to_js(job: &Job) -> JsValue {
+    let o = Object::new();
+    set(&o, "id", &JsValue::from_str(&job.id));
+    set(&o, "provider", &JsValue::from_str(job.provider.as_str()));
+    set(&o, "status", &JsValue::from_str(job.status.as_str()));
+    set(
+        &o,
+        "progress",
+        &job.progress.map_or(JsValue::NULL, JsValue::from_f64),
+    );
+    set(
+        &o,
+        "result",
+        &job.result.as_ref().map_or(JsValue::NULL, to_js),
+    );
+    set(&o, "resultUrl", &opt_str_js(&job.result_url));
+    let error = match &job.error {
+        Some(e) => {
+            let eo = Object::new();
+            set(&eo, "code", &opt_str_js(&e.code));
+            set(&eo, "message", &JsValue::from_str(&e.message));
+            eo.into()
+        }
+        None => JsValue::NULL,
+    };
+    set(&o, "error", &error);
+    set(&o, "createdAt", &opt_str_js(&job.created_at));
+    set(&o, "completedAt", &opt_str_js(&job.completed_at));
+    set(
+        &o,
+        "estimatedCompletion",
+        &opt_str_js(&job.estimated_completion),
+    );
+    set(&o, "raw", &to_js(&job.raw));
+    o.into()
+}
+
+/// The JS `capabilities` object.
+pub(crate) fn capabilities_to_js(c: Capabilities) -> JsValue {
+    let o = Object::new();
+    set(&o, "cancel", &JsValue::from_bool(c.cancel));
+    set(&o, "list", &JsValue::from_bool(c.list));
+    set(&o, "webhooks", &JsValue::from_bool(c.webhooks));
+    set(&o, "realtime", &JsValue::from_bool(c.realtime));
+    set(&o, "streaming", &JsValue::from_bool(c.streaming));
+    Object::freeze(&o).into()
+}

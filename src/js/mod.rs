@@ -1,0 +1,22 @@
+//! The only `#[wasm_bindgen]` export surface: the `JobClient` class, the `JobWatch` async
+//! iterator, `isTerminal`, and the conversions between JS values and the core types. It holds no
+//! policy and no provider knowledge; it converts, then delegates to `transport`.
+
+mod client;
+mod convert;
+mod error;
+mod watch;
+
+pub use client::JobClient;
+pub use watch::JobWatch;
+
+use wasm_bindgen::prelude::*;
+
+use crate::core::JobStatus;
+
+/// True for the terminal statuses FINISHED, FAILED, TIMEOUT and CANCELLED; false for every
+/// other value, including unknown strings.
+#[wasm_bindgen(js_name = isTerminal)]
+pub fn is_terminal(status: &str) -> bool {
+    JobStatus::from_normalized(status).is_some_and(JobStatus::is_terminal)
+}

@@ -1,0 +1,101 @@
+//! `JobWatch`: the async iterator returned by `client.watch(id)`. Each `next()` resolves with
+//! the job's next changed state (`{ value: Job, done: false }`) and, after the terminal state,
+//! `{ done: true }`. `return()` stops it (a `break` in `for await` calls it). One `next()` may be
+//! pending at a time, as `for await` guarantees; a second concurrent call rejects.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Object, Promise, Reflect, Symbol};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+use web_sys::AbortSignal;
+
+use super::convert::job_to_js;
+use super::error::to_js_error;
+use crate::core::Error;
+use crate::transport::{Engine, Watcher};
+
+/// An async iterator over one job's changes. Obtain it from `JobClient.watch`.
+#[wasm_bindgen]
+pub struct JobWatch {
+    /// `None` while a `next()` is running (it owns the watcher meanwhile).
+    watcher: Rc<RefCell<Option<Watcher>>>,
+    stopped: Rc<RefCell<bool>>,
+    signal: Option<AbortSignal>,
+}
+
+fn step(value: &JsValue, done: bool) -> JsValue {
+    let o = Object::new();
+    let _ = Reflect::set(&o, &JsValue::from_str("value"), value);
+    let _ = Reflect::set(&o, &JsValue::from_str("done"), &JsValue::from_bool(done));
+    o.into()
+}
+
+impl JobWatch {
+    /// The watch as a JS value that is also async-iterable (`[Symbol.asyncIterator]` returns it).
+    pub(crate) fn new(engine: Rc<Engine>, id: String, signal: Option<AbortSignal>) -> JsValue {
+        let watch = JobWatch {
+            watcher: Rc::new(RefCell::new(Some(Watcher::new(engine, id, None)))),
+            stopped: Rc::new(RefCell::new(false)),
+            signal,
+        };
+        let js: JsValue = watch.into();
+        // Object.prototype.valueOf returns `this`: exactly what [Symbol.asyncIterator] must do,
+        // without evaluating code (Workers forbid eval / new Function).
+        if let Ok(value_of) = Reflect::get(
+            &Object::get_prototype_of(&Object::new()),
+            &JsValue::from_str("valueOf"),
+        ) {
+            let _ = Reflect::set(&js, &Symbol::async_iterator(), &value_of);
+        }
+        js
+    }
+}
+
+#[wasm_bindgen]
+impl JobWatch {
+    /// Resolves with the next changed state, or `{ done: true }` after the terminal one.
+    #[wasm_bindgen(unchecked_return_type = "Promise<IteratorResult<Job, undefined>>")]
+    pub fn next(&self) -> Promise {
+        let slot = self.watcher.clone();
+        let stopped = self.stopped.clone();
+        let signal = self.signal.clone();
+        future_to_promise(async move {
+            if *stopped.borrow() {
+                return Ok(step(&JsValue::UNDEFINED, true));
+            }
+            let Some(mut watcher) = slot.borrow_mut().take() else {
+                return Err(to_js_error(&Error::config(
+                    "watch: next() called while a previous next() is pending",
+                )));
+            };
+            let result = watcher.next(signal.as_ref()).await;
+            if *stopped.borrow() {
+                watcher.stop();
+            }
+            *slot.borrow_mut() = Some(watcher);
+            match result {
+                Ok(Some(job)) => Ok(step(&job_to_js(&job), false)),
+                Ok(None) => Ok(step(&JsValue::UNDEFINED, true)),
+                Err(err) => {
+                    *stopped.borrow_mut() = true;
+                    Err(to_js_error(&err))
+                }
+            }
+        })
+    }
+
+    /// Stops the watch; later `next()` calls resolve `{ done: true }`.
+    #[wasm_bindgen(
+        js_name = "return",
+        unchecked_return_type = "Promise<IteratorResult<Job, undefined>>"
+    )]
+    pub fn stop(&self) -> Promise {
+        *self.stopped.borrow_mut() = true;
+        if let Some(w) = self.watcher.borrow_mut().as_mut() {
+            w.stop();
+        }
+        Promise::resolve(&step(&JsValue::UNDEFINED, true))
+    }
+}

@@ -1,0 +1,168 @@
+//! Pure translators, one file per provider: a user request becomes an [`HttpRequest`], a
+//! provider response becomes a [`Job`] (or an [`Error`]). Nothing here performs I/O, reads a
+//! clock or keeps state between calls.
+//!
+//! Adding a provider is one new file implementing [`Adapter`] and one line in [`adapter`].
+
+mod common;
+mod deapi;
+mod optexity;
+mod serika;
+mod socaity;
+
+use crate::core::{Error, HttpRequest, HttpResponse, Job, Json, Provider};
+
+pub use common::{join_url, timestamp_to_iso};
+
+/// What a client is configured with, validated. The key is only ever placed in the provider's
+/// auth header.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClientConfig {
+    pub provider: Provider,
+    pub api_key: Option<String>,
+    /// `http(s)://host[:port][/path]`, without a trailing slash.
+    pub base_url: String,
+    /// Extra headers sent with every request (the auth header wins on a clash).
+    pub headers: Vec<(String, String)>,
+}
+
+impl ClientConfig {
+    /// Validates `base_url` (http or https, no query or fragment, no credentials) and trims its
+    /// trailing slashes; `None` selects the provider's documented URL.
+    pub fn new(
+        provider: Provider,
+        api_key: Option<String>,
+        base_url: Option<&str>,
+        headers: Vec<(String, String)>,
+    ) -> Result<ClientConfig, Error> {
+        let base = match base_url {
+            Some(url) => common::validate_base_url(url)?,
+            None => adapter(provider).default_base_url().to_string(),
+        };
+        if let Some(key) = &api_key {
+            if key.is_empty() || key.chars().any(|c| c.is_control()) {
+                return Err(Error::config(
+                    "apiKey must be a non-empty string without control characters",
+                ));
+            }
+        }
+        for (name, value) in &headers {
+            if !common::is_token(name) || value.chars().any(|c| c == '\r' || c == '\n') {
+                return Err(Error::config(
+                    "headers must be valid HTTP header names and values",
+                ));
+            }
+        }
+        Ok(ClientConfig {
+            provider,
+            api_key,
+            base_url: base,
+            headers,
+        })
+    }
+}
+
+/// What the user asks to run. Which fields a provider needs differs: Socaity, Optexity and
+/// Serika need `model`, deAPI needs `task`.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct SubmitRequest {
+    pub model: Option<String>,
+    pub task: Option<String>,
+    /// A JSON object: the model's parameters.
+    pub input: Json,
+    pub webhook_url: Option<String>,
+    /// Sent as `Idempotency-Key` when present.
+    pub idempotency_key: Option<String>,
+}
+
+/// The operations and push channels a provider offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    pub cancel: bool,
+    pub list: bool,
+    pub webhooks: bool,
+    pub realtime: bool,
+    pub streaming: bool,
+}
+
+/// One provider's translators. `parse_*` receive only 2xx responses: [`parse_submit`],
+/// [`parse_status`], [`parse_cancel`] and [`parse_list`] turn the others into errors first.
+pub trait Adapter: Sync {
+    fn provider(&self) -> Provider;
+    /// The documented base URL.
+    fn default_base_url(&self) -> &'static str;
+    fn capabilities(&self) -> Capabilities;
+    /// The auth header for `key`: `(name, value)`.
+    fn auth_header(&self, key: &str) -> (&'static str, String);
+
+    fn submit(&self, cfg: &ClientConfig, req: &SubmitRequest) -> Result<HttpRequest, Error>;
+    fn parse_submit(&self, resp: &HttpResponse) -> Result<Job, Error>;
+
+    /// The status request for job `id`; `last` is the job as last seen, whose links (Socaity's
+    /// `refresh_job_url`, `links.status`) take precedence.
+    fn status(&self, cfg: &ClientConfig, id: &str, last: Option<&Job>) -> HttpRequest;
+    fn parse_status(&self, id: &str, resp: &HttpResponse) -> Result<Job, Error>;
+
+    /// The cancel request; `UNSUPPORTED` where the provider has none.
+    fn cancel(
+        &self,
+        _cfg: &ClientConfig,
+        _id: &str,
+        _last: Option<&Job>,
+    ) -> Result<HttpRequest, Error> {
+        Err(Error::unsupported(self.provider(), "cancel"))
+    }
+    fn parse_cancel(&self, id: &str, resp: &HttpResponse) -> Result<Job, Error> {
+        self.parse_status(id, resp)
+    }
+
+    /// The list request; `UNSUPPORTED` where the provider has none.
+    fn list(&self, _cfg: &ClientConfig) -> Result<HttpRequest, Error> {
+        Err(Error::unsupported(self.provider(), "list"))
+    }
+    fn parse_list(&self, _resp: &HttpResponse) -> Result<Vec<Job>, Error> {
+        Err(Error::unsupported(self.provider(), "list"))
+    }
+}
+
+/// The adapter for `provider`.
+pub fn adapter(provider: Provider) -> &'static dyn Adapter {
+    match provider {
+        Provider::Socaity => &socaity::Socaity,
+        Provider::Optexity => &optexity::Optexity,
+        Provider::Deapi => &deapi::Deapi,
+        Provider::Serika => &serika::Serika,
+    }
+}
+
+/// Parses a submit response: non-2xx → the mapped error.
+pub fn parse_submit(provider: Provider, resp: &HttpResponse) -> Result<Job, Error> {
+    check(provider, resp)?;
+    adapter(provider).parse_submit(resp)
+}
+
+/// Parses a status response for job `id`: non-2xx → the mapped error.
+pub fn parse_status(provider: Provider, id: &str, resp: &HttpResponse) -> Result<Job, Error> {
+    check(provider, resp)?;
+    adapter(provider).parse_status(id, resp)
+}
+
+/// Parses a cancel response for job `id`: non-2xx → the mapped error.
+pub fn parse_cancel(provider: Provider, id: &str, resp: &HttpResponse) -> Result<Job, Error> {
+    check(provider, resp)?;
+    adapter(provider).parse_cancel(id, resp)
+}
+
+/// Parses a list response: non-2xx → the mapped error.
+pub fn parse_list(provider: Provider, resp: &HttpResponse) -> Result<Vec<Job>, Error> {
+    check(provider, resp)?;
+    adapter(provider).parse_list(resp)
+}
+
+fn check(provider: Provider, resp: &HttpResponse) -> Result<(), Error> {
+    if resp.is_success() {
+        Ok(())
+    } else {
+        Err(Error::from_response(provider, resp))
+    }
+}

@@ -1,0 +1,182 @@
+//! Optexity (browser-automation "inference"), `x-api-key` auth:
+//! start `POST {base}/api/v1/inference` (body = input, `model` → `endpoint_name`),
+//! status `POST {base}/api/v1/inference/call` with `{"task_id"}`,
+//! list `POST {base}/api/v1/inference/all_calls`. No cancel endpoint is public.
+//!
+//! Reads both the seed (legacy) shape — `running` + `progress` 0..100, `completed`, `failed` with
+//! `error_code` — and the current API's words (`allocated`, `success`, `killed`, `output_data`).
+//! `{"success": true, "status": "failed"}` is a FAILED job, not a transport error;
+//! `{"success": false}` is an error.
+
+use super::common::{
+    ensure_failure_error, input_object, job_error, object_body, progress, request, required_id,
+    status_word, timestamp_to_iso,
+};
+use super::{Adapter, Capabilities, ClientConfig, SubmitRequest};
+use crate::core::{
+    Error, ErrorCode, HttpRequest, HttpResponse, Job, JobStatus, Json, Method, Provider,
+};
+
+pub(super) struct Optexity;
+
+/// Optexity's status words, legacy and current.
+pub(crate) fn map_status(word: &str) -> JobStatus {
+    match word.to_ascii_lowercase().as_str() {
+        "queued" | "allocated" | "started" => JobStatus::Queued,
+        "running" => JobStatus::Processing,
+        "completed" | "success" => JobStatus::Finished,
+        "failed" => JobStatus::Failed,
+        "cancelled" | "killed" => JobStatus::Cancelled,
+        _ => JobStatus::Unknown,
+    }
+}
+
+impl Adapter for Optexity {
+    fn provider(&self) -> Provider {
+        Provider::Optexity
+    }
+
+    fn default_base_url(&self) -> &'static str {
+        "https://api.optexity.com"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            cancel: false,
+            list: true,
+            webhooks: false,
+            realtime: false,
+            streaming: false,
+        }
+    }
+
+    fn auth_header(&self, key: &str) -> (&'static str, String) {
+        ("x-api-key", key.to_string())
+    }
+
+    fn submit(&self, cfg: &ClientConfig, req: &SubmitRequest) -> Result<HttpRequest, Error> {
+        let mut body = input_object(Provider::Optexity, &req.input)?;
+        if let Some(model) = &req.model {
+            body.set("endpoint_name", Json::String(model.clone()));
+        }
+        if body.get("endpoint_name").is_none() && body.get("end_point").is_none() {
+            return Err(Error::config(
+                "optexity: submit needs a model (sent as endpoint_name)",
+            ));
+        }
+        if let Some(url) = &req.webhook_url {
+            // The current API's per-task callback (no signature; see providers.md §2).
+            body.set("task_callback_url", Json::String(url.clone()));
+        }
+        let url = super::join_url(&cfg.base_url, "/api/v1/inference");
+        Ok(request(cfg, auth(cfg), Method::Post, url, Some(body)))
+    }
+
+    fn parse_submit(&self, resp: &HttpResponse) -> Result<Job, Error> {
+        let body = success_body(resp)?;
+        let id = required_id(Provider::Optexity, body, &["task_id", "id"])?;
+        // `202 {"success","message","task_id"}`, legacy `{..., "status":"started"}`.
+        let status = status_word(body, "status").map_or(JobStatus::Queued, |w| map_status(&w));
+        let mut job = Job::new(Provider::Optexity, id, status);
+        job.raw = body.clone();
+        Ok(job)
+    }
+
+    fn status(&self, cfg: &ClientConfig, id: &str, _last: Option<&Job>) -> HttpRequest {
+        let url = super::join_url(&cfg.base_url, "/api/v1/inference/call");
+        let body = Json::object([("task_id", Json::String(id.to_string()))]);
+        request(cfg, auth(cfg), Method::Post, url, Some(body))
+    }
+
+    fn parse_status(&self, id: &str, resp: &HttpResponse) -> Result<Job, Error> {
+        parse_task(success_body(resp)?, Some(id))
+    }
+
+    fn list(&self, cfg: &ClientConfig) -> Result<HttpRequest, Error> {
+        let url = super::join_url(&cfg.base_url, "/api/v1/inference/all_calls");
+        Ok(request(cfg, auth(cfg), Method::Post, url, None))
+    }
+
+    fn parse_list(&self, resp: &HttpResponse) -> Result<Vec<Job>, Error> {
+        let body = success_body(resp)?;
+        let items = body
+            .get("requests")
+            .or_else(|| body.get("tasks"))
+            .and_then(Json::as_array)
+            .ok_or_else(|| {
+                Error::bad_response(Provider::Optexity, "optexity: list has no requests array")
+            })?;
+        items.iter().map(|item| parse_task(item, None)).collect()
+    }
+}
+
+fn auth(cfg: &ClientConfig) -> Option<(&'static str, String)> {
+    cfg.api_key.as_deref().map(|k| ("x-api-key", k.to_string()))
+}
+
+/// The object body of a 2xx answer, unless it says `"success": false`.
+fn success_body(resp: &HttpResponse) -> Result<&Json, Error> {
+    let body = object_body(Provider::Optexity, resp)?;
+    if body.get("success").and_then(Json::as_bool) == Some(false) {
+        let mut err = Error::from_response(
+            Provider::Optexity,
+            &HttpResponse {
+                status: resp.status,
+                headers: Vec::new(),
+                body: resp.body.clone(),
+            },
+        );
+        err.code = ErrorCode::BadResponse;
+        err.retryable = false;
+        return Err(err);
+    }
+    Ok(body)
+}
+
+/// A task status body (seed or current shape) → Job.
+fn parse_task(body: &Json, requested_id: Option<&str>) -> Result<Job, Error> {
+    if !body.is_object() {
+        return Err(Error::bad_response(
+            Provider::Optexity,
+            "optexity: task is not a JSON object",
+        ));
+    }
+    let id = match required_id(Provider::Optexity, body, &["task_id", "id"]) {
+        Ok(id) => id,
+        Err(e) => match requested_id {
+            Some(id) => id.to_string(),
+            None => return Err(e),
+        },
+    };
+    let status = status_word(body, "status").map_or(JobStatus::Unknown, |w| map_status(&w));
+    let mut job = Job::new(Provider::Optexity, id, status);
+    job.progress = progress(body.get_non_null("progress"), 100.0);
+    if status == JobStatus::Finished {
+        job.progress = Some(1.0);
+    }
+    job.result = body
+        .get_non_null("result")
+        .or_else(|| body.get_non_null("output_data"))
+        .cloned();
+    job.result_url = body
+        .get("downloads")
+        .and_then(Json::as_array)
+        .and_then(|d| d.first())
+        .and_then(|d| d.get_str("url"))
+        .map(str::to_string);
+    if matches!(
+        status,
+        JobStatus::Failed | JobStatus::Cancelled | JobStatus::Unknown
+    ) {
+        job.error = job_error(body, &["error_code"], &[]);
+    }
+    ensure_failure_error(&mut job);
+    job.created_at = timestamp_to_iso(body.get("created_at"));
+    job.completed_at = timestamp_to_iso(
+        body.get_non_null("completed_at")
+            .or_else(|| body.get_non_null("failed_at")),
+    );
+    job.estimated_completion = timestamp_to_iso(body.get("estimated_completion"));
+    job.raw = body.clone();
+    Ok(job)
+}

@@ -1,0 +1,149 @@
+//! Serika Jobs API (Bearer): create `POST {base}/jobs/images` with `{model, ...input}` →
+//! `{"id","status":"QUEUED"}`; get `GET {base}/jobs/{id}`; list `GET {base}/jobs`.
+//! Statuses QUEUED, PROCESSING, COMPLETED, FAILED; `created_at` in unix seconds; the result is
+//! `{url, width, height, seed}`; a failed job's `error` is a string or an object. No progress,
+//! no cancel.
+
+use super::common::{
+    ensure_failure_error, input_object, job_error, object_body, request, required_id, status_word,
+    timestamp_to_iso,
+};
+use super::{Adapter, Capabilities, ClientConfig, SubmitRequest};
+use crate::core::{Error, HttpRequest, HttpResponse, Job, JobStatus, Json, Method, Provider};
+
+pub(super) struct Serika;
+
+/// Serika's status words.
+pub(crate) fn map_status(word: &str) -> JobStatus {
+    match word.to_ascii_lowercase().as_str() {
+        "queued" => JobStatus::Queued,
+        "processing" => JobStatus::Processing,
+        "completed" => JobStatus::Finished,
+        "failed" => JobStatus::Failed,
+        _ => JobStatus::Unknown,
+    }
+}
+
+impl Adapter for Serika {
+    fn provider(&self) -> Provider {
+        Provider::Serika
+    }
+
+    fn default_base_url(&self) -> &'static str {
+        "https://api.serika.dev/api/openai/v1"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            cancel: false,
+            list: true,
+            webhooks: false,
+            realtime: false,
+            streaming: false,
+        }
+    }
+
+    fn auth_header(&self, key: &str) -> (&'static str, String) {
+        ("authorization", bearer(key))
+    }
+
+    fn submit(&self, cfg: &ClientConfig, req: &SubmitRequest) -> Result<HttpRequest, Error> {
+        if req.webhook_url.is_some() {
+            return Err(Error::unsupported(Provider::Serika, "webhook"));
+        }
+        let mut body = input_object(Provider::Serika, &req.input)?;
+        match &req.model {
+            Some(model) => {
+                // `model` first, as in the documented example.
+                if let Json::Object(members) = &mut body {
+                    members.retain(|(k, _)| k != "model");
+                    members.insert(0, ("model".into(), Json::String(model.clone())));
+                }
+            }
+            None if body.get("model").is_none() => {
+                return Err(Error::config("serika: submit needs a model"));
+            }
+            None => {}
+        }
+        let url = super::join_url(&cfg.base_url, "/jobs/images");
+        Ok(request(cfg, auth(cfg), Method::Post, url, Some(body)))
+    }
+
+    fn parse_submit(&self, resp: &HttpResponse) -> Result<Job, Error> {
+        parse_job(object_body(Provider::Serika, resp)?, None)
+    }
+
+    fn status(&self, cfg: &ClientConfig, id: &str, _last: Option<&Job>) -> HttpRequest {
+        let mut path = String::from("/jobs/");
+        path.push_str(&super::common::encode_segment(id));
+        let url = super::join_url(&cfg.base_url, &path);
+        request(cfg, auth(cfg), Method::Get, url, None)
+    }
+
+    fn parse_status(&self, id: &str, resp: &HttpResponse) -> Result<Job, Error> {
+        parse_job(object_body(Provider::Serika, resp)?, Some(id))
+    }
+
+    fn list(&self, cfg: &ClientConfig) -> Result<HttpRequest, Error> {
+        let url = super::join_url(&cfg.base_url, "/jobs");
+        Ok(request(cfg, auth(cfg), Method::Get, url, None))
+    }
+
+    fn parse_list(&self, resp: &HttpResponse) -> Result<Vec<Job>, Error> {
+        let body = object_body(Provider::Serika, resp)?;
+        let items = body
+            .get("jobs")
+            .or_else(|| body.get("data"))
+            .and_then(Json::as_array)
+            .ok_or_else(|| {
+                Error::bad_response(Provider::Serika, "serika: list has no jobs array")
+            })?;
+        items.iter().map(|item| parse_job(item, None)).collect()
+    }
+}
+
+fn bearer(key: &str) -> String {
+    let mut v = String::from("Bearer ");
+    v.push_str(key);
+    v
+}
+
+fn auth(cfg: &ClientConfig) -> Option<(&'static str, String)> {
+    cfg.api_key.as_deref().map(|k| ("authorization", bearer(k)))
+}
+
+fn parse_job(body: &Json, requested_id: Option<&str>) -> Result<Job, Error> {
+    if !body.is_object() {
+        return Err(Error::bad_response(
+            Provider::Serika,
+            "serika: job is not a JSON object",
+        ));
+    }
+    let id = match required_id(Provider::Serika, body, &["id", "job_id"]) {
+        Ok(id) => id,
+        Err(e) => match requested_id {
+            Some(id) => id.to_string(),
+            None => return Err(e),
+        },
+    };
+    let status = status_word(body, "status").map_or(JobStatus::Unknown, |w| map_status(&w));
+    let mut job = Job::new(Provider::Serika, id, status);
+    if status == JobStatus::Finished {
+        job.progress = Some(1.0);
+    }
+    job.result = body.get_non_null("result").cloned();
+    job.result_url = job
+        .result
+        .as_ref()
+        .and_then(|r| r.get_str("url"))
+        .map(str::to_string);
+    if matches!(status, JobStatus::Failed | JobStatus::Unknown) {
+        job.error = job_error(body, &[], &[]);
+    }
+    ensure_failure_error(&mut job);
+    job.created_at = timestamp_to_iso(body.get("created_at"));
+    job.completed_at =
+        timestamp_to_iso(body.get("completed_at").or_else(|| body.get("finished_at")));
+    job.raw = body.clone();
+    Ok(job)
+}

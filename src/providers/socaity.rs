@@ -1,0 +1,234 @@
+//! Socaity: `POST {base}/v1/{model}/generate` (Bearer) → `202 {"job_id","status"}`, or `200`
+//! with the result itself on SYNC endpoints; `GET`/`DELETE {base}/v1/jobs/{id}`.
+//!
+//! Also reads what the SDK/APIPod servers send (providers.md §1): lowercase statuses, RunPod
+//! words (IN_QUEUE, COMPLETED...), `links{status,cancel}` relative to the service base,
+//! `refresh_job_url`/`cancel_job_url`, progress as an object, `metrics` timestamps, and the
+//! `not_found` status. Links are followed only on the base URL's origin.
+
+use super::common::{
+    encode_path, ensure_failure_error, input_object, object_body, progress, request, resolve_link,
+    status_word, timestamp_to_iso,
+};
+use super::{Adapter, Capabilities, ClientConfig, SubmitRequest};
+use crate::core::{
+    Body, Error, ErrorCode, HttpRequest, HttpResponse, Job, JobError, JobStatus, Json, Method,
+    Provider,
+};
+
+pub(super) struct Socaity;
+
+/// Socaity's status words (any case), with the SDK's RunPod/Replicate synonyms.
+pub(crate) fn map_status(word: &str) -> JobStatus {
+    match word.to_ascii_lowercase().as_str() {
+        "pending" => JobStatus::Pending,
+        "queued" | "in_queue" => JobStatus::Queued,
+        "processing" | "in_progress" => JobStatus::Processing,
+        "streaming" => JobStatus::Streaming,
+        "finished" | "completed" | "succeeded" => JobStatus::Finished,
+        "failed" => JobStatus::Failed,
+        "timeout" | "timed_out" => JobStatus::Timeout,
+        "cancelled" | "canceled" | "aborted" => JobStatus::Cancelled,
+        _ => JobStatus::Unknown,
+    }
+}
+
+impl Adapter for Socaity {
+    fn provider(&self) -> Provider {
+        Provider::Socaity
+    }
+
+    fn default_base_url(&self) -> &'static str {
+        "https://api.socaity.ai"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            cancel: true,
+            list: false,
+            webhooks: false,
+            realtime: false,
+            streaming: true,
+        }
+    }
+
+    fn auth_header(&self, key: &str) -> (&'static str, String) {
+        ("authorization", bearer(key))
+    }
+
+    fn submit(&self, cfg: &ClientConfig, req: &SubmitRequest) -> Result<HttpRequest, Error> {
+        let model = req
+            .model
+            .as_deref()
+            .ok_or_else(|| Error::config("socaity: submit needs a model"))?;
+        if req.webhook_url.is_some() {
+            return Err(Error::unsupported(Provider::Socaity, "webhook"));
+        }
+        let mut path = String::from("/v1/");
+        path.push_str(&encode_path(model, "model")?);
+        path.push_str("/generate");
+        // Parameters go at the top level of the body (seed curl; SDK spreads a sole object).
+        let body = input_object(Provider::Socaity, &req.input)?;
+        let url = super::join_url(&cfg.base_url, &path);
+        Ok(request(cfg, auth(cfg), Method::Post, url, Some(body)))
+    }
+
+    fn parse_submit(&self, resp: &HttpResponse) -> Result<Job, Error> {
+        // A SYNC endpoint answers 200 with the result itself; an async one 202 with a job.
+        let looks_like_job = resp.body.json().is_some_and(|b| {
+            b.get("job_id").is_some() || (b.get("id").is_some() && b.get("status").is_some())
+        });
+        if resp.status == 202 || looks_like_job {
+            let body = object_body(Provider::Socaity, resp)?;
+            return parse_job(body, None);
+        }
+        let result = match &resp.body {
+            Body::Json(j) => j.clone(),
+            Body::Text(t) => Json::String(t.clone()),
+            Body::Empty => Json::Null,
+        };
+        let mut job = Job::new(Provider::Socaity, "", JobStatus::Finished);
+        job.progress = Some(1.0);
+        job.raw = result.clone();
+        job.result = Some(result);
+        Ok(job)
+    }
+
+    fn status(&self, cfg: &ClientConfig, id: &str, last: Option<&Job>) -> HttpRequest {
+        let link = last.and_then(|j| {
+            let links = j.raw.get("links");
+            links
+                .and_then(|l| l.get_str("status"))
+                .or_else(|| j.raw.get_str("refresh_job_url"))
+                .and_then(|l| resolve_link(&cfg.base_url, l))
+        });
+        let url = link.unwrap_or_else(|| jobs_url(cfg, id));
+        request(cfg, auth(cfg), Method::Get, url, None)
+    }
+
+    fn parse_status(&self, id: &str, resp: &HttpResponse) -> Result<Job, Error> {
+        parse_job(object_body(Provider::Socaity, resp)?, Some(id))
+    }
+
+    fn cancel(
+        &self,
+        cfg: &ClientConfig,
+        id: &str,
+        last: Option<&Job>,
+    ) -> Result<HttpRequest, Error> {
+        // APIPod: POST links.cancel; REST reference: DELETE /v1/jobs/{id} (or cancel_job_url).
+        if let Some(url) = last
+            .and_then(|j| j.raw.get("links"))
+            .and_then(|l| l.get_str("cancel"))
+            .and_then(|l| resolve_link(&cfg.base_url, l))
+        {
+            return Ok(request(cfg, auth(cfg), Method::Post, url, None));
+        }
+        let url = last
+            .and_then(|j| j.raw.get_str("cancel_job_url"))
+            .and_then(|l| resolve_link(&cfg.base_url, l))
+            .unwrap_or_else(|| jobs_url(cfg, id));
+        Ok(request(cfg, auth(cfg), Method::Delete, url, None))
+    }
+
+    fn parse_cancel(&self, id: &str, resp: &HttpResponse) -> Result<Job, Error> {
+        // `{"status":"CANCELLED"}` or `{"id","status":"cancelled","message":"Job cancelled."}`.
+        match &resp.body {
+            Body::Empty => {
+                let mut job = Job::new(Provider::Socaity, id, JobStatus::Cancelled);
+                job.raw = Json::Null;
+                Ok(job)
+            }
+            _ => parse_job(object_body(Provider::Socaity, resp)?, Some(id)),
+        }
+    }
+}
+
+fn bearer(key: &str) -> String {
+    let mut v = String::from("Bearer ");
+    v.push_str(key);
+    v
+}
+
+fn auth(cfg: &ClientConfig) -> Option<(&'static str, String)> {
+    cfg.api_key.as_deref().map(|k| ("authorization", bearer(k)))
+}
+
+fn jobs_url(cfg: &ClientConfig, id: &str) -> String {
+    let mut path = String::from("/v1/jobs/");
+    path.push_str(&super::common::encode_segment(id));
+    super::join_url(&cfg.base_url, &path)
+}
+
+/// A Socaity job body (REST reference or APIPod `JobResult`) → Job.
+fn parse_job(body: &Json, requested_id: Option<&str>) -> Result<Job, Error> {
+    let id = body
+        .get("job_id")
+        .or_else(|| body.get("id"))
+        .and_then(Json::to_text)
+        .filter(|s| !s.is_empty())
+        .or_else(|| requested_id.map(str::to_string))
+        .ok_or_else(|| Error::bad_response(Provider::Socaity, "socaity: response has no job_id"))?;
+    let word = status_word(body, "status");
+    if word.as_deref() == Some("not_found") {
+        let mut msg = String::from("socaity: ");
+        msg.push_str(body.get_str("error").unwrap_or("Job not found."));
+        let mut err = Error::new(ErrorCode::NotFound, msg).with_provider(Provider::Socaity);
+        err.status = Some(404);
+        return Err(err);
+    }
+    let status = match word.as_deref() {
+        Some(w) => map_status(w),
+        None => {
+            return Err(Error::bad_response(
+                Provider::Socaity,
+                "socaity: job body has no status",
+            ))
+        }
+    };
+    let mut job = Job::new(Provider::Socaity, id, status);
+    job.progress = progress(body.get_non_null("progress"), 1.0);
+    if status == JobStatus::Finished {
+        job.progress = Some(1.0);
+    }
+    job.result = body.get_non_null("result").cloned();
+    job.result_url = job
+        .result
+        .as_ref()
+        .and_then(|r| r.get_str("url").or_else(|| file_url(r)))
+        .map(str::to_string);
+    if matches!(
+        status,
+        JobStatus::Failed | JobStatus::Timeout | JobStatus::Cancelled | JobStatus::Unknown
+    ) {
+        job.error = match body.get_non_null("error") {
+            Some(Json::String(s)) => Some(JobError {
+                code: None,
+                message: s.clone(),
+            }),
+            Some(Json::Object(_)) => super::common::job_error(body, &[], &[]),
+            _ => None,
+        };
+    }
+    ensure_failure_error(&mut job);
+    let metrics = body.get("metrics");
+    job.created_at = timestamp_to_iso(
+        body.get("created_at")
+            .or_else(|| metrics.and_then(|m| m.get("created_at"))),
+    );
+    job.completed_at = timestamp_to_iso(
+        body.get("finished_at")
+            .or_else(|| body.get("completed_at"))
+            .or_else(|| metrics.and_then(|m| m.get("finished_at"))),
+    );
+    job.raw = body.clone();
+    Ok(job)
+}
+
+/// A FileModel result (`{file_name, content_type, content}`) whose content is a URL.
+fn file_url(result: &Json) -> Option<&str> {
+    let content = result.get_str("content")?;
+    (result.get("file_name").is_some()
+        && (content.starts_with("https://") || content.starts_with("http://")))
+    .then_some(content)
+}

@@ -1,0 +1,162 @@
+//! One HTTP exchange through a `fetch` function (the global one or the user's): builds the
+//! request from an [`HttpRequest`], reads status, the headers the policies need, and the body,
+//! and decodes the body with the host's `JSON.parse`. No retries, no policy.
+
+use js_sys::{Function, Object, Promise, Reflect, JSON};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, Response};
+
+use crate::core::{Body, HttpRequest, HttpResponse, Json};
+
+/// Response headers the core reads (retry advice, rate-limit class, content type).
+const READ_HEADERS: [&str; 5] = [
+    "retry-after",
+    "retry-after-ms",
+    "x-ratelimit-type",
+    "content-type",
+    "content-length",
+];
+
+/// Bodies larger than this are refused rather than read (a 100 MB body must not OOM a page).
+pub(crate) const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// Why an exchange produced no response.
+#[derive(Debug)]
+pub(crate) enum FetchFailure {
+    /// `fetch` rejected or threw (network error, abort, bad request init). The message is the
+    /// host's, which never contains the key (the key only travels in headers).
+    Network(String),
+    /// The response was larger than [`MAX_BODY_BYTES`].
+    TooLarge,
+}
+
+/// Sends `req` through `fetch_fn` with `signal`.
+pub(crate) async fn send(
+    fetch_fn: &Function,
+    req: &HttpRequest,
+    signal: &AbortSignal,
+) -> Result<HttpResponse, FetchFailure> {
+    let init = Object::new();
+    let headers = Object::new();
+    for (name, value) in &req.headers {
+        set(&headers, name, &JsValue::from_str(value));
+    }
+    set(&init, "method", &JsValue::from_str(req.method.as_str()));
+    if let Some(body) = &req.body {
+        set(
+            &headers,
+            "content-type",
+            &JsValue::from_str("application/json"),
+        );
+        let text = to_json_text(body)
+            .map_err(|_| FetchFailure::Network("could not encode the request body".into()))?;
+        set(&init, "body", &text);
+    }
+    set(&init, "headers", &headers);
+    set(&init, "signal", signal);
+    // Never follow a redirect silently: the key is in a header, and x-api-key is not stripped
+    // on cross-origin redirects. A 3xx surfaces as an error instead.
+    set(&init, "redirect", &JsValue::from_str("manual"));
+
+    let promise = fetch_fn
+        .call2(&js_sys::global(), &JsValue::from_str(&req.url), &init)
+        .map_err(|e| FetchFailure::Network(error_text(&e)))?;
+    let promise: Promise = promise.unchecked_into();
+    let response: Response = JsFuture::from(promise)
+        .await
+        .map_err(|e| FetchFailure::Network(error_text(&e)))?
+        .unchecked_into();
+
+    let status = response.status();
+    let mut read_headers = Vec::new();
+    let response_headers = response.headers();
+    for name in READ_HEADERS {
+        if let Ok(Some(value)) = response_headers.get(name) {
+            read_headers.push((name.to_string(), value));
+        }
+    }
+    let declared_len = read_headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.trim().parse::<usize>().ok());
+    if declared_len.is_some_and(|n| n > MAX_BODY_BYTES) {
+        if let Some(body) = response.body() {
+            let _ = body.cancel();
+        }
+        return Err(FetchFailure::TooLarge);
+    }
+    let text_promise = response
+        .text()
+        .map_err(|e| FetchFailure::Network(error_text(&e)))?;
+    let text = JsFuture::from(text_promise)
+        .await
+        .map_err(|e| FetchFailure::Network(error_text(&e)))?
+        .as_string()
+        .unwrap_or_default();
+    if text.len() > MAX_BODY_BYTES {
+        return Err(FetchFailure::TooLarge);
+    }
+    Ok(HttpResponse {
+        status: status as u16,
+        headers: read_headers,
+        body: decode_body(text),
+    })
+}
+
+/// Decodes a body: empty → `Empty`, JSON → `Json` (through `JSON.parse`), else `Text`.
+pub(crate) fn decode_body(text: String) -> Body {
+    if text.trim().is_empty() {
+        return Body::Empty;
+    }
+    match JSON::parse(&text) {
+        Ok(value) => match serde_wasm_bindgen::from_value::<Json>(value) {
+            Ok(json) => Body::Json(json),
+            Err(_) => Body::Text(text),
+        },
+        Err(_) => Body::Text(text),
+    }
+}
+
+/// Converts a [`Json`] to a plain JS value (objects as objects, not Maps).
+pub(crate) fn to_js(json: &Json) -> JsValue {
+    use serde::Serialize;
+    json.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or(JsValue::NULL)
+}
+
+/// A JS value (as given by the user) to [`Json`]; `None` when it has no JSON form.
+pub(crate) fn from_js(value: &JsValue) -> Option<Json> {
+    if value.is_undefined() {
+        return Some(Json::Null);
+    }
+    serde_wasm_bindgen::from_value::<Json>(value.clone()).ok()
+}
+
+fn to_json_text(json: &Json) -> Result<JsValue, JsValue> {
+    JSON::stringify(&to_js(json)).map(JsValue::from)
+}
+
+fn set(target: &Object, key: &str, value: &JsValue) {
+    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+}
+
+/// The message of a thrown JS value (an `Error`'s `.message`, a string, or a generic text).
+pub(crate) fn error_text(e: &JsValue) -> String {
+    if let Some(err) = e.dyn_ref::<js_sys::Error>() {
+        let mut msg: String = err.message().into();
+        // Node's undici puts the useful part ("ECONNREFUSED") in `cause`.
+        if let Ok(cause) = Reflect::get(err, &JsValue::from_str("cause")) {
+            if let Some(code) = Reflect::get(&cause, &JsValue::from_str("code"))
+                .ok()
+                .and_then(|c| c.as_string())
+            {
+                msg.push_str(" (");
+                msg.push_str(&code);
+                msg.push(')');
+            }
+        }
+        return msg;
+    }
+    e.as_string().unwrap_or_else(|| "fetch failed".into())
+}

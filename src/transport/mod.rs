@@ -1,0 +1,25 @@
+//! The only code that performs I/O (wasm only): `fetch` through the global or user-supplied
+//! function, timers through the global `setTimeout`, cancellation through `AbortSignal`s, and
+//! the request loop that applies the core's retry and poll-schedule decisions.
+//!
+//! It uses globals, never `window()`, so the same code runs in a page, in Node and in a Worker.
+//! It does not decide policy (that is `core`) and does not translate provider bodies (that is
+//! `providers`).
+
+mod abort;
+mod engine;
+mod fetch;
+mod timer;
+
+pub(crate) use engine::{Engine, Watcher};
+pub(crate) use fetch::{from_js, to_js};
+
+/// Milliseconds since the unix epoch, from the host clock.
+pub(crate) fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// A uniform random number in `[0, 1)` from the host (jitter only; not for secrets).
+pub(crate) fn random() -> f64 {
+    js_sys::Math::random()
+}
