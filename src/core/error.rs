@@ -157,7 +157,7 @@ impl Error {
         let code = ErrorCode::from_http_status(status);
         let mut message = String::from(provider.as_str());
         message.push_str(": HTTP ");
-        message.push_str(&status.to_string());
+        super::number::push_u64(&mut message, u64::from(status));
         if let Some(provider_msg) = provider_message(&response.body) {
             message.push_str(": ");
             message.push_str(&provider_msg);

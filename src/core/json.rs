@@ -82,21 +82,24 @@ impl Json {
     pub fn as_number_lenient(&self) -> Option<f64> {
         let n = match self {
             Json::Number(n) => *n,
-            Json::String(s) => s.trim().trim_end_matches('%').trim().parse::<f64>().ok()?,
+            Json::String(s) => super::number::parse_decimal(s.trim().trim_end_matches('%'))?,
             _ => return None,
         };
         n.is_finite().then_some(n)
     }
 
-    /// A string, or a number/bool rendered as text (ids sometimes arrive as numbers).
+    /// A string, or an integer rendered as text (ids sometimes arrive as numbers).
     pub fn to_text(&self) -> Option<String> {
         match self {
             Json::String(s) => Some(s.clone()),
             Json::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => {
-                Some((*n as i64).to_string())
+                let mut s = String::new();
+                if *n < 0.0 {
+                    s.push('-');
+                }
+                super::number::push_u64(&mut s, n.abs() as u64);
+                Some(s)
             }
-            Json::Number(n) => Some(n.to_string()),
-            Json::Bool(b) => Some(b.to_string()),
             _ => None,
         }
     }

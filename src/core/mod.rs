@@ -5,6 +5,7 @@ mod error;
 mod http;
 mod job;
 mod json;
+pub mod number;
 pub mod retry;
 pub mod schedule;
 mod status;

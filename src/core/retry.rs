@@ -73,13 +73,13 @@ impl RetryPolicy {
 pub fn advised_delay_ms(response: &HttpResponse, now_ms: f64) -> Option<f64> {
     if let Some(ms) = response
         .header("retry-after-ms")
-        .and_then(|v| v.trim().parse::<f64>().ok())
+        .and_then(super::number::parse_decimal)
         .filter(|v| v.is_finite() && *v >= 0.0)
     {
         return Some(ms);
     }
     let value = response.header("retry-after")?.trim();
-    if let Ok(secs) = value.parse::<f64>() {
+    if let Some(secs) = super::number::parse_decimal(value) {
         return (secs.is_finite() && secs >= 0.0).then_some(secs * 1000.0);
     }
     let at = http_date_to_unix_ms(value)?;

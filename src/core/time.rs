@@ -144,7 +144,8 @@ fn digits(b: &[u8], at: usize, len: usize) -> Option<u32> {
 }
 
 fn push_num(out: &mut String, n: i64, width: usize) {
-    let s = n.to_string();
+    let mut s = String::new();
+    super::number::push_u64(&mut s, n.unsigned_abs());
     for _ in s.len()..width {
         out.push('0');
     }

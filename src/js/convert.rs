@@ -51,11 +51,14 @@ pub(crate) fn opt_number(obj: &JsValue, key: &str, min: f64) -> Result<Option<f6
     }
     match v.as_f64() {
         Some(n) if n.is_finite() && n >= min => Ok(Some(n)),
-        _ => {
-            let mut expected = String::from("a finite number >= ");
-            expected.push_str(&min.to_string());
-            Err(config_err(key, &expected))
-        }
+        _ => Err(config_err(
+            key,
+            if min > 0.0 {
+                "a positive finite number"
+            } else {
+                "a finite number >= 0"
+            },
+        )),
     }
 }
 

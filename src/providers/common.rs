@@ -184,7 +184,7 @@ fn bad_msg(provider: Provider, what: &str, status: u16) -> String {
     m.push_str(": ");
     m.push_str(what);
     m.push_str(" (HTTP ");
-    m.push_str(&status.to_string());
+    crate::core::number::push_u64(&mut m, u64::from(status));
     m.push(')');
     m
 }
@@ -224,9 +224,9 @@ pub(crate) fn progress(value: Option<&Json>, scale: f64) -> Option<f64> {
 pub fn timestamp_to_iso(value: Option<&Json>) -> Option<String> {
     let ms = match value? {
         Json::Number(n) => unix_number_to_ms(*n)?,
-        Json::String(s) => match s.trim().parse::<f64>() {
-            Ok(n) => unix_number_to_ms(n)?,
-            Err(_) => iso_to_unix_ms(s)?,
+        Json::String(s) => match crate::core::number::parse_decimal(s) {
+            Some(n) => unix_number_to_ms(n)?,
+            None => iso_to_unix_ms(s)?,
         },
         _ => return None,
     };

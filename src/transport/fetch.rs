@@ -79,8 +79,8 @@ pub(crate) async fn send(
     let declared_len = read_headers
         .iter()
         .find(|(k, _)| k == "content-length")
-        .and_then(|(_, v)| v.trim().parse::<usize>().ok());
-    if declared_len.is_some_and(|n| n > MAX_BODY_BYTES) {
+        .and_then(|(_, v)| crate::core::number::parse_decimal(v));
+    if declared_len.is_some_and(|n| n > MAX_BODY_BYTES as f64) {
         if let Some(body) = response.body() {
             let _ = body.cancel();
         }
