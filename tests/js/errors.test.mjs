@@ -1,0 +1,226 @@
+// Error mapping: HTTP statuses → codes, CONFIG, TIMEOUT, ABORTED, transport failures.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  PROVIDERS, JobClient, client, request, scenario, uid, countingFetch, signalOf, requestsTagged, mockJob,
+  isPolyjobError, sleep, baseUrl,
+} from "./helpers.mjs";
+
+const MSG_401 = { socaity: "Invalid API key.", optexity: "Invalid API key", deapi: "Unauthorized user.", serika: "Invalid API key provided." };
+const MSG_404 = { socaity: "Job not found.", optexity: "Task not found", deapi: "Request not found.", serika: "Job not found" };
+
+/** A fetch that answers every call with a synthetic response (or delegates after `n` fakes). */
+function fakeFetch(make, { delegateAfter = Infinity } = {}) {
+  const inner = countingFetch((input, init) => {
+    if (inner.calls.length > delegateAfter) return globalThis.fetch(input, init);
+    return Promise.resolve(make());
+  });
+  return inner;
+}
+const json = (status, body, headers = {}) => () =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+
+/** Asserts the mock stops being polled for `id` (no request leaked after the call ended). */
+async function assertPollingStopped(id) {
+  await sleep(150);
+  const a = (await mockJob(id)).status_requests;
+  await sleep(400);
+  const b = (await mockJob(id)).status_requests;
+  assert.equal(b, a, `status requests for ${id} kept coming after the call ended (${a} → ${b})`);
+}
+
+describe("errors", { concurrency: true, timeout: 60_000 }, () => {
+  for (const p of PROVIDERS) {
+    test(`${p}: wrong key → UNAUTHORIZED 401, key not in the message`, async () => {
+      const key = `wrong-key-${uid()}-s3cr3t`;
+      const c = client(p, { apiKey: key });
+      await assert.rejects(c.submit(request(p)), (err) => {
+        isPolyjobError("UNAUTHORIZED", { status: 401, provider: p, retryable: false })(err);
+        assert.ok(!err.message.includes(key), `the key leaked into the message: ${err.message}`);
+        assert.ok(!String(err.stack).includes(key), "the key leaked into the stack");
+        assert.ok(err.message.includes(MSG_401[p]), `message ${JSON.stringify(err.message)} includes ${JSON.stringify(MSG_401[p])}`);
+        return true;
+      });
+    });
+
+    test(`${p}: get(unknown id) → NOT_FOUND 404`, async () => {
+      const c = client(p);
+      const id = `00000000-0000-4000-8000-${uid()}0000`;
+      await assert.rejects(c.get(id), (err) => {
+        isPolyjobError("NOT_FOUND", { status: 404, provider: p, retryable: false })(err);
+        assert.ok(err.message.includes(MSG_404[p]), `message ${JSON.stringify(err.message)} includes ${JSON.stringify(MSG_404[p])}`);
+        return true;
+      });
+    });
+
+    test(`${p}: wait(unknown id) rejects NOT_FOUND instead of polling on`, async () => {
+      const c = client(p);
+      await assert.rejects(c.wait(`missing-${uid()}`, { timeoutMs: 5000 }), isPolyjobError("NOT_FOUND", { status: 404 }));
+    });
+  }
+
+  test("deapi: txt2img without prompt → VALIDATION 422 with the provider's message", async () => {
+    const c = client("deapi");
+    const req = request("deapi");
+    delete req.input.prompt;
+    await assert.rejects(c.submit(req), (err) => {
+      isPolyjobError("VALIDATION", { status: 422, provider: "deapi", retryable: false })(err);
+      assert.ok(err.message.includes("The prompt field is required."), `message: ${err.message}`);
+      return true;
+    });
+  });
+
+  test("serika: image job without prompt → VALIDATION", async () => {
+    const c = client("serika");
+    const req = request("serika");
+    delete req.input.prompt;
+    await assert.rejects(c.submit(req), isPolyjobError("VALIDATION", { provider: "serika" }));
+  });
+
+  describe("CONFIG is thrown synchronously", () => {
+    const bad = {
+      "unknown provider": { provider: "nope", apiKey: "test-key" },
+      "missing provider": { apiKey: "test-key" },
+      "baseUrl not a URL": { provider: "socaity", apiKey: "test-key", baseUrl: "not a url" },
+      "fetch not a function": { provider: "serika", apiKey: "test-key", baseUrl: baseUrl("serika"), fetch: 42 },
+    };
+    for (const [name, opts] of Object.entries(bad)) {
+      test(name, () => {
+        assert.throws(() => new JobClient(opts), isPolyjobError("CONFIG", { status: null, retryable: false }));
+      });
+    }
+    test("no options at all", () => {
+      assert.throws(() => new JobClient(), isPolyjobError("CONFIG"));
+    });
+  });
+
+  test("wait({timeoutMs}) → TIMEOUT, and polling stops", async () => {
+    const c = client("socaity");
+    const job = await c.submit(request("socaity", scenario({ queue_ms: 50, duration_ms: 5000 })));
+    const t0 = Date.now();
+    await assert.rejects(c.wait(job.id, { timeoutMs: 250 }), isPolyjobError("TIMEOUT", { status: null }));
+    const took = Date.now() - t0;
+    assert.ok(took >= 200 && took < 3000, `wait timed out after ${took} ms (asked 250)`);
+    await assertPollingStopped(job.id);
+  });
+
+  test("run({timeoutMs}) → TIMEOUT", async () => {
+    const c = client("serika");
+    await assert.rejects(
+      c.run(request("serika", scenario({ queue_ms: 50, duration_ms: 5000 })), { timeoutMs: 300 }),
+      isPolyjobError("TIMEOUT"),
+    );
+  });
+
+  test("AbortSignal during wait() → ABORTED, and polling stops", async () => {
+    const c = client("deapi");
+    const job = await c.submit(request("deapi", scenario({ queue_ms: 50, duration_ms: 5000 })));
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 200);
+    const t0 = Date.now();
+    await assert.rejects(c.wait(job.id, { signal: ac.signal, timeoutMs: 8000 }), isPolyjobError("ABORTED", { provider: "deapi" }));
+    assert.ok(Date.now() - t0 < 2000, "the abort ended the wait promptly");
+    await assertPollingStopped(job.id);
+  });
+
+  test("AbortSignal during run() → ABORTED", async () => {
+    const c = client("optexity");
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 300);
+    await assert.rejects(
+      c.run(request("optexity", scenario({ queue_ms: 50, duration_ms: 5000 })), { signal: ac.signal }),
+      isPolyjobError("ABORTED"),
+    );
+  });
+
+  test("an already-aborted signal: submit() → ABORTED, nothing reaches the mock", async () => {
+    const tag = uid();
+    const c = client("socaity", { headers: { "x-polyjob-test": tag } });
+    await assert.rejects(c.submit(request("socaity"), { signal: AbortSignal.abort() }), isPolyjobError("ABORTED"));
+    await sleep(100);
+    assert.deepEqual(await requestsTagged("x-polyjob-test", tag), []);
+  });
+
+  test("an already-aborted signal: get() → ABORTED", async () => {
+    const c = client("serika");
+    const job = await c.submit(request("serika"));
+    await assert.rejects(c.get(job.id, { signal: AbortSignal.abort() }), isPolyjobError("ABORTED"));
+  });
+
+  test("unreachable server → NETWORK", { timeout: 20_000 }, async () => {
+    const c = client("socaity", { baseUrl: "http://127.0.0.1:9/socaity", maxRetries: 0 });
+    await assert.rejects(c.get("abc"), isPolyjobError("NETWORK", { status: null, provider: "socaity" }));
+  });
+
+  test("fetch throwing → NETWORK", async () => {
+    const c = client("serika", { maxRetries: 0, fetch: () => Promise.reject(new TypeError("fetch failed")) });
+    await assert.rejects(c.get("job-x"), isPolyjobError("NETWORK"));
+  });
+
+  test("403 → FORBIDDEN", async () => {
+    const f = fakeFetch(json(403, { detail: "Key lacks required permission." }));
+    const c = client("socaity", { fetch: f, maxRetries: 0 });
+    await assert.rejects(c.get("job-x"), (err) => {
+      isPolyjobError("FORBIDDEN", { status: 403, retryable: false })(err);
+      assert.ok(err.message.includes("Key lacks required permission."), err.message);
+      return true;
+    });
+  });
+
+  test("429 with Retry-After → RATE_LIMITED (retryable), attempts counted", { timeout: 20_000 }, async () => {
+    const f = fakeFetch(json(429, { data: null, message: "Too Many Attempts.", errors: [], statusCode: 429 }, { "retry-after": "0", "x-ratelimit-type": "rpm" }));
+    const c = client("deapi", { fetch: f, maxRetries: 1 });
+    await assert.rejects(c.get("abc"), (err) => {
+      isPolyjobError("RATE_LIMITED", { status: 429, retryable: true, provider: "deapi" })(err);
+      assert.ok(err.message.includes("Too Many Attempts."), err.message);
+      assert.equal(err.attempts, f.calls.length, "err.attempts equals the requests made");
+      assert.ok(err.attempts >= 1 && err.attempts <= 2, `attempts ${err.attempts} with maxRetries 1`);
+      return true;
+    });
+  });
+
+  test("503 → UNAVAILABLE (retryable) once retries are spent", { timeout: 30_000 }, async () => {
+    const f = fakeFetch(json(503, { detail: "Cold start." }, { "retry-after": "0" }));
+    const c = client("socaity", { fetch: f, maxRetries: 1 });
+    await assert.rejects(c.get("abc"), (err) => {
+      isPolyjobError("UNAVAILABLE", { status: 503, retryable: true })(err);
+      assert.equal(err.attempts, f.calls.length);
+      assert.ok(err.attempts <= 2, `at most 1 + maxRetries attempts, got ${err.attempts}`);
+      return true;
+    });
+  });
+
+  test("a 503 then success: get() is retried and succeeds", { timeout: 30_000 }, async () => {
+    const real = client("socaity");
+    const job = await real.submit(request("socaity", scenario({ duration_ms: 3000 })));
+    const f = fakeFetch(json(503, { detail: "Cold start." }, { "retry-after": "0" }), { delegateAfter: 1 });
+    const c = client("socaity", { fetch: f, maxRetries: 3 });
+    const got = await c.get(job.id);
+    assert.equal(got.id, job.id);
+    assert.equal(f.calls.length, 2, "one failed attempt, one good one");
+  });
+
+  test("500 → SERVER", { timeout: 20_000 }, async () => {
+    const f = fakeFetch(json(500, { error: { message: "Internal failure", type: "server_error", code: "internal" } }));
+    const c = client("serika", { fetch: f, maxRetries: 0 });
+    await assert.rejects(c.get("job-x"), isPolyjobError("SERVER", { status: 500 }));
+  });
+
+  test("200 with a body that is not JSON → BAD_RESPONSE", async () => {
+    const f = fakeFetch(() => new Response("<html>gateway</html>", { status: 200, headers: { "content-type": "text/html" } }));
+    const c = client("optexity", { fetch: f, maxRetries: 0 });
+    await assert.rejects(c.get("abc"), isPolyjobError("BAD_RESPONSE", { provider: "optexity" }));
+  });
+
+  test("requestTimeoutMs on a hanging request → TIMEOUT", { timeout: 10_000 }, async () => {
+    const hanging = (input, init) =>
+      new Promise((_, reject) => {
+        const s = signalOf(input, init);
+        if (s) s.addEventListener("abort", () => reject(s.reason ?? new DOMException("aborted", "AbortError")));
+      });
+    const c = client("deapi", { fetch: hanging, requestTimeoutMs: 150, maxRetries: 0 });
+    const t0 = Date.now();
+    await assert.rejects(c.get("abc"), isPolyjobError("TIMEOUT"));
+    assert.ok(Date.now() - t0 < 3000);
+  });
+});

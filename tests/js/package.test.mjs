@@ -1,0 +1,63 @@
+// The package surface: ESM exports, isTerminal, the web build loaded in Node.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFile, readdir, mkdtemp, cp, writeFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pathToFileURL, fileURLToPath } from "node:url";
+import * as polyjob from "polyjob";
+import { ALL_STATUSES, TERMINAL, client, request, scenario, baseUrl, KEY } from "./helpers.mjs";
+
+test("ESM exports JobClient and isTerminal", () => {
+  assert.equal(typeof polyjob.JobClient, "function");
+  assert.equal(typeof polyjob.isTerminal, "function");
+});
+
+test("isTerminal", () => {
+  for (const s of ALL_STATUSES) assert.equal(polyjob.isTerminal(s), TERMINAL.includes(s), s);
+});
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const INSTALLED = path.join(HERE, "node_modules", "polyjob");
+
+test("package.json is named polyjob", async () => {
+  const meta = JSON.parse(await readFile(path.join(INSTALLED, "package.json"), "utf8"));
+  assert.equal(meta.name, "polyjob");
+});
+
+test("the client object does not expose the API key", () => {
+  const c = client("socaity");
+  assert.ok(!JSON.stringify(c ?? {}).includes(KEY));
+  assert.ok(!String(c).includes(KEY));
+});
+
+test("the web build (pkg/web) runs a job in Node after init()", async () => {
+  const dir = path.join(INSTALLED, "web");
+  let files;
+  try {
+    files = await readdir(dir);
+  } catch {
+    assert.fail(`the package has no web/ folder at ${dir}`);
+  }
+  const wasmName = files.find((f) => f.endsWith(".wasm"));
+  assert.ok(wasmName, `a .wasm in ${files.join(", ")}`);
+  // The web build is ESM for pages; copy it next to a {"type":"module"} package.json so Node loads it as ESM.
+  const tmp = await mkdtemp(path.join(tmpdir(), "polyjob-web-"));
+  try {
+    await cp(dir, tmp, { recursive: true });
+    await writeFile(path.join(tmp, "package.json"), '{"type":"module"}');
+    await runWebBuild(tmp, wasmName);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+});
+
+async function runWebBuild(dir, wasmName) {
+  const web = await import(pathToFileURL(path.join(dir, "polyjob.js")).href);
+  assert.equal(typeof web.default, "function", "web build exports a default init");
+  await web.default({ module_or_path: await readFile(path.join(dir, wasmName)) });
+  const c = new web.JobClient({ provider: "socaity", apiKey: KEY, baseUrl: baseUrl("socaity"), pollIntervalMs: 50 });
+  const done = await c.run(request("socaity", scenario({ queue_ms: 50, duration_ms: 200 })), { timeoutMs: 5000 });
+  assert.equal(done.status, "FINISHED");
+  assert.deepEqual(done.result, { text: "echo: hello polyjob" });
+}
