@@ -204,17 +204,12 @@ pub(crate) fn required_id(provider: Provider, obj: &Json, keys: &[&str]) -> Resu
 }
 
 /// Progress from a number, a numeric string or an object `{progress}`, divided by `scale`
-/// and clamped to 0..=1. With `scale == 1.0`, values above 1 are read as percentages.
+/// and clamped to 0..=1.
 pub(crate) fn progress(value: Option<&Json>, scale: f64) -> Option<f64> {
     let v = value?;
     let n = match v {
         Json::Object(_) => v.get("progress")?.as_number_lenient()?,
         _ => v.as_number_lenient()?,
-    };
-    let scale = if scale == 1.0 && n > 1.0 {
-        100.0
-    } else {
-        scale
     };
     crate::core::normalize_progress(n, scale)
 }
@@ -231,6 +226,11 @@ pub fn timestamp_to_iso(value: Option<&Json>) -> Option<String> {
         _ => return None,
     };
     unix_ms_to_iso(ms)
+}
+
+/// The first of `candidates` that reads as a timestamp (nulls and junk are skipped).
+pub(crate) fn first_timestamp(candidates: &[Option<&Json>]) -> Option<String> {
+    candidates.iter().find_map(|c| timestamp_to_iso(*c))
 }
 
 fn unix_number_to_ms(n: f64) -> Option<f64> {
@@ -364,7 +364,7 @@ mod tests {
     #[test]
     fn progress_forms() {
         assert_eq!(progress(Some(&Json::Number(0.45)), 1.0), Some(0.45));
-        assert_eq!(progress(Some(&Json::Number(45.0)), 1.0), Some(0.45));
+        assert_eq!(progress(Some(&Json::Number(1.0000001)), 1.0), Some(1.0));
         assert_eq!(progress(Some(&"45.50".into()), 100.0), Some(0.455));
         assert_eq!(progress(Some(&Json::Number(250.0)), 100.0), Some(1.0));
         let obj = Json::object([("progress", Json::Number(0.3)), ("message", "x".into())]);

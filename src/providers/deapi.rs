@@ -88,6 +88,15 @@ impl Adapter for Deapi {
 
     fn parse_status(&self, id: &str, resp: &HttpResponse) -> Result<Job, Error> {
         let body = object_body(Provider::Deapi, resp)?;
+        if body.get("data").is_some_and(Json::is_null) {
+            // The error envelope with a 2xx status: `{"data":null,"message":...}`.
+            let mut msg = String::from("deapi: no job data");
+            if let Some(m) = body.get_str("message") {
+                msg.push_str(": ");
+                msg.push_str(m);
+            }
+            return Err(Error::bad_response(Provider::Deapi, msg).with_status(resp.status));
+        }
         let data = envelope(body);
         if !data.is_object() {
             return Err(Error::bad_response(
@@ -124,7 +133,7 @@ impl Adapter for Deapi {
         }
         ensure_failure_error(&mut job);
         job.created_at =
-            timestamp_to_iso(data.get("created_at").or_else(|| data.get("started_at")));
+            super::common::first_timestamp(&[data.get("created_at"), data.get("started_at")]);
         job.completed_at = timestamp_to_iso(data.get("completed_at"));
         job.raw = body.clone();
         Ok(job)

@@ -74,11 +74,13 @@ impl Adapter for Optexity {
 
     fn parse_submit(&self, resp: &HttpResponse) -> Result<Job, Error> {
         let body = success_body(resp)?;
-        let id = required_id(Provider::Optexity, body, &["task_id", "id"])?;
-        // `202 {"success","message","task_id"}`, legacy `{..., "status":"started"}`.
-        let status = status_word(body, "status").map_or(JobStatus::Queued, |w| map_status(&w));
-        let mut job = Job::new(Provider::Optexity, id, status);
-        job.raw = body.clone();
+        required_id(Provider::Optexity, body, &["task_id", "id"])?;
+        // `202 {"success","message","task_id"}`, legacy `{..., "status":"started"}`; a start
+        // answer may already carry a full task (e.g. failed at once): read it like a status.
+        let mut job = parse_task(body, None)?;
+        if body.get("status").is_none() {
+            job.status = JobStatus::Queued;
+        }
         Ok(job)
     }
 
@@ -172,10 +174,8 @@ fn parse_task(body: &Json, requested_id: Option<&str>) -> Result<Job, Error> {
     }
     ensure_failure_error(&mut job);
     job.created_at = timestamp_to_iso(body.get("created_at"));
-    job.completed_at = timestamp_to_iso(
-        body.get_non_null("completed_at")
-            .or_else(|| body.get_non_null("failed_at")),
-    );
+    job.completed_at =
+        super::common::first_timestamp(&[body.get("completed_at"), body.get("failed_at")]);
     job.estimated_completion = timestamp_to_iso(body.get("estimated_completion"));
     job.raw = body.clone();
     Ok(job)

@@ -143,7 +143,7 @@ fn parse_job(body: &Json, requested_id: Option<&str>) -> Result<Job, Error> {
     ensure_failure_error(&mut job);
     job.created_at = timestamp_to_iso(body.get("created_at"));
     job.completed_at =
-        timestamp_to_iso(body.get("completed_at").or_else(|| body.get("finished_at")));
+        super::common::first_timestamp(&[body.get("completed_at"), body.get("finished_at")]);
     job.raw = body.clone();
     Ok(job)
 }

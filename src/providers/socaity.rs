@@ -7,8 +7,8 @@
 //! `not_found` status. Links are followed only on the base URL's origin.
 
 use super::common::{
-    encode_path, ensure_failure_error, input_object, object_body, progress, request, resolve_link,
-    status_word, timestamp_to_iso,
+    encode_path, ensure_failure_error, first_timestamp, input_object, object_body, progress,
+    request, resolve_link, status_word,
 };
 use super::{Adapter, Capabilities, ClientConfig, SubmitRequest};
 use crate::core::{
@@ -76,11 +76,26 @@ impl Adapter for Socaity {
     fn parse_submit(&self, resp: &HttpResponse) -> Result<Job, Error> {
         // A SYNC endpoint answers 200 with the result itself; an async one 202 with a job.
         let looks_like_job = resp.body.json().is_some_and(|b| {
-            b.get("job_id").is_some() || (b.get("id").is_some() && b.get("status").is_some())
+            b.get("job_id").is_some()
+                || (b.get("id").is_some()
+                    && b.get_str("status")
+                        .is_some_and(|w| map_status(w) != JobStatus::Unknown))
         });
         if resp.status == 202 || looks_like_job {
             let body = object_body(Provider::Socaity, resp)?;
             return parse_job(body, None);
+        }
+        let declared_json = resp
+            .header("content-type")
+            .is_some_and(|t| t.to_ascii_lowercase().contains("json"));
+        let looks_like_broken_json = matches!(&resp.body, Body::Text(t)
+            if t.trim_start().starts_with(['{', '[']));
+        if matches!(resp.body, Body::Text(_)) && (declared_json || looks_like_broken_json) {
+            return Err(Error::bad_response(
+                Provider::Socaity,
+                "socaity: response declared JSON but did not parse",
+            )
+            .with_status(resp.status));
         }
         let result = match &resp.body {
             Body::Json(j) => j.clone(),
@@ -212,15 +227,13 @@ fn parse_job(body: &Json, requested_id: Option<&str>) -> Result<Job, Error> {
     }
     ensure_failure_error(&mut job);
     let metrics = body.get("metrics");
-    job.created_at = timestamp_to_iso(
-        body.get("created_at")
-            .or_else(|| metrics.and_then(|m| m.get("created_at"))),
-    );
-    job.completed_at = timestamp_to_iso(
-        body.get("finished_at")
-            .or_else(|| body.get("completed_at"))
-            .or_else(|| metrics.and_then(|m| m.get("finished_at"))),
-    );
+    let metric = |k: &str| metrics.and_then(|m| m.get(k));
+    job.created_at = first_timestamp(&[body.get("created_at"), metric("created_at")]);
+    job.completed_at = first_timestamp(&[
+        body.get("finished_at"),
+        body.get("completed_at"),
+        metric("finished_at"),
+    ]);
     job.raw = body.clone();
     Ok(job)
 }

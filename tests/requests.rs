@@ -1,0 +1,806 @@
+//! The HTTP requests each provider's pure translator builds: method, exact URL (documented base
+//! and a custom base), the auth header exactly as each seed document says, body shape, and the
+//! errors for what cannot be sent (CONFIG, UNSUPPORTED). Also Socaity's link following, which must
+//! stay on the configured origin, and that the API key never appears anywhere but its header.
+
+use polyjob::core::{ErrorCode, HttpRequest, HttpResponse, Job, Json, Method, Provider};
+use polyjob::providers::{adapter, parse_status, parse_submit, ClientConfig, SubmitRequest};
+
+const KEY: &str = "sk_test_5f2a9c0d41";
+
+fn cfg(p: Provider, base: Option<&str>) -> ClientConfig {
+    ClientConfig::new(p, Some(KEY.to_string()), base, Vec::new()).expect("valid config")
+}
+
+fn json(text: &str) -> Json {
+    serde_json::from_str(text).expect("test JSON")
+}
+
+fn submit_req(model: Option<&str>, task: Option<&str>, input: &str) -> SubmitRequest {
+    SubmitRequest {
+        model: model.map(str::to_string),
+        task: task.map(str::to_string),
+        input: json(input),
+        webhook_url: None,
+        idempotency_key: None,
+    }
+}
+
+/// Member-order-insensitive equality (JSON objects are unordered on the wire).
+fn same_json(a: &Json, b: &Json) -> bool {
+    match (a, b) {
+        (Json::Array(x), Json::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_json(a, b))
+        }
+        (Json::Object(x), Json::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| b.get(k).is_some_and(|w| same_json(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// The key is only in the provider's auth header: never in the URL, the body, or another header.
+fn assert_key_only_in_auth(p: Provider, req: &HttpRequest) {
+    assert!(
+        !req.url.contains(KEY),
+        "{}: key in URL {}",
+        p.as_str(),
+        req.url
+    );
+    if let Some(body) = &req.body {
+        let text = serde_json::to_string(body).unwrap();
+        assert!(!text.contains(KEY), "{}: key in body", p.as_str());
+    }
+    let (auth_name, auth_value) = adapter(p).auth_header(KEY);
+    for (name, value) in &req.headers {
+        if name.eq_ignore_ascii_case(auth_name) {
+            assert_eq!(value, &auth_value, "{}: auth header value", p.as_str());
+        } else {
+            assert!(!value.contains(KEY), "{}: key in header {name}", p.as_str());
+        }
+    }
+    assert_eq!(
+        req.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(auth_name))
+            .count(),
+        1,
+        "{}: exactly one auth header",
+        p.as_str()
+    );
+}
+
+fn assert_bearer(p: Provider, req: &HttpRequest) {
+    assert_eq!(
+        req.header("authorization"),
+        Some(format!("Bearer {KEY}").as_str()),
+        "{}",
+        p.as_str()
+    );
+    assert_eq!(req.header("x-api-key"), None, "{}", p.as_str());
+    assert_key_only_in_auth(p, req);
+}
+
+fn assert_x_api_key(req: &HttpRequest) {
+    assert_eq!(req.header("x-api-key"), Some(KEY));
+    assert_eq!(req.header("authorization"), None);
+    assert_key_only_in_auth(Provider::Optexity, req);
+}
+
+fn job_from(p: Provider, status: u16, body: &str) -> Job {
+    parse_submit(p, &HttpResponse::json(status, json(body))).expect("job")
+}
+
+// ---------------------------------------------------------------------------------- Socaity
+
+#[test]
+fn socaity_submit_default_base() {
+    let p = Provider::Socaity;
+    let req = adapter(p)
+        .submit(
+            &cfg(p, None),
+            &submit_req(Some("flux-schnell"), None, r#"{"prompt": "hello world"}"#),
+        )
+        .unwrap();
+    assert_eq!(req.method, Method::Post);
+    assert_eq!(req.url, "https://api.socaity.ai/v1/flux-schnell/generate");
+    assert_bearer(p, &req);
+    // Seed curl: -d '{"prompt": "hello world"}' — parameters at the top level, no wrapper.
+    assert_eq!(req.body, Some(json(r#"{"prompt": "hello world"}"#)));
+}
+
+#[test]
+fn socaity_requests_custom_base() {
+    let p = Provider::Socaity;
+    let c = cfg(p, Some("http://127.0.0.1:9/socaity/"));
+    assert_eq!(c.base_url, "http://127.0.0.1:9/socaity");
+    let a = adapter(p);
+    let req = a
+        .submit(
+            &c,
+            &submit_req(Some("org/face-swap"), None, r#"{"prompt":"x","n":2}"#),
+        )
+        .unwrap();
+    assert_eq!(
+        req.url,
+        "http://127.0.0.1:9/socaity/v1/org/face-swap/generate"
+    );
+    assert_eq!(req.body, Some(json(r#"{"prompt":"x","n":2}"#)));
+    assert_bearer(p, &req);
+
+    let req = a.status(&c, "job_abc123", None);
+    assert_eq!(req.method, Method::Get);
+    assert_eq!(req.url, "http://127.0.0.1:9/socaity/v1/jobs/job_abc123");
+    assert_eq!(req.body, None);
+    assert_bearer(p, &req);
+
+    let req = a.cancel(&c, "job_abc123", None).unwrap();
+    assert_eq!(req.method, Method::Delete);
+    assert_eq!(req.url, "http://127.0.0.1:9/socaity/v1/jobs/job_abc123");
+    assert_eq!(req.body, None);
+    assert_bearer(p, &req);
+
+    let err = a.list(&c).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Unsupported);
+    assert_eq!(err.provider, Some(p));
+}
+
+#[test]
+fn socaity_default_status_and_cancel() {
+    let p = Provider::Socaity;
+    let c = cfg(p, None);
+    let req = adapter(p).status(&c, "job_abc123", None);
+    assert_eq!(
+        (req.method, req.url.as_str()),
+        (Method::Get, "https://api.socaity.ai/v1/jobs/job_abc123")
+    );
+    let req = adapter(p).cancel(&c, "job_abc123", None).unwrap();
+    assert_eq!(
+        (req.method, req.url.as_str()),
+        (Method::Delete, "https://api.socaity.ai/v1/jobs/job_abc123")
+    );
+}
+
+#[test]
+fn socaity_follows_same_origin_links() {
+    let p = Provider::Socaity;
+    let a = adapter(p);
+    let c = cfg(p, Some("http://127.0.0.1:9/socaity"));
+    // APIPod: links relative to the service base.
+    let last = job_from(
+        p,
+        202,
+        r#"{"job_id":"job_7f3a","status":"queued","links":{"status":"/status/job_7f3a","cancel":"/cancel/job_7f3a","stream":"/stream/job_7f3a"}}"#,
+    );
+    let req = a.status(&c, "job_7f3a", Some(&last));
+    assert_eq!(
+        (req.method, req.url.as_str()),
+        (Method::Get, "http://127.0.0.1:9/socaity/status/job_7f3a")
+    );
+    assert_bearer(p, &req);
+    let req = a.cancel(&c, "job_7f3a", Some(&last)).unwrap();
+    assert_eq!(
+        (req.method, req.url.as_str()),
+        (Method::Post, "http://127.0.0.1:9/socaity/cancel/job_7f3a")
+    );
+    assert_bearer(p, &req);
+
+    // REST reference: absolute refresh_job_url / cancel_job_url on the same origin.
+    let last = job_from(
+        p,
+        202,
+        r#"{"job_id":"job_abc123","status":"PENDING","refresh_job_url":"http://127.0.0.1:9/socaity/v1/jobs/job_abc123?poll=1","cancel_job_url":"http://127.0.0.1:9/socaity/v1/jobs/job_abc123"}"#,
+    );
+    let req = a.status(&c, "job_abc123", Some(&last));
+    assert_eq!(
+        req.url,
+        "http://127.0.0.1:9/socaity/v1/jobs/job_abc123?poll=1"
+    );
+    let req = a.cancel(&c, "job_abc123", Some(&last)).unwrap();
+    assert_eq!(
+        (req.method, req.url.as_str()),
+        (
+            Method::Delete,
+            "http://127.0.0.1:9/socaity/v1/jobs/job_abc123"
+        )
+    );
+
+    // Default base: the documented refresh_job_url.
+    let c = cfg(p, None);
+    let last = job_from(
+        p,
+        202,
+        r#"{"job_id":"job_abc123","status":"PENDING","refresh_job_url":"https://api.socaity.ai/v1/jobs/job_abc123/refresh"}"#,
+    );
+    let req = a.status(&c, "job_abc123", Some(&last));
+    assert_eq!(req.url, "https://api.socaity.ai/v1/jobs/job_abc123/refresh");
+}
+
+#[test]
+fn socaity_never_follows_links_to_another_origin() {
+    let p = Provider::Socaity;
+    let a = adapter(p);
+    let c = cfg(p, Some("http://127.0.0.1:9/socaity"));
+    let default_url = "http://127.0.0.1:9/socaity/v1/jobs/job_1";
+    for link in [
+        "https://evil.example/steal",
+        "http://evil.example/socaity/v1/jobs/job_1",
+        "//evil.example/status/job_1",
+        "http://127.0.0.1:99/socaity/v1/jobs/job_1",
+        "https://127.0.0.1:9/socaity/v1/jobs/job_1",
+        "http://127.0.0.1:9@evil.example/status/job_1",
+        "http://127.0.0.1:9.evil.example/status/job_1",
+        "javascript:alert(1)",
+        "status/job_1",
+    ] {
+        for body in [
+            format!(
+                r#"{{"job_id":"job_1","status":"queued","links":{{"status":"{link}","cancel":"{link}"}}}}"#
+            ),
+            format!(
+                r#"{{"job_id":"job_1","status":"PENDING","refresh_job_url":"{link}","cancel_job_url":"{link}"}}"#
+            ),
+        ] {
+            let last = job_from(p, 202, &body);
+            let req = a.status(&c, "job_1", Some(&last));
+            assert_eq!(req.url, default_url, "status followed {link}");
+            assert_bearer(p, &req);
+            let req = a.cancel(&c, "job_1", Some(&last)).unwrap();
+            assert_eq!(
+                (req.method, req.url.as_str()),
+                (Method::Delete, default_url),
+                "cancel followed {link}"
+            );
+        }
+    }
+}
+
+#[test]
+fn socaity_submit_errors() {
+    let p = Provider::Socaity;
+    let a = adapter(p);
+    let c = cfg(p, None);
+    let err = a
+        .submit(&c, &submit_req(None, None, r#"{"prompt":"x"}"#))
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Config, "missing model");
+    for model in ["", "../admin", "a//b", "a/./b"] {
+        let err = a
+            .submit(&c, &submit_req(Some(model), None, "{}"))
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::Config, "model {model:?}");
+    }
+    let err = a
+        .submit(&c, &submit_req(Some("m"), None, "[1,2]"))
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Config, "input must be an object");
+    let mut req = submit_req(Some("m"), None, "{}");
+    req.webhook_url = Some("https://example.com/hook".into());
+    assert_eq!(
+        a.submit(&c, &req).unwrap_err().code,
+        ErrorCode::Unsupported,
+        "Socaity has no webhooks"
+    );
+}
+
+#[test]
+fn socaity_model_is_percent_encoded() {
+    let p = Provider::Socaity;
+    let req = adapter(p)
+        .submit(
+            &cfg(p, None),
+            &submit_req(Some("org/my model?x=1#f"), None, "{}"),
+        )
+        .unwrap();
+    assert_eq!(
+        req.url,
+        "https://api.socaity.ai/v1/org/my%20model%3Fx%3D1%23f/generate"
+    );
+    // Null input is an empty object.
+    let req = adapter(p)
+        .submit(&cfg(p, None), &submit_req(Some("m"), None, "null"))
+        .unwrap();
+    assert_eq!(req.body, Some(Json::Object(Vec::new())));
+}
+
+// --------------------------------------------------------------------------------- Optexity
+
+#[test]
+fn optexity_requests() {
+    let p = Provider::Optexity;
+    let a = adapter(p);
+    for (base, root) in [
+        (None, "https://api.optexity.com"),
+        (
+            Some("http://127.0.0.1:9/optexity"),
+            "http://127.0.0.1:9/optexity",
+        ),
+    ] {
+        let c = cfg(p, base);
+        let req = a
+            .submit(
+                &c,
+                &submit_req(
+                    Some("extract-invoice"),
+                    None,
+                    r#"{"input_parameters":{"invoice_url":["https://example.com/i.pdf"]},"priority":1}"#,
+                ),
+            )
+            .unwrap();
+        assert_eq!(req.method, Method::Post);
+        assert_eq!(req.url, format!("{root}/api/v1/inference"));
+        assert_x_api_key(&req);
+        let body = req.body.as_ref().unwrap();
+        assert!(same_json(
+            body,
+            &json(
+                r#"{"input_parameters":{"invoice_url":["https://example.com/i.pdf"]},"priority":1,"endpoint_name":"extract-invoice"}"#
+            )
+        ));
+
+        // Seed 001: POST /api/v1/inference/call with {"task_id"}.
+        let req = a.status(&c, "task_123456789", None);
+        assert_eq!(req.method, Method::Post);
+        assert_eq!(req.url, format!("{root}/api/v1/inference/call"));
+        assert_eq!(req.body, Some(json(r#"{"task_id": "task_123456789"}"#)));
+        assert_x_api_key(&req);
+
+        let req = a.list(&c).unwrap();
+        assert_eq!(req.method, Method::Post);
+        assert_eq!(req.url, format!("{root}/api/v1/inference/all_calls"));
+        assert_eq!(req.body, None);
+        assert_x_api_key(&req);
+
+        let err = a.cancel(&c, "task_1", None).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Unsupported);
+        assert_eq!(err.provider, Some(p));
+    }
+}
+
+#[test]
+fn optexity_submit_variants_and_errors() {
+    let p = Provider::Optexity;
+    let a = adapter(p);
+    let c = cfg(p, None);
+    let err = a
+        .submit(&c, &submit_req(None, None, r#"{"input_parameters":{}}"#))
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Config, "missing model / endpoint_name");
+    // The legacy body names the endpoint itself.
+    let req = a
+        .submit(
+            &c,
+            &submit_req(
+                None,
+                None,
+                r#"{"end_point":"https://api.example.com/process","goal":"Analyze data","params":{}}"#,
+            ),
+        )
+        .unwrap();
+    assert!(same_json(
+        req.body.as_ref().unwrap(),
+        &json(
+            r#"{"end_point":"https://api.example.com/process","goal":"Analyze data","params":{}}"#
+        )
+    ));
+    // The model wins over an endpoint_name in the input.
+    let req = a
+        .submit(
+            &c,
+            &submit_req(Some("new"), None, r#"{"endpoint_name":"old"}"#),
+        )
+        .unwrap();
+    assert_eq!(
+        req.body.as_ref().unwrap().get_str("endpoint_name"),
+        Some("new")
+    );
+    // webhook → the current API's task_callback_url.
+    let mut r = submit_req(Some("m"), None, "{}");
+    r.webhook_url = Some("https://example.com/hook".into());
+    let req = a.submit(&c, &r).unwrap();
+    assert_eq!(
+        req.body.as_ref().unwrap().get_str("task_callback_url"),
+        Some("https://example.com/hook")
+    );
+    assert_eq!(
+        a.submit(&c, &submit_req(Some("m"), None, r#""text""#))
+            .unwrap_err()
+            .code,
+        ErrorCode::Config
+    );
+}
+
+// ------------------------------------------------------------------------------------ deAPI
+
+#[test]
+fn deapi_requests() {
+    let p = Provider::Deapi;
+    let a = adapter(p);
+    for (base, root) in [
+        (None, "https://api.deapi.ai"),
+        (Some("http://127.0.0.1:9/deapi"), "http://127.0.0.1:9/deapi"),
+    ] {
+        let c = cfg(p, base);
+        // Seed 002's curl, step 1.
+        let mut r = submit_req(
+            Some("Flux1schnell"),
+            Some("txt2img"),
+            r#"{"prompt": "a beautiful sunset over mountains", "width": 1024, "height": 768, "guidance": 3.5, "steps": 4, "seed": -1}"#,
+        );
+        r.webhook_url = Some("https://your-server.com/webhooks/deapi".into());
+        let req = a.submit(&c, &r).unwrap();
+        assert_eq!(req.method, Method::Post);
+        assert_eq!(req.url, format!("{root}/api/v1/client/txt2img"));
+        assert_bearer(p, &req);
+        assert!(same_json(
+            req.body.as_ref().unwrap(),
+            &json(
+                r#"{
+"prompt": "a beautiful sunset over mountains",
+"model": "Flux1schnell",
+"width": 1024,
+"height": 768,
+"guidance": 3.5,
+"steps": 4,
+"seed": -1,
+"webhook_url": "https://your-server.com/webhooks/deapi"
+}"#
+            )
+        ));
+
+        let req = a.status(&c, "abc123", None);
+        assert_eq!(req.method, Method::Get);
+        assert_eq!(
+            req.url,
+            format!("{root}/api/v1/client/request-status/abc123")
+        );
+        assert_eq!(req.body, None);
+        assert_bearer(p, &req);
+
+        assert_eq!(
+            a.cancel(&c, "abc123", None).unwrap_err().code,
+            ErrorCode::Unsupported
+        );
+        assert_eq!(a.list(&c).unwrap_err().code, ErrorCode::Unsupported);
+    }
+}
+
+#[test]
+fn deapi_tasks_and_errors() {
+    let p = Provider::Deapi;
+    let a = adapter(p);
+    let c = cfg(p, None);
+    // Nested task paths keep their slash.
+    let req = a
+        .submit(
+            &c,
+            &submit_req(None, Some("prompt/image"), r#"{"prompt":"cat"}"#),
+        )
+        .unwrap();
+    assert_eq!(req.url, "https://api.deapi.ai/api/v1/client/prompt/image");
+    assert_eq!(req.body, Some(json(r#"{"prompt":"cat"}"#)));
+    // Without a webhook, no webhook_url member.
+    assert!(req.body.as_ref().unwrap().get("webhook_url").is_none());
+    let err = a
+        .submit(
+            &c,
+            &submit_req(Some("Flux1schnell"), None, r#"{"prompt":"cat"}"#),
+        )
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Config, "missing task");
+    for task in ["", "../balance", "txt2img/"] {
+        assert_eq!(
+            a.submit(&c, &submit_req(None, Some(task), "{}"))
+                .unwrap_err()
+                .code,
+            ErrorCode::Config,
+            "task {task:?}"
+        );
+    }
+}
+
+// ----------------------------------------------------------------------------------- Serika
+
+#[test]
+fn serika_requests() {
+    let p = Provider::Serika;
+    let a = adapter(p);
+    for (base, root) in [
+        (None, "https://api.serika.dev/api/openai/v1"),
+        (
+            Some("http://127.0.0.1:9/serika"),
+            "http://127.0.0.1:9/serika",
+        ),
+    ] {
+        let c = cfg(p, base);
+        let req = a
+            .submit(
+                &c,
+                &submit_req(
+                    Some("tensorart-illustrious-xl-v2-aesthetic"),
+                    None,
+                    r#"{"prompt": "A futuristic city with neon lights, cyberpunk style", "width": 1024, "height": 1024}"#,
+                ),
+            )
+            .unwrap();
+        assert_eq!(req.method, Method::Post);
+        assert_eq!(req.url, format!("{root}/jobs/images"));
+        assert_bearer(p, &req);
+        // Seed 003's `data` dict, model first, exactly.
+        assert_eq!(
+            req.body,
+            Some(json(
+                r#"{
+    "model": "tensorart-illustrious-xl-v2-aesthetic",
+    "prompt": "A futuristic city with neon lights, cyberpunk style",
+    "width": 1024,
+    "height": 1024
+}"#
+            ))
+        );
+
+        let req = a.status(&c, "job-12345abcde", None);
+        assert_eq!(req.method, Method::Get);
+        assert_eq!(req.url, format!("{root}/jobs/job-12345abcde"));
+        assert_eq!(req.body, None);
+        assert_bearer(p, &req);
+
+        let req = a.list(&c).unwrap();
+        assert_eq!(req.method, Method::Get);
+        assert_eq!(req.url, format!("{root}/jobs"));
+        assert_eq!(req.body, None);
+        assert_bearer(p, &req);
+
+        assert_eq!(
+            a.cancel(&c, "job-1", None).unwrap_err().code,
+            ErrorCode::Unsupported
+        );
+    }
+}
+
+#[test]
+fn serika_submit_errors_and_model_override() {
+    let p = Provider::Serika;
+    let a = adapter(p);
+    let c = cfg(p, None);
+    assert_eq!(
+        a.submit(&c, &submit_req(None, None, r#"{"prompt":"x"}"#))
+            .unwrap_err()
+            .code,
+        ErrorCode::Config
+    );
+    // A model inside the input is accepted; `model` from the request replaces it, once.
+    let req = a
+        .submit(
+            &c,
+            &submit_req(None, None, r#"{"prompt":"x","model":"m1"}"#),
+        )
+        .unwrap();
+    assert_eq!(req.body.as_ref().unwrap().get_str("model"), Some("m1"));
+    let req = a
+        .submit(
+            &c,
+            &submit_req(Some("m2"), None, r#"{"prompt":"x","model":"m1"}"#),
+        )
+        .unwrap();
+    assert_eq!(req.body, Some(json(r#"{"model":"m2","prompt":"x"}"#)));
+    let mut r = submit_req(Some("m"), None, "{}");
+    r.webhook_url = Some("https://example.com/hook".into());
+    assert_eq!(a.submit(&c, &r).unwrap_err().code, ErrorCode::Unsupported);
+}
+
+// ----------------------------------------------------------------------------- all providers
+
+fn any_submit(p: Provider) -> SubmitRequest {
+    match p {
+        Provider::Deapi => submit_req(Some("Flux1schnell"), Some("txt2img"), r#"{"prompt":"x"}"#),
+        _ => submit_req(Some("some-model"), None, r#"{"prompt":"x"}"#),
+    }
+}
+
+/// Every request of every provider, default and custom base, with and without a last job.
+fn all_requests(p: Provider, c: &ClientConfig) -> Vec<HttpRequest> {
+    let a = adapter(p);
+    let last = parse_status(
+        p,
+        "job_1",
+        &HttpResponse::json(
+            200,
+            json(
+                r#"{"job_id":"job_1","task_id":"job_1","id":"job_1","status":"queued","data":{"status":"pending"},
+                    "links":{"status":"/status/job_1","cancel":"/cancel/job_1"}}"#,
+            ),
+        ),
+    )
+    .unwrap();
+    let mut out = vec![a.submit(c, &any_submit(p)).unwrap()];
+    for l in [None, Some(&last)] {
+        out.push(a.status(c, "job_1", l));
+        out.extend(a.cancel(c, "job_1", l).ok());
+    }
+    out.extend(a.list(c).ok());
+    out
+}
+
+#[test]
+fn api_key_appears_only_in_the_auth_header() {
+    for p in Provider::ALL {
+        for base in [None, Some("http://127.0.0.1:9/x")] {
+            let c = cfg(p, base);
+            for req in all_requests(p, &c) {
+                assert_key_only_in_auth(p, &req);
+                assert_eq!(req.header("accept"), Some("application/json"));
+            }
+        }
+    }
+}
+
+#[test]
+fn auth_header_names_match_the_seeds() {
+    // Seed 000/002/003: `Authorization: Bearer <key>`; seed 001: `x-api-key: <key>`.
+    for (p, name, value) in [
+        (Provider::Socaity, "authorization", format!("Bearer {KEY}")),
+        (Provider::Optexity, "x-api-key", KEY.to_string()),
+        (Provider::Deapi, "authorization", format!("Bearer {KEY}")),
+        (Provider::Serika, "authorization", format!("Bearer {KEY}")),
+    ] {
+        let (n, v) = adapter(p).auth_header(KEY);
+        assert!(n.eq_ignore_ascii_case(name), "{}", p.as_str());
+        assert_eq!(v, value, "{}", p.as_str());
+        for req in all_requests(p, &cfg(p, None)) {
+            assert_eq!(
+                req.header(name),
+                Some(value.as_str()),
+                "{} {}",
+                p.as_str(),
+                req.url
+            );
+        }
+    }
+}
+
+#[test]
+fn no_key_no_auth_header_and_extra_headers_kept() {
+    for p in Provider::ALL {
+        let c = ClientConfig::new(p, None, None, Vec::new()).unwrap();
+        for req in all_requests(p, &c) {
+            assert_eq!(req.header("authorization"), None, "{}", p.as_str());
+            assert_eq!(req.header("x-api-key"), None, "{}", p.as_str());
+        }
+        let c = ClientConfig::new(
+            p,
+            None,
+            None,
+            vec![
+                ("X-Trace".into(), "t-1".into()),
+                ("Authorization".into(), "Bearer not-the-key".into()),
+                ("x-api-key".into(), "not-the-key".into()),
+            ],
+        )
+        .unwrap();
+        for req in all_requests(p, &c) {
+            assert_eq!(req.header("x-trace"), Some("t-1"), "{}", p.as_str());
+        }
+        // With a key, the user's headers cannot replace the auth header.
+        let c = ClientConfig::new(
+            p,
+            Some(KEY.into()),
+            None,
+            vec![
+                ("Authorization".into(), "Bearer not-the-key".into()),
+                ("X-API-KEY".into(), "not-the-key".into()),
+            ],
+        )
+        .unwrap();
+        let (name, value) = adapter(p).auth_header(KEY);
+        for req in all_requests(p, &c) {
+            assert_eq!(req.header(name), Some(value.as_str()), "{}", p.as_str());
+            let n = req
+                .headers
+                .iter()
+                .filter(|(h, _)| h.eq_ignore_ascii_case(name))
+                .count();
+            assert_eq!(n, 1, "{}: one {name} header", p.as_str());
+        }
+    }
+}
+
+#[test]
+fn job_ids_are_percent_encoded_in_paths() {
+    let id = "a/b?c#d e";
+    for (p, want) in [
+        (
+            Provider::Socaity,
+            "https://api.socaity.ai/v1/jobs/a%2Fb%3Fc%23d%20e",
+        ),
+        (
+            Provider::Deapi,
+            "https://api.deapi.ai/api/v1/client/request-status/a%2Fb%3Fc%23d%20e",
+        ),
+        (
+            Provider::Serika,
+            "https://api.serika.dev/api/openai/v1/jobs/a%2Fb%3Fc%23d%20e",
+        ),
+    ] {
+        assert_eq!(adapter(p).status(&cfg(p, None), id, None).url, want);
+    }
+    let req = adapter(Provider::Socaity)
+        .cancel(&cfg(Provider::Socaity, None), "../x", None)
+        .unwrap();
+    assert_eq!(req.url, "https://api.socaity.ai/v1/jobs/..%2Fx");
+    // Optexity sends the id in the body, verbatim.
+    let req = adapter(Provider::Optexity).status(&cfg(Provider::Optexity, None), id, None);
+    assert_eq!(req.body.unwrap().get_str("task_id"), Some(id));
+}
+
+#[test]
+fn capabilities_match_the_operations() {
+    for p in Provider::ALL {
+        let a = adapter(p);
+        let c = cfg(p, None);
+        let caps = a.capabilities();
+        assert_eq!(a.provider(), p);
+        assert_eq!(
+            caps.cancel,
+            a.cancel(&c, "j", None).is_ok(),
+            "{} cancel",
+            p.as_str()
+        );
+        assert_eq!(caps.list, a.list(&c).is_ok(), "{} list", p.as_str());
+        for r in [a.cancel(&c, "j", None).err(), a.list(&c).err()]
+            .into_iter()
+            .flatten()
+        {
+            assert_eq!(r.code, ErrorCode::Unsupported);
+            assert_eq!(r.provider, Some(p));
+            assert_eq!(r.attempts, 0, "nothing was sent");
+        }
+    }
+    // providers.md §6 capability table.
+    let cap = |p| adapter(p).capabilities();
+    assert!(cap(Provider::Socaity).cancel && !cap(Provider::Socaity).list);
+    assert!(!cap(Provider::Optexity).cancel && cap(Provider::Optexity).list);
+    assert!(!cap(Provider::Deapi).cancel && !cap(Provider::Deapi).list);
+    assert!(!cap(Provider::Serika).cancel && cap(Provider::Serika).list);
+}
+
+#[test]
+fn default_base_urls() {
+    for (p, url) in [
+        (Provider::Socaity, "https://api.socaity.ai"),
+        (Provider::Optexity, "https://api.optexity.com"),
+        (Provider::Deapi, "https://api.deapi.ai"),
+        (Provider::Serika, "https://api.serika.dev/api/openai/v1"),
+    ] {
+        assert_eq!(adapter(p).default_base_url(), url);
+        assert_eq!(cfg(p, None).base_url, url);
+    }
+}
+
+#[test]
+fn config_validation() {
+    let p = Provider::Socaity;
+    for bad in [
+        "ftp://api.socaity.ai",
+        "api.socaity.ai",
+        "http://",
+        "https://user:pw@api.socaity.ai",
+        "https://api.socaity.ai/?api_key=x",
+        "https://api.socaity.ai/#x",
+        "http://h/a b",
+    ] {
+        let err = ClientConfig::new(p, Some(KEY.into()), Some(bad), Vec::new()).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Config, "{bad}");
+        assert!(!err.message.contains(KEY));
+    }
+    for key in ["", "a\nb", "k\r"] {
+        let err = ClientConfig::new(p, Some(key.into()), None, Vec::new()).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Config, "{key:?}");
+    }
+    for (name, value) in [("", "v"), ("bad name", "v"), ("X-Ok", "a\r\nInjected: 1")] {
+        let err = ClientConfig::new(p, None, None, vec![(name.into(), value.into())]).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Config, "{name:?}");
+    }
+}
