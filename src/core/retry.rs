@@ -51,8 +51,11 @@ impl RetryPolicy {
         if retries_done >= self.max_retries || !error.retryable {
             return None;
         }
-        let may_have_been_processed = matches!(error.code, ErrorCode::Network | ErrorCode::Timeout)
-            || matches!(error.status, Some(500 | 502 | 504));
+        // A failure after the request was sent may mean the server acted on it.
+        let may_have_been_processed = matches!(
+            error.code,
+            ErrorCode::Network | ErrorCode::Timeout | ErrorCode::BadResponse
+        ) || matches!(error.status, Some(500 | 502 | 504));
         if !idempotent && may_have_been_processed {
             return None;
         }
@@ -65,6 +68,57 @@ impl RetryPolicy {
         let exp = self.base_delay_ms * 2f64.powi(retries_done.min(30) as i32);
         let ceiling = exp.min(self.max_delay_ms);
         Some(ceiling * rand01.clamp(0.0, 1.0))
+    }
+}
+
+/// A per-client token bucket that caps retries as a share of traffic, so that a 429 storm
+/// does not multiply the load (the Finagle/gRPC "retry budget" idea). Every first attempt
+/// deposits `ratio` tokens, every retry withdraws one; the bucket starts full with `burst`
+/// tokens and never holds more. Once the burst is spent, retries add at most `ratio` (e.g. 20 %)
+/// to the requests sent.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RetryBudget {
+    balance: f64,
+    burst: f64,
+    ratio: f64,
+}
+
+impl Default for RetryBudget {
+    /// 20 % of requests, with a burst of 20 retries.
+    fn default() -> Self {
+        RetryBudget::new(0.2, 20.0)
+    }
+}
+
+impl RetryBudget {
+    /// A full bucket of `burst` tokens refilled by `ratio` per first attempt.
+    pub fn new(ratio: f64, burst: f64) -> RetryBudget {
+        let burst = burst.max(0.0);
+        RetryBudget {
+            balance: burst,
+            burst,
+            ratio: ratio.max(0.0),
+        }
+    }
+
+    /// Records a first attempt (not a retry).
+    pub fn on_first_attempt(&mut self) {
+        self.balance = (self.balance + self.ratio).min(self.burst);
+    }
+
+    /// Takes one token for a retry; false when the budget is spent (do not retry).
+    pub fn try_retry(&mut self) -> bool {
+        if self.balance >= 1.0 {
+            self.balance -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Tokens left.
+    pub fn balance(&self) -> f64 {
+        self.balance
     }
 }
 
@@ -166,5 +220,48 @@ mod tests {
             let e = http_error(Provider::Deapi, status, &[]);
             assert_eq!(p.delay_for(&e, 0, true, 0.5), None, "{status}");
         }
+    }
+
+    #[test]
+    fn budget_caps_retries_once_the_burst_is_spent() {
+        let mut b = RetryBudget::new(0.2, 20.0);
+        // A storm: every request fails and wants a retry.
+        let (mut requests, mut retries) = (0u32, 0u32);
+        for _ in 0..10_000 {
+            b.on_first_attempt();
+            requests += 1;
+            if b.try_retry() {
+                retries += 1;
+                requests += 1;
+            }
+        }
+        // Burst (20) plus 20 % of the first attempts.
+        assert!(retries <= 20 + 2000, "{retries}");
+        assert!(retries >= 1990, "{retries}");
+        let extra = f64::from(retries) / f64::from(requests - retries);
+        assert!(extra <= 0.21, "{extra}");
+    }
+
+    #[test]
+    fn budget_refills_but_never_beyond_the_burst() {
+        let mut b = RetryBudget::new(0.5, 2.0);
+        assert!(b.try_retry() && b.try_retry());
+        assert!(!b.try_retry());
+        b.on_first_attempt();
+        assert!(!b.try_retry());
+        b.on_first_attempt();
+        assert!(b.try_retry());
+        for _ in 0..100 {
+            b.on_first_attempt();
+        }
+        assert_eq!(b.balance(), 2.0);
+    }
+
+    #[test]
+    fn bad_responses_are_retried_only_when_idempotent() {
+        let p = RetryPolicy::default();
+        let e = Error::bad_response(Provider::Deapi, "truncated").with_retryable(true);
+        assert!(p.delay_for(&e, 0, true, 0.5).is_some());
+        assert_eq!(p.delay_for(&e, 0, false, 0.5), None);
     }
 }

@@ -2,6 +2,7 @@
 //! transport [`Engine`], and converts the result (or the error) back. Async methods return
 //! promises that never reject with anything but a `PolyjobError`.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Promise, Reflect};
@@ -11,9 +12,9 @@ use wasm_bindgen_futures::future_to_promise;
 use super::convert::{self, capabilities_to_js, job_to_js, CallOptions};
 use super::error::to_js_error;
 use super::watch::JobWatch;
-use crate::core::retry::RetryPolicy;
+use crate::core::retry::{RetryBudget, RetryPolicy};
 use crate::core::schedule::PollPolicy;
-use crate::core::{Error, Job};
+use crate::core::{Error, Job, DEFAULT_REQUEST_TIMEOUT_MS};
 use crate::providers::{adapter, ClientConfig};
 use crate::transport::Engine;
 
@@ -53,7 +54,7 @@ export interface JobClientOptions {
   pollIntervalMs?: number;
   /** Never wait longer than this between polls (ms). */
   maxPollIntervalMs?: number;
-  /** Per-request timeout (ms). */
+  /** Per-request timeout (ms, default 60000). */
   requestTimeoutMs?: number;
   /** Retries per call for transient failures (default 3). */
   maxRetries?: number;
@@ -145,7 +146,8 @@ impl JobClient {
         let min = convert::opt_number(options, "pollIntervalMs", 1.0)?;
         let max = convert::opt_number(options, "maxPollIntervalMs", 1.0)?;
         let poll = PollPolicy::for_provider(provider).with_bounds(min, max);
-        let request_timeout_ms = convert::opt_number(options, "requestTimeoutMs", 1.0)?;
+        let request_timeout_ms = convert::opt_number(options, "requestTimeoutMs", 1.0)?
+            .unwrap_or(DEFAULT_REQUEST_TIMEOUT_MS);
         let mut retry = RetryPolicy::default();
         if let Some(n) = convert::opt_number(options, "maxRetries", 0.0)? {
             if n.fract() != 0.0 || n > 100.0 {
@@ -160,6 +162,7 @@ impl JobClient {
                 poll,
                 retry,
                 request_timeout_ms,
+                budget: RefCell::new(RetryBudget::default()),
             }),
         })
     }

@@ -2,6 +2,7 @@
 //! poll schedule for `wait` and `watch`. Decisions come from `core` (retry policy, poll
 //! schedule); translations from `providers`; this module only sequences I/O and time.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::Function;
@@ -11,7 +12,7 @@ use super::abort::{AbortCause, ChildSignal};
 use super::fetch::{self, FetchFailure};
 use super::timer::sleep;
 use super::{now_ms, random};
-use crate::core::retry::{advised_delay_ms, RetryPolicy};
+use crate::core::retry::{advised_delay_ms, RetryBudget, RetryPolicy};
 use crate::core::schedule::{PollPolicy, PollSchedule};
 use crate::core::{Error, ErrorCode, HttpRequest, HttpResponse, Job, JobStatus};
 use crate::providers::{self, adapter, ClientConfig, SubmitRequest};
@@ -22,8 +23,10 @@ pub(crate) struct Engine {
     pub(crate) fetch_fn: Function,
     pub(crate) poll: PollPolicy,
     pub(crate) retry: RetryPolicy,
-    /// Per-request timeout; `None` for none.
-    pub(crate) request_timeout_ms: Option<f64>,
+    /// Per-request timeout.
+    pub(crate) request_timeout_ms: f64,
+    /// Shared by every call of this client.
+    pub(crate) budget: RefCell<RetryBudget>,
 }
 
 /// Timeout for the best-effort cancel sent when a `run` is aborted.
@@ -34,39 +37,64 @@ impl Engine {
         Error::new(ErrorCode::Aborted, "the operation was aborted").with_provider(self.cfg.provider)
     }
 
-    /// Sends `req`, retrying per the policy. Returns the final response (2xx or not) with the
-    /// number of attempts, or the error that ended the call.
-    async fn exchange(
+    /// Sends `req` and parses the answer with `parse`, retrying per the policy: transient
+    /// failures (network, timeout, 408/425/429/5xx, an unreadable 2xx body on an idempotent call)
+    /// are retried after the advised or backoff delay while `maxRetries` and the client's retry
+    /// budget allow. Same-origin redirects are followed (at most 5); others are refused, since the
+    /// key travels in a header.
+    async fn exchange<T>(
         &self,
         req: &HttpRequest,
         idempotent: bool,
         signal: Option<&AbortSignal>,
-    ) -> Result<(HttpResponse, u32), Error> {
+        parse: impl Fn(&HttpResponse) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         let provider = self.cfg.provider;
         let mut attempts: u32 = 0;
+        let mut redirects = 0;
+        let mut current = req.clone();
         loop {
             if signal.is_some_and(AbortSignal::aborted) {
                 return Err(with_attempts(self.aborted(), attempts));
             }
+            if attempts == 0 {
+                self.budget.borrow_mut().on_first_attempt();
+            }
             attempts += 1;
-            let child = ChildSignal::new(signal, self.request_timeout_ms).map_err(|_| {
+            let child = ChildSignal::new(signal, Some(self.request_timeout_ms)).map_err(|_| {
                 Error::config("this runtime has no AbortController").with_provider(provider)
             })?;
-            let outcome = fetch::send(&self.fetch_fn, req, &child.signal()).await;
+            let outcome = fetch::send(&self.fetch_fn, &current, &child.signal()).await;
             let error = match outcome {
-                Ok(resp) if resp.is_success() => return Ok((resp, attempts)),
-                Ok(resp) => {
-                    let mut err = Error::from_response(provider, &resp);
-                    err.retry_after_ms = advised_delay_ms(&resp, now_ms());
-                    if self
-                        .retry
-                        .delay_for(&err, attempts - 1, idempotent, 0.0)
-                        .is_none()
-                    {
-                        return Ok((resp, attempts));
+                Ok(resp) if is_redirect(resp.status) => {
+                    match redirect_target(&current.url, &resp) {
+                        Some(url) if redirects < 5 => {
+                            redirects += 1;
+                            attempts -= 1;
+                            current.url = url;
+                            continue;
+                        }
+                        _ => {
+                            let err = Error::bad_response(
+                                provider,
+                                "the provider answered with a redirect to another origin (or too many redirects); polyjob does not follow it with your key",
+                            )
+                            .with_status(resp.status);
+                            return Err(with_attempts(err, attempts));
+                        }
                     }
-                    err
                 }
+                Ok(resp) => match parse(&resp) {
+                    Ok(value) => return Ok(value),
+                    Err(mut err) => {
+                        err.retry_after_ms = advised_delay_ms(&resp, now_ms());
+                        if err.code == ErrorCode::BadResponse && resp.is_success() {
+                            // A cut or garbled 2xx body: asking again is safe when idempotent.
+                            err.retryable = idempotent;
+                        }
+                        err
+                    }
+                },
                 Err(FetchFailure::TooLarge) => {
                     let err = Error::bad_response(provider, "response body exceeds the size limit");
                     return Err(with_attempts(err, attempts));
@@ -90,12 +118,16 @@ impl Engine {
                 },
             };
             drop(child);
-            let Some(delay) = self
+            let delay = self
                 .retry
                 .delay_for(&error, attempts - 1, idempotent, random())
-            else {
+                .filter(|_| self.budget.borrow_mut().try_retry());
+            let Some(delay) = delay else {
                 let mut error = with_attempts(error, attempts);
-                if !idempotent && matches!(error.code, ErrorCode::Network | ErrorCode::Timeout) {
+                if !idempotent
+                    && self.retry.delay_for(&error, 0, true, 0.0).is_some()
+                    && self.retry.delay_for(&error, 0, false, 0.0).is_none()
+                {
                     // The submit may have reached the server: retrying could run it twice.
                     error.retryable = false;
                 }
@@ -107,7 +139,9 @@ impl Engine {
         }
     }
 
-    /// Submits a job.
+    /// Submits a job. Without an `idempotencyKey`, a submit that may have reached the server
+    /// (network failure or timeout after sending, 5xx) is not retried and rejects with
+    /// `.retryable = false`; 429 and 503 (refused before processing) are retried.
     pub(crate) async fn submit(
         &self,
         req: &SubmitRequest,
@@ -117,10 +151,11 @@ impl Engine {
         if let Some(key) = &req.idempotency_key {
             http.headers.push(("idempotency-key".into(), key.clone()));
         }
-        let (resp, attempts) = self
-            .exchange(&http, req.idempotency_key.is_some(), signal)
-            .await?;
-        providers::parse_submit(self.cfg.provider, &resp).map_err(|e| with_attempts(e, attempts))
+        let provider = self.cfg.provider;
+        self.exchange(&http, req.idempotency_key.is_some(), signal, |resp| {
+            providers::parse_submit(provider, resp)
+        })
+        .await
     }
 
     /// Reads a job's status once. `last` (the job as last seen) lets providers follow links.
@@ -131,9 +166,11 @@ impl Engine {
         signal: Option<&AbortSignal>,
     ) -> Result<Job, Error> {
         let http = adapter(self.cfg.provider).status(&self.cfg, id, last);
-        let (resp, attempts) = self.exchange(&http, true, signal).await?;
-        providers::parse_status(self.cfg.provider, id, &resp)
-            .map_err(|e| with_attempts(e, attempts))
+        let provider = self.cfg.provider;
+        self.exchange(&http, true, signal, |resp| {
+            providers::parse_status(provider, id, resp)
+        })
+        .await
     }
 
     /// Cancels a job (`UNSUPPORTED`, with nothing sent, where the provider cannot).
@@ -144,16 +181,21 @@ impl Engine {
         signal: Option<&AbortSignal>,
     ) -> Result<Job, Error> {
         let http = adapter(self.cfg.provider).cancel(&self.cfg, id, last)?;
-        let (resp, attempts) = self.exchange(&http, true, signal).await?;
-        providers::parse_cancel(self.cfg.provider, id, &resp)
-            .map_err(|e| with_attempts(e, attempts))
+        let provider = self.cfg.provider;
+        self.exchange(&http, true, signal, |resp| {
+            providers::parse_cancel(provider, id, resp)
+        })
+        .await
     }
 
     /// Lists recent jobs (`UNSUPPORTED`, with nothing sent, where the provider cannot).
     pub(crate) async fn list(&self, signal: Option<&AbortSignal>) -> Result<Vec<Job>, Error> {
         let http = adapter(self.cfg.provider).list(&self.cfg)?;
-        let (resp, attempts) = self.exchange(&http, true, signal).await?;
-        providers::parse_list(self.cfg.provider, &resp).map_err(|e| with_attempts(e, attempts))
+        let provider = self.cfg.provider;
+        self.exchange(&http, true, signal, |resp| {
+            providers::parse_list(provider, resp)
+        })
+        .await
     }
 
     /// Polls job `id` until it is terminal; calls `on_update` once per change. `last` is a
@@ -244,6 +286,19 @@ impl Engine {
     }
 }
 
+fn is_redirect(status: u16) -> bool {
+    // 0: a browser's opaque answer to `redirect: "manual"`.
+    status == 0 || matches!(status, 301 | 302 | 303 | 307 | 308)
+}
+
+/// The absolute URL a redirect points to, when it stays on `from`'s origin.
+fn redirect_target(from: &str, resp: &HttpResponse) -> Option<String> {
+    let location = resp.header("location")?;
+    let base = crate::providers::origin_of(from)?;
+    crate::providers::resolve_link(base, location)
+        .filter(|url| crate::providers::origin_of(url) == Some(base))
+}
+
 fn with_attempts(mut err: Error, attempts: u32) -> Error {
     err.attempts = attempts;
     err
@@ -261,7 +316,12 @@ pub(crate) struct Watcher {
     pending: Option<Job>,
     polled: bool,
     done: bool,
+    /// Polls in a row that failed with a transient error (after their own retries).
+    failed_polls: u32,
 }
+
+/// A wait gives up after this many polls in a row fail transiently (each after its retries).
+const MAX_FAILED_POLLS: u32 = 3;
 
 impl Watcher {
     pub(crate) fn new(engine: Rc<Engine>, id: String, known: Option<Job>) -> Watcher {
@@ -274,6 +334,7 @@ impl Watcher {
             pending: known,
             polled: false,
             done: false,
+            failed_polls: 0,
         }
     }
 
@@ -310,7 +371,19 @@ impl Watcher {
                 .get(&self.id, self.current.as_ref(), signal)
                 .await;
             let job = match polled {
-                Ok(job) => job,
+                Ok(job) => {
+                    self.failed_polls = 0;
+                    job
+                }
+                Err(err)
+                    if err.retryable
+                        && err.code != ErrorCode::Aborted
+                        && self.failed_polls < MAX_FAILED_POLLS =>
+                {
+                    // The call already retried; let the schedule's next delay pass and ask again.
+                    self.failed_polls += 1;
+                    continue;
+                }
                 Err(mut err) => {
                     err.job = self.current.clone().map(Box::new);
                     return Err(err);

@@ -2,15 +2,16 @@
 //! request from an [`HttpRequest`], reads status, the headers the policies need, and the body,
 //! and decodes the body with the host's `JSON.parse`. No retries, no policy.
 
-use js_sys::{Function, Object, Promise, Reflect, JSON};
+use js_sys::{Function, Object, Promise, Reflect, Uint8Array, JSON};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, Response};
+use web_sys::{AbortSignal, ReadableStreamDefaultReader, Response};
 
 use crate::core::{Body, HttpRequest, HttpResponse, Json};
 
-/// Response headers the core reads (retry advice, rate-limit class, content type).
-const READ_HEADERS: [&str; 5] = [
+/// Response headers the core reads (redirect target, retry advice, rate-limit class, type).
+const READ_HEADERS: [&str; 6] = [
+    "location",
     "retry-after",
     "retry-after-ms",
     "x-ratelimit-type",
@@ -56,7 +57,7 @@ pub(crate) async fn send(
     set(&init, "headers", &headers);
     set(&init, "signal", signal);
     // Never follow a redirect silently: the key is in a header, and x-api-key is not stripped
-    // on cross-origin redirects. A 3xx surfaces as an error instead.
+    // on cross-origin redirects. The engine follows same-origin ones itself.
     set(&init, "redirect", &JsValue::from_str("manual"));
 
     let promise = fetch_fn
@@ -86,21 +87,50 @@ pub(crate) async fn send(
         }
         return Err(FetchFailure::TooLarge);
     }
-    let text_promise = response
-        .text()
-        .map_err(|e| FetchFailure::Network(error_text(&e)))?;
-    let text = JsFuture::from(text_promise)
-        .await
-        .map_err(|e| FetchFailure::Network(error_text(&e)))?
-        .as_string()
-        .unwrap_or_default();
-    if text.len() > MAX_BODY_BYTES {
-        return Err(FetchFailure::TooLarge);
-    }
+    let text = read_capped(&response).await?;
     Ok(HttpResponse {
         status: status as u16,
         headers: read_headers,
         body: decode_body(text),
+    })
+}
+
+/// Reads the body as UTF-8 text, chunk by chunk, refusing it as soon as it passes
+/// [`MAX_BODY_BYTES`] (the stream is cancelled, so the rest is never downloaded).
+async fn read_capped(response: &Response) -> Result<String, FetchFailure> {
+    let Some(stream) = response.body() else {
+        return Ok(String::new());
+    };
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut bytes: Vec<u8> = Vec::new();
+    loop {
+        let step = JsFuture::from(reader.read())
+            .await
+            .map_err(|e| FetchFailure::Network(error_text(&e)))?;
+        if Reflect::get(&step, &JsValue::from_str("done"))
+            .ok()
+            .and_then(|d| d.as_bool())
+            .unwrap_or(true)
+        {
+            break;
+        }
+        let chunk = Reflect::get(&step, &JsValue::from_str("value")).unwrap_or(JsValue::UNDEFINED);
+        let Some(chunk) = chunk.dyn_ref::<Uint8Array>() else {
+            return Err(FetchFailure::Network(
+                "the response body is not a byte stream".into(),
+            ));
+        };
+        if bytes.len() + chunk.length() as usize > MAX_BODY_BYTES {
+            let _ = reader.cancel();
+            return Err(FetchFailure::TooLarge);
+        }
+        let start = bytes.len();
+        bytes.resize(start + chunk.length() as usize, 0);
+        chunk.copy_to(&mut bytes[start..]);
+    }
+    Ok(match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     })
 }
 
