@@ -2,7 +2,7 @@
 //! transport [`Engine`], and converts the result (or the error) back. Async methods return
 //! promises that never reject with anything but a `PolyjobError`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Promise, Reflect};
@@ -16,7 +16,7 @@ use crate::core::retry::{RetryBudget, RetryPolicy};
 use crate::core::schedule::PollPolicy;
 use crate::core::{Error, Job, DEFAULT_REQUEST_TIMEOUT_MS};
 use crate::providers::{adapter, ClientConfig};
-use crate::transport::Engine;
+use crate::transport::{Engine, Stats};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -75,6 +75,8 @@ export interface WaitOptions {
   /** Called once per change of status or progress. */
   onUpdate?: (job: Job) => void;
 }
+/** Counters of what a client has sent. */
+export interface ClientStats { requests: number; retries: number; retriesDenied: number }
 export interface Capabilities {
   cancel: boolean; list: boolean; webhooks: boolean; realtime: boolean; streaming: boolean;
 }
@@ -163,6 +165,7 @@ impl JobClient {
                 retry,
                 request_timeout_ms,
                 budget: RefCell::new(RetryBudget::default()),
+                stats: Cell::new(Stats::default()),
             }),
         })
     }
@@ -183,6 +186,21 @@ impl JobClient {
     #[wasm_bindgen(getter, unchecked_return_type = "Capabilities")]
     pub fn capabilities(&self) -> JsValue {
         capabilities_to_js(adapter(self.engine.cfg.provider).capabilities())
+    }
+
+    /// What this client has sent so far: `{ requests, retries, retriesDenied }` (retries the
+    /// policy wanted but the per-client retry budget refused).
+    #[wasm_bindgen(getter, unchecked_return_type = "ClientStats")]
+    pub fn stats(&self) -> JsValue {
+        let s = self.engine.stats.get();
+        let o = js_sys::Object::new();
+        let set = |k: &str, v: u64| {
+            let _ = Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_f64(v as f64));
+        };
+        set("requests", s.requests);
+        set("retries", s.retries);
+        set("retriesDenied", s.retries_denied);
+        o.into()
     }
 
     /// Submits a job; resolves with its first state.

@@ -2,7 +2,7 @@
 //! poll schedule for `wait` and `watch`. Decisions come from `core` (retry policy, poll
 //! schedule); translations from `providers`; this module only sequences I/O and time.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::Function;
@@ -27,12 +27,30 @@ pub(crate) struct Engine {
     pub(crate) request_timeout_ms: f64,
     /// Shared by every call of this client.
     pub(crate) budget: RefCell<RetryBudget>,
+    pub(crate) stats: Cell<Stats>,
+}
+
+/// Counters of what a client has sent, for users who watch their provider quota.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Stats {
+    /// HTTP requests sent (first attempts, retries and redirects).
+    pub(crate) requests: u64,
+    /// Of those, retries.
+    pub(crate) retries: u64,
+    /// Retries the policy wanted but the retry budget refused.
+    pub(crate) retries_denied: u64,
 }
 
 /// Timeout for the best-effort cancel sent when a `run` is aborted.
 const ABORT_CANCEL_TIMEOUT_MS: f64 = 5_000.0;
 
 impl Engine {
+    fn count(&self, f: impl FnOnce(&mut Stats)) {
+        let mut s = self.stats.get();
+        f(&mut s);
+        self.stats.set(s);
+    }
+
     fn aborted(&self) -> Error {
         Error::new(ErrorCode::Aborted, "the operation was aborted").with_provider(self.cfg.provider)
     }
@@ -60,6 +78,7 @@ impl Engine {
             if attempts == 0 {
                 self.budget.borrow_mut().on_first_attempt();
             }
+            self.count(|s| s.requests += 1);
             attempts += 1;
             let child = ChildSignal::new(signal, Some(self.request_timeout_ms)).map_err(|_| {
                 Error::config("this runtime has no AbortController").with_provider(provider)
@@ -118,10 +137,15 @@ impl Engine {
                 },
             };
             drop(child);
-            let delay = self
+            let wanted = self
                 .retry
-                .delay_for(&error, attempts - 1, idempotent, random())
-                .filter(|_| self.budget.borrow_mut().try_retry());
+                .delay_for(&error, attempts - 1, idempotent, random());
+            let delay = wanted.filter(|_| self.budget.borrow_mut().try_retry());
+            match (wanted, delay) {
+                (Some(_), Some(_)) => self.count(|s| s.retries += 1),
+                (Some(_), None) => self.count(|s| s.retries_denied += 1),
+                _ => {}
+            }
             let Some(delay) = delay else {
                 let mut error = with_attempts(error, attempts);
                 if !idempotent

@@ -11,7 +11,7 @@ mod engine;
 mod fetch;
 mod timer;
 
-pub(crate) use engine::{Engine, Watcher};
+pub(crate) use engine::{Engine, Stats, Watcher};
 pub(crate) use fetch::{from_js, to_js};
 
 /// Milliseconds since the unix epoch, from the host clock.
