@@ -1,9 +1,9 @@
 //! The mock's notion of "now" and its date formats.
 //!
 //! Owns: converting a monotonic instant into epoch milliseconds, and rendering epoch times as
-//! ISO 8601 UTC (`2024-01-15T10:30:00Z`) or unix seconds. Time is read from tokio's clock, so tests
-//! that pause tokio time (`start_paused`, `tokio::time::advance`) drive every job timeline
-//! deterministically. Must not touch: jobs, HTTP.
+//! ISO 8601 UTC (`2024-01-15T10:30:00Z`), HTTP dates or unix seconds. Time is read from tokio's
+//! clock, so tests that pause tokio time (`start_paused`, `tokio::time::advance`) drive every job
+//! timeline deterministically. Must not touch: jobs, HTTP.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
@@ -71,6 +71,26 @@ pub fn iso8601(epoch_ms: u64) -> String {
     )
 }
 
+/// An HTTP date (IMF-fixdate, as `Retry-After` and `Date` carry it): `Mon, 15 Jan 2024 10:30:00 GMT`.
+pub fn http_date(epoch_ms: u64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let secs = (epoch_ms / 1000).min(253_402_300_799);
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{}, {d:02} {} {y:04} {:02}:{:02}:{:02} GMT",
+        DAYS[(days % 7) as usize],
+        MONTHS[(m - 1) as usize],
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
 /// Howard Hinnant's `civil_from_days`: days since 1970-01-01 to (year, month, day).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -97,5 +117,11 @@ mod tests {
         assert_eq!(iso8601(951_782_400_000), "2000-02-29T00:00:00Z");
         assert_eq!(iso8601(u64::MAX), "9999-12-31T23:59:59Z");
         assert_eq!(unix_seconds(1_677_858_242_500), 1_677_858_242);
+        assert_eq!(
+            http_date(1_705_314_600_000),
+            "Mon, 15 Jan 2024 10:30:00 GMT"
+        );
+        assert_eq!(http_date(784_111_777_000), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
     }
 }

@@ -15,9 +15,9 @@ use axum::response::{IntoResponse, Response};
 
 /// Request headers a page may send.
 pub const ALLOW_HEADERS: &str =
-    "authorization, x-api-key, content-type, idempotency-key, last-event-id, accept";
+    "authorization, x-api-key, content-type, idempotency-key, last-event-id, accept, x-mock-faults";
 /// Response headers a page may read.
-pub const EXPOSE_HEADERS: &str = "Retry-After, X-RateLimit-Type";
+pub const EXPOSE_HEADERS: &str = "Retry-After, X-RateLimit-Type, retry-after-ms, x-mock-fault";
 const ALLOW_METHODS: &str = "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS";
 
 /// Middleware: preflights end here; everything else gets the CORS headers added.

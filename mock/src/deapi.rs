@@ -7,6 +7,8 @@
 //! delivery that comes with the push channels. Must not touch: other providers. deAPI has no cancel
 //! and no list, so neither does the mock.
 
+use crate::distort::{self, Answer};
+use crate::faults::Op;
 use crate::http::{self, json, JsonBody};
 use crate::jobs::{Job, Phase, Provider, Snapshot};
 use crate::{files, ids, AppState};
@@ -61,7 +63,7 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
     let key = key.unwrap_or_default();
     let base = http::base_url(&parts, &st.config.fallback_host);
     let segs = http::segments(parts.uri.path(), PREFIX);
-    match segs.as_slice() {
+    let answer = match segs.as_slice() {
         ["api", "v1", "client", "request-status", id] if parts.method == Method::GET => {
             status(&st, key, &base, id)
         }
@@ -74,19 +76,22 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
             } else {
                 http::read_json(body).await
             };
-            submit(&st, key, &task.join("/"), body)
+            let idem = http::header(&parts.headers, "idempotency-key");
+            submit(&st, key, idem, &task.join("/"), body)
         }
-        _ => error(StatusCode::NOT_FOUND, "Not found."),
-    }
+        _ => return error(StatusCode::NOT_FOUND, "Not found."),
+    };
+    distort::respond(&st, Provider::Deapi, &parts.headers, answer).await
 }
 
-fn submit(st: &AppState, key: &str, task: &str, body: JsonBody) -> Response {
+fn submit(st: &AppState, key: &str, idem: Option<&str>, task: &str, body: JsonBody) -> Answer {
+    let refuse = |res| Answer::new(Op::Submit, None, res);
     let body = match body {
         JsonBody::Value(v @ Value::Object(_)) => v,
         JsonBody::Empty => json!({}),
         JsonBody::Value(_) | JsonBody::Invalid => {
             let msg = "The request body must be a valid JSON object.".to_owned();
-            return invalid(vec![("body", msg)]);
+            return refuse(invalid(vec![("body", msg)]));
         }
     };
     if task == "txt2img" {
@@ -104,7 +109,7 @@ fn submit(st: &AppState, key: &str, task: &str, body: JsonBody) -> Response {
             }
         }
         if !errors.is_empty() {
-            return invalid(errors);
+            return refuse(invalid(errors));
         }
     }
     let job = Job::new(
@@ -115,19 +120,23 @@ fn submit(st: &AppState, key: &str, task: &str, body: JsonBody) -> Response {
         &body,
         st.clock.now_ms(),
     );
-    let id = job.id.clone();
-    st.store.insert(job);
-    json(StatusCode::OK, &json!({"data": {"request_id": id}}))
+    let id = st.admit(job, &body, idem).id;
+    let res = json(StatusCode::OK, &json!({"data": {"request_id": id}}));
+    Answer::new(Op::Submit, Some(&id), res)
 }
 
-fn status(st: &AppState, key: &str, base: &str, id: &str) -> Response {
-    match st.store.read_status(Provider::Deapi, key, id) {
-        Some(job) => json(
-            StatusCode::OK,
-            &status_body(&job, &job.snapshot(st.clock.now_ms()), base),
-        ),
-        None => error(StatusCode::NOT_FOUND, "Request not found."),
-    }
+fn status(st: &AppState, key: &str, base: &str, id: &str) -> Answer {
+    let Some(job) = st.store.read_status(Provider::Deapi, key, id) else {
+        let res = error(StatusCode::NOT_FOUND, "Request not found.");
+        return Answer::new(Op::Status, None, res);
+    };
+    let snap = job.snapshot(st.clock.now_ms());
+    let res = json(StatusCode::OK, &status_body(&job, &snap, base));
+    let regress = snap
+        .phase
+        .is_terminal()
+        .then(|| status_body(&job, &job.timeline.still_processing(), base));
+    Answer::new(Op::Status, Some(id), res).with_regress(regress)
 }
 
 /// The request-status body of `job` at `snap`. `base` is `http://HOST`.

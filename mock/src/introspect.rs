@@ -1,9 +1,11 @@
 //! Introspection for tests and benchmarks: `/__mock/*`.
 //!
-//! Owns: reading a job's plan and counters, the request log, the totals, and resetting the server.
+//! Owns: reading a job's plan, counters and faults (one job or all), the request log, the totals,
+//! and resetting the server.
 //! These routes need no key and are not themselves logged. Must not touch: provider wire formats.
 
 use crate::http::json;
+use crate::jobs::Job;
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -14,28 +16,39 @@ use serde_json::{json, Value};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/__mock/jobs", get(jobs))
         .route("/__mock/jobs/{id}", get(job))
         .route("/__mock/requests", get(requests))
         .route("/__mock/stats", get(stats))
         .route("/__mock/reset", post(reset))
 }
 
+/// A job's introspection summary.
+pub fn summary(j: &Job) -> Value {
+    json!({
+        "id": j.id,
+        "provider": j.provider.as_str(),
+        "submitted_at_ms": j.timeline.submitted_at_ms,
+        "completes_at_ms": j.timeline.completes_at_ms,
+        "outcome": j.options.outcome.as_str(),
+        "cancelled_at_ms": j.cancelled_at_ms,
+        "status_requests": j.counters.status_requests,
+        "faults": j.faults.iter().map(|a| a.to_json()).collect::<Vec<_>>(),
+        "faults_fired": j.faults_fired.iter().map(|f| f.to_json()).collect::<Vec<_>>(),
+        "rejected": j.rejected,
+    })
+}
+
 async fn job(State(st): State<AppState>, Path(id): Path<String>) -> Response {
     match st.store.find(&id) {
-        Some(j) => json(
-            StatusCode::OK,
-            &json!({
-                "id": j.id,
-                "provider": j.provider.as_str(),
-                "submitted_at_ms": j.timeline.submitted_at_ms,
-                "completes_at_ms": j.timeline.completes_at_ms,
-                "outcome": j.options.outcome.as_str(),
-                "cancelled_at_ms": j.cancelled_at_ms,
-                "status_requests": j.counters.status_requests,
-            }),
-        ),
+        Some(j) => json(StatusCode::OK, &summary(&j)),
         None => json(StatusCode::NOT_FOUND, &json!({"error": "Job not found"})),
     }
+}
+
+async fn jobs(State(st): State<AppState>) -> Response {
+    let list: Vec<Value> = st.store.all().iter().map(summary).collect();
+    json(StatusCode::OK, &Value::Array(list))
 }
 
 async fn requests(State(st): State<AppState>) -> Response {
@@ -47,12 +60,14 @@ async fn stats(State(st): State<AppState>) -> Response {
     let (jobs, status_requests) = st.store.stats();
     json(
         StatusCode::OK,
-        &json!({"requests": st.log.total(), "jobs": jobs, "status_requests": status_requests}),
+        &json!({"requests": st.log.total(), "jobs": jobs, "status_requests": status_requests,
+                "faults_fired": st.faults.fired_by_kind()}),
     )
 }
 
 async fn reset(State(st): State<AppState>) -> Response {
     st.store.reset();
     st.log.reset();
+    st.faults.reset();
     json(StatusCode::OK, &json!({"ok": true}))
 }

@@ -6,10 +6,12 @@
 //! computed from the clock at each read (submitted → queued for `queue_ms` → processing for
 //! `duration_ms`, progress rising in `steps` → outcome), and a cancel freezes it.
 //!
-//! Later features hook in here: per-job fault injection reads `MockOptions::raw`, and push channels
-//! (webhooks, Pusher, SSE) compute when to speak from `Timeline::transitions`. Must not touch: wire
+//! Each job also carries its fault rules with their counters and the faults fired on it (the rules
+//! themselves live in `faults`). Push channels (webhooks, Pusher, SSE) will compute when to speak
+//! from `Timeline::transitions`. Must not touch: wire
 //! formats (each provider module renders its own bodies), HTTP.
 
+use crate::faults::{self, Applicable, Armed, Fired, Op, Rule, Source};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -84,6 +86,8 @@ pub struct MockOptions {
     pub variant: Option<String>,
     /// Socaity: answer the submit with the result directly.
     pub sync: bool,
+    /// `mock.faults`: the job's fault rules (invalid ones left out).
+    pub faults: Vec<Rule>,
     /// The `mock` object exactly as submitted (`None` when absent or not an object).
     pub raw: Option<Value>,
 }
@@ -100,6 +104,7 @@ impl Default for MockOptions {
             steps: 10,
             variant: None,
             sync: false,
+            faults: Vec::new(),
             raw: None,
         }
     }
@@ -150,6 +155,7 @@ impl MockOptions {
         if let Some(v) = m.get("sync").and_then(Value::as_bool) {
             o.sync = v;
         }
+        o.faults = faults::parse_rules(m.get("faults"));
         o.raw = Some(Value::Object(m.clone()));
         o
     }
@@ -251,6 +257,16 @@ impl Timeline {
         t
     }
 
+    /// What a `regress` fault shows once the job is terminal: still processing, at its last step.
+    pub fn still_processing(&self) -> Snapshot {
+        Snapshot {
+            phase: Phase::Processing,
+            progress: Some(f64::from(self.steps - 1) / f64::from(self.steps)),
+            started_at_ms: Some(self.started_at_ms),
+            finished_at_ms: None,
+        }
+    }
+
     /// The state at `now_ms`, as if the job had been cancelled at `cancelled_at_ms` (if any).
     pub fn at(&self, now_ms: u64, cancelled_at_ms: Option<u64>) -> Snapshot {
         if let Some(c) = cancelled_at_ms.filter(|&c| c <= now_ms && c < self.completes_at_ms) {
@@ -320,6 +336,16 @@ pub struct Job {
     pub webhook_url: Option<String>,
     pub cancelled_at_ms: Option<u64>,
     pub counters: Counters,
+    /// Fault rules with their counters: `mock.faults`, then the rate mode's rule.
+    pub faults: Vec<Armed>,
+    /// Every fault that fired on a request about this job, oldest first.
+    pub faults_fired: Vec<Fired>,
+    /// The submit was answered with a fault status (429, 5xx, 404), so for the provider the job
+    /// never existed: its routes do not see it; introspection still does.
+    pub rejected: bool,
+    /// Provider, key, target and body of the submit: a refused job is taken up again by the next
+    /// submit with the same `submit_key` (see `Store::reuse`).
+    pub submit_key: String,
 }
 
 impl Job {
@@ -349,15 +375,28 @@ impl Job {
             target: target.to_owned(),
             input: Value::Object(input),
             timeline: Timeline::new(now_ms, &options),
-            options,
             webhook_url,
             cancelled_at_ms: None,
             counters: Counters::default(),
+            faults: options
+                .faults
+                .iter()
+                .map(|r| Armed::new(r.clone(), Source::Job))
+                .collect(),
+            faults_fired: Vec::new(),
+            rejected: false,
+            submit_key: String::new(),
+            options,
         }
     }
 
     pub fn snapshot(&self, now_ms: u64) -> Snapshot {
         self.timeline.at(now_ms, self.cancelled_at_ms)
+    }
+
+    /// Whether `provider`'s routes show this job to `api_key`.
+    pub fn visible_to(&self, provider: Provider, api_key: &str) -> bool {
+        self.provider == provider && self.api_key == api_key && !self.rejected
     }
 
     /// A string member of the submitted input.
@@ -386,6 +425,10 @@ struct Inner {
     jobs: HashMap<String, Job>,
     /// Ids in submit order.
     order: Vec<String>,
+    /// Idempotency keys (with provider and API key) → job id.
+    idempotent: HashMap<String, String>,
+    /// `submit_key` → the refused job a retry of that submit takes up.
+    refused: HashMap<String, String>,
     status_requests: u64,
 }
 
@@ -395,9 +438,54 @@ impl Store {
     }
 
     pub fn insert(&self, job: Job) {
+        self.insert_keyed(job, None);
+    }
+
+    /// Inserts a new job, remembering its idempotency key (already scoped to provider and API key).
+    pub fn insert_keyed(&self, job: Job, idempotency_key: Option<String>) {
         let mut s = self.lock();
+        if let Some(k) = idempotency_key {
+            s.idempotent.insert(k, job.id.clone());
+        }
         s.order.push(job.id.clone());
         s.jobs.insert(job.id.clone(), job);
+    }
+
+    /// The job a submit is about when it is not new: the job of its idempotency key, else the job
+    /// a refused submit with the same `submit_key` left. A refused job taken up is accepted anew:
+    /// its timeline restarts at `now_ms` (its fault counters carry on).
+    pub fn reuse(
+        &self,
+        submit_key: &str,
+        idempotency_key: Option<&str>,
+        now_ms: u64,
+    ) -> Option<Job> {
+        let mut s = self.lock();
+        let by_key = idempotency_key
+            .and_then(|k| s.idempotent.get(k))
+            .filter(|id| s.jobs.contains_key(*id))
+            .cloned();
+        let id = match by_key {
+            Some(id) => id,
+            None => s
+                .refused
+                .get(submit_key)
+                .filter(|id| s.jobs.get(*id).is_some_and(|j| j.rejected))
+                .cloned()?,
+        };
+        if s.refused.get(submit_key) == Some(&id) {
+            s.refused.remove(submit_key);
+        }
+        if let Some(k) = idempotency_key {
+            s.idempotent.insert(k.to_owned(), id.clone());
+        }
+        let job = s.jobs.get_mut(&id)?;
+        if job.rejected {
+            job.rejected = false;
+            job.timeline = Timeline::new(now_ms, &job.options);
+            job.cancelled_at_ms = None;
+        }
+        Some(job.clone())
     }
 
     /// A copy of the job if it belongs to `provider` and `api_key`.
@@ -405,7 +493,7 @@ impl Store {
         let s = self.lock();
         s.jobs
             .get(id)
-            .filter(|j| j.provider == provider && j.api_key == api_key)
+            .filter(|j| j.visible_to(provider, api_key))
             .cloned()
     }
 
@@ -415,7 +503,7 @@ impl Store {
         let job = s
             .jobs
             .get_mut(id)
-            .filter(|j| j.provider == provider && j.api_key == api_key)?;
+            .filter(|j| j.visible_to(provider, api_key))?;
         job.counters.status_requests += 1;
         let job = job.clone();
         s.status_requests += 1;
@@ -434,7 +522,7 @@ impl Store {
         let job = s
             .jobs
             .get_mut(id)
-            .filter(|j| j.provider == provider && j.api_key == api_key)?;
+            .filter(|j| j.visible_to(provider, api_key))?;
         if job.snapshot(now_ms).phase.is_terminal() {
             return Some(Cancel::AlreadyTerminal(job.clone()));
         }
@@ -449,7 +537,46 @@ impl Store {
             .iter()
             .rev()
             .filter_map(|id| s.jobs.get(id))
-            .filter(|j| j.provider == provider && j.api_key == api_key)
+            .filter(|j| j.visible_to(provider, api_key))
+            .cloned()
+            .collect()
+    }
+
+    /// Whether job `id` has fault rules (a cheap test before any fault work).
+    pub fn has_faults(&self, id: &str) -> bool {
+        self.lock()
+            .jobs
+            .get(id)
+            .is_some_and(|j| !j.faults.is_empty())
+    }
+
+    /// Counts one `op` request about job `id` against its fault rules; the rule that fires, if any.
+    pub fn check_faults(&self, id: &str, op: Op, app: Applicable) -> Option<Rule> {
+        let mut s = self.lock();
+        let job = s.jobs.get_mut(id)?;
+        faults::check(&mut job.faults, op, app, false)
+    }
+
+    /// Records a fault fired on a request about job `id`; `reject` marks the job as never created.
+    pub fn record_fault(&self, id: &str, fired: Fired, reject: bool) {
+        let mut s = self.lock();
+        let Some(job) = s.jobs.get_mut(id) else {
+            return;
+        };
+        job.faults_fired.push(fired);
+        job.rejected |= reject;
+        if reject {
+            let key = job.submit_key.clone();
+            s.refused.insert(key, id.to_owned());
+        }
+    }
+
+    /// Every job, in submit order (introspection).
+    pub fn all(&self) -> Vec<Job> {
+        let s = self.lock();
+        s.order
+            .iter()
+            .filter_map(|id| s.jobs.get(id))
             .cloned()
             .collect()
     }

@@ -2,13 +2,16 @@
 //! deAPI, Serika), one port, one prefix per provider. The contract is `mock/README.md`.
 //!
 //! Owns: the shared state and the assembly of the router. Each provider lives in its own module
-//! (routes, auth, exact bodies); adding one is a new module and one line in [`app`]. Not done here
-//! (yet): fault injection, webhook delivery, the Pusher WebSocket server and SSE streams — the job
-//! record in [`jobs`] keeps what they will need.
+//! (routes, auth, exact bodies) and hands each answer to [`distort::respond`], which applies the
+//! fault rules of [`faults`]; adding one is a new module and one line in [`app`]. Not done here
+//! (yet): webhook delivery, the Pusher WebSocket server and SSE streams — the job record in
+//! [`jobs`] keeps what they will need.
 
 pub mod clock;
 pub mod cors;
 pub mod deapi;
+pub mod distort;
+pub mod faults;
 pub mod files;
 pub mod http;
 pub mod ids;
@@ -34,6 +37,8 @@ pub struct Config {
     pub static_dir: Option<PathBuf>,
     /// `HOST:PORT` for absolute links when a request carries no `Host` header.
     pub fallback_host: String,
+    /// The rate mode of fault injection (`--fault-rate`, `--fault-seed`, `--fault-kinds`).
+    pub fault_rate: faults::RateConfig,
 }
 
 impl Default for Config {
@@ -42,6 +47,7 @@ impl Default for Config {
             api_key: "test-key".to_owned(),
             static_dir: None,
             fallback_host: "127.0.0.1".to_owned(),
+            fault_rate: faults::RateConfig::default(),
         }
     }
 }
@@ -52,17 +58,47 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Arc<jobs::Store>,
     pub log: Arc<reqlog::RequestLog>,
+    pub faults: Arc<faults::Faults>,
     pub clock: clock::Clock,
 }
 
 impl AppState {
     pub fn new(config: Config) -> Self {
         AppState {
+            faults: Arc::new(faults::Faults::new(config.fault_rate.clone())),
             config: Arc::new(config),
             store: Arc::default(),
             log: Arc::default(),
             clock: clock::Clock::new(),
         }
+    }
+
+    /// Admits a submit: `job` is the job it would create from `body`. Returns the job the submit is
+    /// about — the job of its `Idempotency-Key`, or the refused job an identical earlier submit left
+    /// (a retry continues its fault counters), else `job`, stored after the rate mode had its say
+    /// (one decision per created job, in submit order).
+    pub fn admit(
+        &self,
+        mut job: jobs::Job,
+        body: &serde_json::Value,
+        idempotency_key: Option<&str>,
+    ) -> jobs::Job {
+        let scope = format!("{}\n{}", job.provider.as_str(), job.api_key);
+        let submit_key = format!("{scope}\n{}\n{body}", job.target);
+        let idem = idempotency_key
+            .filter(|k| !k.is_empty())
+            .map(|k| format!("{scope}\n{k}"));
+        let now = self.clock.now_ms();
+        if let Some(existing) = self.store.reuse(&submit_key, idem.as_deref(), now) {
+            return existing;
+        }
+        job.submit_key = submit_key;
+        if let Some(rule) = self.faults.next_job() {
+            job.faults
+                .push(faults::Armed::new(rule, faults::Source::Rate));
+        }
+        self.store.insert_keyed(job.clone(), idem);
+        job
     }
 
     /// Whether `key` is the accepted API key.

@@ -1,10 +1,11 @@
 //! The `polyjob-mock` binary: command line, listening, graceful shutdown.
 //!
 //! Owns: parsing the flags of `mock/README.md` (`--host`, `--port`, `--port-file`, `--api-key`,
-//! `--exit-after`, `--static`), binding, printing the first stdout line
+//! `--exit-after`, `--static`, `--fault-rate`, `--fault-seed`, `--fault-kinds`), binding, printing the first stdout line
 //! (`polyjob-mock listening on http://HOST:PORT`), writing the port file, and stopping on
 //! SIGTERM / SIGINT or after `--exit-after`. Must not touch: routes (see the library).
 
+use polyjob_mock::faults::{Kind, RateConfig};
 use polyjob_mock::{app, AppState, Config};
 use std::io::Write;
 use std::path::PathBuf;
@@ -15,7 +16,7 @@ use std::time::Duration;
 const DRAIN: Duration = Duration::from_secs(2);
 
 const USAGE: &str = "usage: polyjob-mock [--host H] [--port N] [--port-file PATH] [--api-key K] \
-[--exit-after SECS] [--static DIR]";
+[--exit-after SECS] [--static DIR] [--fault-rate R] [--fault-seed N] [--fault-kinds K1,K2,...]";
 
 #[derive(Debug)]
 struct Args {
@@ -25,6 +26,7 @@ struct Args {
     api_key: String,
     exit_after: Option<Duration>,
     static_dir: Option<PathBuf>,
+    faults: RateConfig,
 }
 
 fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
@@ -35,6 +37,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Option<Args>, Stri
         api_key: "test-key".to_owned(),
         exit_after: None,
         static_dir: None,
+        faults: RateConfig::default(),
     };
     while let Some(arg) = it.next() {
         if arg == "-h" || arg == "--help" {
@@ -68,6 +71,24 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Option<Args>, Stri
                 a.exit_after = Some(Duration::from_secs_f64(secs.min(1e9)));
             }
             "--static" => a.static_dir = Some(PathBuf::from(value()?)),
+            "--fault-rate" => {
+                let v = value()?;
+                a.faults.rate = v
+                    .parse()
+                    .ok()
+                    .filter(|r: &f64| (0.0..=1.0).contains(r))
+                    .ok_or_else(|| format!("--fault-rate: not a number in 0..1: {v}"))?;
+            }
+            "--fault-seed" => {
+                let v = value()?;
+                a.faults.seed = v
+                    .parse()
+                    .map_err(|_| format!("--fault-seed: not an unsigned integer: {v}"))?;
+            }
+            "--fault-kinds" => {
+                a.faults.kinds =
+                    Kind::parse_list(&value()?).map_err(|e| format!("--fault-kinds: {e}"))?;
+            }
             other => return Err(format!("unknown argument: {other}")),
         }
     }
@@ -106,6 +127,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), String> {
+    let stops = Stops::register();
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
         .await
         .map_err(|e| format!("cannot bind {}:{}: {e}", args.host, args.port))?;
@@ -116,6 +138,7 @@ async fn run(args: Args) -> Result<(), String> {
         api_key: args.api_key,
         static_dir: args.static_dir,
         fallback_host: addr.to_string(),
+        fault_rate: args.faults,
     });
     if let Some(path) = &args.port_file {
         write_port_file(path, addr.port())
@@ -136,7 +159,7 @@ async fn run(args: Args) -> Result<(), String> {
             })
             .await
     });
-    let reason = stop_signal(args.exit_after).await;
+    let reason = stop_signal(stops, args.exit_after).await;
     eprintln!("polyjob-mock: stopping ({reason})");
     let _ = stop_tx.send(());
     match tokio::time::timeout(DRAIN, server).await {
@@ -154,26 +177,64 @@ fn write_port_file(path: &std::path::Path, port: u16) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
+/// SIGTERM / SIGINT listeners, registered before the first stdout line so that a signal sent right
+/// after it is never missed.
+struct Stops {
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl Stops {
+    fn register() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Stops {
+                term: signal(SignalKind::terminate()).ok(),
+                int: signal(SignalKind::interrupt()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        Stops {}
+    }
+}
+
 /// Resolves on SIGTERM, SIGINT or after `exit_after`, saying which.
-async fn stop_signal(exit_after: Option<Duration>) -> &'static str {
+async fn stop_signal(stops: Stops, exit_after: Option<Duration>) -> &'static str {
     let timer = async {
         match exit_after {
             Some(d) => tokio::time::sleep(d).await,
             None => std::future::pending().await,
         }
     };
+    #[cfg(unix)]
+    let Stops { mut term, mut int } = stops;
+    #[cfg(unix)]
     let interrupt = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
+        match int.as_mut() {
+            Some(s) => {
+                s.recv().await;
+            }
+            None => std::future::pending::<()>().await,
         }
     };
     #[cfg(unix)]
     let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
+        match term.as_mut() {
+            Some(s) => {
                 s.recv().await;
             }
-            Err(_) => std::future::pending::<()>().await,
+            None => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let _ = stops;
+    #[cfg(not(unix))]
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
         }
     };
     #[cfg(not(unix))]
@@ -227,5 +288,22 @@ mod tests {
         assert!(parse(&["--bogus"]).is_err());
         assert!(parse(&["--exit-after", "-1"]).is_err());
         assert!(parse(&["--help"]).unwrap().is_none());
+        let f = parse(&[
+            "--fault-rate",
+            "0.25",
+            "--fault-seed=7",
+            "--fault-kinds",
+            "429,reset_after",
+        ])
+        .unwrap()
+        .unwrap()
+        .faults;
+        assert_eq!((f.rate, f.seed), (0.25, 7));
+        assert_eq!(f.kinds, vec![Kind::TooManyRequests, Kind::ResetAfter]);
+        assert_eq!(d.faults, RateConfig::default());
+        assert!(parse(&["--fault-rate", "1.5"]).is_err());
+        assert!(parse(&["--fault-rate", "NaN"]).is_err());
+        assert!(parse(&["--fault-seed", "-1"]).is_err());
+        assert!(parse(&["--fault-kinds", "429,nope"]).is_err());
     }
 }

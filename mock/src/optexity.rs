@@ -9,6 +9,8 @@
 //! cancel route, so neither does the mock.
 
 use crate::clock::iso8601;
+use crate::distort::{self, Answer};
+use crate::faults::Op;
 use crate::http::{self, json, JsonBody};
 use crate::jobs::{Job, Phase, Provider, Snapshot};
 use crate::{ids, AppState};
@@ -47,27 +49,32 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
     let key = key.unwrap_or_default();
     let segs = http::segments(parts.uri.path(), PREFIX);
     let post = parts.method == Method::POST;
-    match segs.as_slice() {
-        ["api", "v1", "inference"] if post => submit(&st, key, http::read_json(body).await),
+    let answer = match segs.as_slice() {
+        ["api", "v1", "inference"] if post => {
+            let idem = http::header(&parts.headers, "idempotency-key");
+            submit(&st, key, idem, http::read_json(body).await)
+        }
         ["api", "v1", "inference", "call"] if post => call(&st, key, http::read_json(body).await),
         ["api", "v1", "inference", "all_calls"] if post || parts.method == Method::GET => {
-            all_calls(&st, key)
+            Answer::new(Op::List, None, all_calls(&st, key))
         }
-        _ => error(StatusCode::NOT_FOUND, "Not Found"),
-    }
+        _ => return error(StatusCode::NOT_FOUND, "Not Found"),
+    };
+    distort::respond(&st, Provider::Optexity, &parts.headers, answer).await
 }
 
-fn submit(st: &AppState, key: &str, body: JsonBody) -> Response {
+fn submit(st: &AppState, key: &str, idem: Option<&str>, body: JsonBody) -> Answer {
+    let refuse = |msg| Answer::new(Op::Submit, None, bad_start(msg));
     let body = match body {
         JsonBody::Value(v @ Value::Object(_)) => v,
-        JsonBody::Value(_) => return bad_start("Request body must be a JSON object"),
-        JsonBody::Empty => return bad_start("Missing required field: endpoint_name"),
-        JsonBody::Invalid => return bad_start("Invalid JSON body"),
+        JsonBody::Value(_) => return refuse("Request body must be a JSON object"),
+        JsonBody::Empty => return refuse("Missing required field: endpoint_name"),
+        JsonBody::Invalid => return refuse("Invalid JSON body"),
     };
     let Some(endpoint) = http::nonempty_str(&body, "endpoint_name")
         .or_else(|| http::nonempty_str(&body, "end_point"))
     else {
-        return bad_start("Missing required field: endpoint_name");
+        return refuse("Missing required field: endpoint_name");
     };
     let job = Job::new(
         Provider::Optexity,
@@ -77,32 +84,37 @@ fn submit(st: &AppState, key: &str, body: JsonBody) -> Response {
         &body,
         st.clock.now_ms(),
     );
-    let task_id = job.id.clone();
-    st.store.insert(job);
-    json(
+    let task_id = st.admit(job, &body, idem).id;
+    let res = json(
         StatusCode::ACCEPTED,
         &json!({"success": true, "message": "Task has been allocated to a worker", "task_id": task_id}),
-    )
+    );
+    Answer::new(Op::Submit, Some(&task_id), res)
 }
 
-fn call(st: &AppState, key: &str, body: JsonBody) -> Response {
+fn call(st: &AppState, key: &str, body: JsonBody) -> Answer {
     let task_id = match &body {
         JsonBody::Value(v) => http::nonempty_str(v, "task_id"),
         _ => None,
     };
     let Some(task_id) = task_id else {
-        return error(StatusCode::BAD_REQUEST, "Missing required field: task_id");
+        let res = error(StatusCode::BAD_REQUEST, "Missing required field: task_id");
+        return Answer::new(Op::Status, None, res);
     };
-    match st.store.read_status(Provider::Optexity, key, task_id) {
-        Some(job) => json(
-            StatusCode::OK,
-            &status_body(&job, &job.snapshot(st.clock.now_ms())),
-        ),
-        None => error(
+    let Some(job) = st.store.read_status(Provider::Optexity, key, task_id) else {
+        let res = error(
             StatusCode::NOT_FOUND,
             &format!("Task not found with ID: {task_id}"),
-        ),
-    }
+        );
+        return Answer::new(Op::Status, None, res);
+    };
+    let snap = job.snapshot(st.clock.now_ms());
+    let res = json(StatusCode::OK, &status_body(&job, &snap));
+    let regress = snap
+        .phase
+        .is_terminal()
+        .then(|| status_body(&job, &job.timeline.still_processing()));
+    Answer::new(Op::Status, Some(task_id), res).with_regress(regress)
 }
 
 fn all_calls(st: &AppState, key: &str) -> Response {

@@ -7,6 +7,8 @@
 //! providers. Serika documents no cancel and no progress, so the mock has neither.
 
 use crate::clock::unix_seconds;
+use crate::distort::{self, Answer};
+use crate::faults::Op;
 use crate::http::{self, json, JsonBody};
 use crate::jobs::{Job, Phase, Provider, Snapshot};
 use crate::{files, ids, AppState};
@@ -48,29 +50,28 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
     let base = http::base_url(&parts, &st.config.fallback_host);
     let segs = http::segments(parts.uri.path(), PREFIX);
     let m = &parts.method;
-    match segs.as_slice() {
+    let answer = match segs.as_slice() {
         ["jobs", "images" | "image"] if m == Method::POST => {
-            create(&st, key, http::read_json(body).await)
+            let idem = http::header(&parts.headers, "idempotency-key");
+            create(&st, key, idem, http::read_json(body).await)
         }
-        ["jobs"] if m == Method::GET => list(&st, key),
+        ["jobs"] if m == Method::GET => Answer::new(Op::List, None, list(&st, key)),
         ["jobs", id] if m == Method::GET => get(&st, key, &base, id),
-        _ => error(StatusCode::NOT_FOUND, "Not found", "not_found"),
-    }
+        _ => return error(StatusCode::NOT_FOUND, "Not found", "not_found"),
+    };
+    distort::respond(&st, Provider::Serika, &parts.headers, answer).await
 }
 
-fn create(st: &AppState, key: &str, body: JsonBody) -> Response {
+fn create(st: &AppState, key: &str, idem: Option<&str>, body: JsonBody) -> Answer {
+    let refuse =
+        |msg: &str, code| Answer::new(Op::Submit, None, error(StatusCode::BAD_REQUEST, msg, code));
     let body = match body {
         JsonBody::Value(v @ Value::Object(_)) => v,
         JsonBody::Value(_) | JsonBody::Empty => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "Request body must be a JSON object.",
-                "invalid_request",
-            )
+            return refuse("Request body must be a JSON object.", "invalid_request")
         }
         JsonBody::Invalid => {
-            return error(
-                StatusCode::BAD_REQUEST,
+            return refuse(
                 "Could not parse the JSON body of your request.",
                 "invalid_json",
             )
@@ -78,8 +79,7 @@ fn create(st: &AppState, key: &str, body: JsonBody) -> Response {
     };
     for field in ["model", "prompt"] {
         if http::nonempty_str(&body, field).is_none() {
-            return error(
-                StatusCode::BAD_REQUEST,
+            return refuse(
                 &format!("Missing required parameter: '{field}'."),
                 "missing_required_parameter",
             );
@@ -94,19 +94,23 @@ fn create(st: &AppState, key: &str, body: JsonBody) -> Response {
         &body,
         st.clock.now_ms(),
     );
-    let id = job.id.clone();
-    st.store.insert(job);
-    json(StatusCode::OK, &json!({"id": id, "status": "QUEUED"}))
+    let id = st.admit(job, &body, idem).id;
+    let res = json(StatusCode::OK, &json!({"id": id, "status": "QUEUED"}));
+    Answer::new(Op::Submit, Some(&id), res)
 }
 
-fn get(st: &AppState, key: &str, base: &str, id: &str) -> Response {
-    match st.store.read_status(Provider::Serika, key, id) {
-        Some(job) => json(
-            StatusCode::OK,
-            &job_body(&job, &job.snapshot(st.clock.now_ms()), base),
-        ),
-        None => error(StatusCode::NOT_FOUND, "Job not found", "not_found"),
-    }
+fn get(st: &AppState, key: &str, base: &str, id: &str) -> Answer {
+    let Some(job) = st.store.read_status(Provider::Serika, key, id) else {
+        let res = error(StatusCode::NOT_FOUND, "Job not found", "not_found");
+        return Answer::new(Op::Status, None, res);
+    };
+    let snap = job.snapshot(st.clock.now_ms());
+    let res = json(StatusCode::OK, &job_body(&job, &snap, base));
+    let regress = snap
+        .phase
+        .is_terminal()
+        .then(|| job_body(&job, &job.timeline.still_processing(), base));
+    Answer::new(Op::Status, Some(id), res).with_regress(regress)
 }
 
 fn list(st: &AppState, key: &str) -> Response {

@@ -8,6 +8,8 @@
 //! Not done here: `/stream/{id}` (SSE comes with the push-channels work).
 
 use crate::clock::iso8601;
+use crate::distort::{self, Answer};
+use crate::faults::Op;
 use crate::http::{self, json, JsonBody};
 use crate::jobs::{Cancel, Job, Phase, Provider, Snapshot};
 use crate::{ids, AppState};
@@ -70,33 +72,40 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
     );
     let segs = http::segments(parts.uri.path(), PREFIX);
     let m = &parts.method;
-    match segs.as_slice() {
+    let answer = match segs.as_slice() {
         ["v1", model @ .., "generate"] if m == Method::POST && !model.is_empty() => {
-            submit(
-                &st,
-                key,
-                &base,
-                &model.join("/"),
-                http::read_json(body).await,
-            )
-            .await
+            let idem = http::header(&parts.headers, "idempotency-key");
+            let body = http::read_json(body).await;
+            submit(&st, key, idem, &base, &model.join("/"), body).await
         }
         ["v1", "jobs", id] if m == Method::GET => status(&st, key, &base, id),
         ["v1", "jobs", id] if m == Method::DELETE => cancel(&st, key, &base, id, false),
         ["status", id] if m == Method::GET || m == Method::POST => status(&st, key, &base, id),
         ["cancel", id] if m == Method::POST => cancel(&st, key, &base, id, true),
-        _ => detail(StatusCode::NOT_FOUND, "Not Found"),
-    }
+        _ => return detail(StatusCode::NOT_FOUND, "Not Found"),
+    };
+    distort::respond(&st, Provider::Socaity, &parts.headers, answer).await
 }
 
-async fn submit(st: &AppState, key: &str, base: &str, model: &str, body: JsonBody) -> Response {
+async fn submit(
+    st: &AppState,
+    key: &str,
+    idem: Option<&str>,
+    base: &str,
+    model: &str,
+    body: JsonBody,
+) -> Answer {
+    let refuse = |res| Answer::new(Op::Submit, None, res);
     let body = match body {
         JsonBody::Value(v @ Value::Object(_)) => v,
         JsonBody::Value(_) => {
-            return unprocessable("Input should be a valid dictionary", "dict_type")
+            return refuse(unprocessable(
+                "Input should be a valid dictionary",
+                "dict_type",
+            ))
         }
-        JsonBody::Empty => return unprocessable("Field required", "missing"),
-        JsonBody::Invalid => return unprocessable("JSON decode error", "json_invalid"),
+        JsonBody::Empty => return refuse(unprocessable("Field required", "missing")),
+        JsonBody::Invalid => return refuse(unprocessable("JSON decode error", "json_invalid")),
     };
     let now = st.clock.now_ms();
     let job = Job::new(
@@ -107,9 +116,10 @@ async fn submit(st: &AppState, key: &str, base: &str, model: &str, body: JsonBod
         &body,
         now,
     );
-    st.store.insert(job.clone());
+    let job = st.admit(job, &body, idem);
     if job.options.sync {
-        return sync_answer(st, job).await;
+        let id = job.id.clone();
+        return Answer::new(Op::Submit, Some(&id), sync_answer(st, job).await);
     }
     let id = job.id.as_str();
     let body = match variant(&job) {
@@ -127,7 +137,7 @@ async fn submit(st: &AppState, key: &str, base: &str, model: &str, body: JsonBod
             "links": links(id),
         }),
     };
-    json(StatusCode::ACCEPTED, &body)
+    Answer::new(Op::Submit, Some(id), json(StatusCode::ACCEPTED, &body))
 }
 
 /// `mock.sync`: block until the job ends, then answer with its result (or its failure).
@@ -147,18 +157,34 @@ async fn sync_answer(st: &AppState, job: Job) -> Response {
     res
 }
 
-fn status(st: &AppState, key: &str, base: &str, id: &str) -> Response {
-    match st.store.read_status(Provider::Socaity, key, id) {
-        Some(job) => json(
-            StatusCode::OK,
-            &job_body(&job, &job.snapshot(st.clock.now_ms()), base),
-        ),
-        None => not_found(),
-    }
+fn status(st: &AppState, key: &str, base: &str, id: &str) -> Answer {
+    let Some(job) = st.store.read_status(Provider::Socaity, key, id) else {
+        return Answer::new(Op::Status, None, not_found());
+    };
+    let snap = job.snapshot(st.clock.now_ms());
+    let res = json(StatusCode::OK, &job_body(&job, &snap, base));
+    let regress = snap
+        .phase
+        .is_terminal()
+        .then(|| job_body(&job, &job.timeline.still_processing(), base));
+    Answer::new(Op::Status, Some(id), res).with_regress(regress)
 }
 
-fn cancel(st: &AppState, key: &str, base: &str, id: &str, apipod_route: bool) -> Response {
+fn cancel(st: &AppState, key: &str, base: &str, id: &str, apipod_route: bool) -> Answer {
     let now = st.clock.now_ms();
+    let found = st.store.get(Provider::Socaity, key, id).is_some();
+    let res = cancel_answer(st, key, base, id, apipod_route, now);
+    Answer::new(Op::Cancel, found.then_some(id), res)
+}
+
+fn cancel_answer(
+    st: &AppState,
+    key: &str,
+    base: &str,
+    id: &str,
+    apipod_route: bool,
+    now: u64,
+) -> Response {
     match st.store.cancel(Provider::Socaity, key, id, now) {
         None => not_found(),
         Some(Cancel::AlreadyTerminal(job)) => {

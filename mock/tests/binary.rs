@@ -111,3 +111,34 @@ fn rejects_bad_flags() {
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn fault_rate_flags_reach_the_server() {
+    let (mut child, _, port) = spawn(&[
+        "--exit-after",
+        "30",
+        "--fault-rate",
+        "1",
+        "--fault-seed",
+        "9",
+        "--fault-kinds",
+        "503",
+    ]);
+    let body = r#"{"model":"m","prompt":"p"}"#;
+    http(
+        port,
+        &format!(
+            "POST /serika/jobs/images HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer test-key\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    let res = http(
+        port,
+        "GET /__mock/jobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(res.contains(r#""kind":"503""#), "{res}");
+    assert!(res.contains(r#""source":"rate""#), "{res}");
+    child.kill().ok();
+    child.wait().ok();
+}

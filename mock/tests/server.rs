@@ -41,7 +41,7 @@ async fn preflights_are_204_for_any_path_and_need_no_key() {
             .contains(method));
         assert_eq!(
             r.header("access-control-allow-headers"),
-            Some("authorization, x-api-key, content-type, idempotency-key, last-event-id, accept")
+            Some("authorization, x-api-key, content-type, idempotency-key, last-event-id, accept, x-mock-faults")
         );
         assert!(r.body.is_empty());
     }
@@ -60,7 +60,7 @@ async fn every_response_carries_cors_headers() {
         assert_eq!(r.header("access-control-allow-origin"), Some("*"), "{uri}");
         assert_eq!(
             r.header("access-control-expose-headers"),
-            Some("Retry-After, X-RateLimit-Type")
+            Some("Retry-After, X-RateLimit-Type, retry-after-ms, x-mock-fault")
         );
     }
 }
@@ -113,11 +113,12 @@ async fn introspection_log_stats_and_reset() {
     assert_eq!(
         m.introspect(&id).await,
         json!({"id": id, "provider": "socaity", "submitted_at_ms": T0_MS, "completes_at_ms": T0_MS + 10,
-               "outcome": "failed", "cancelled_at_ms": null, "status_requests": 2})
+               "outcome": "failed", "cancelled_at_ms": null, "status_requests": 2,
+               "faults": [], "faults_fired": [], "rejected": false})
     );
     assert_eq!(
         m.send("GET", "/__mock/stats", &[], "").await.json(),
-        json!({"requests": 3, "jobs": 1, "status_requests": 2})
+        json!({"requests": 3, "jobs": 1, "status_requests": 2, "faults_fired": {}})
     );
     let missing = m.send("GET", "/__mock/jobs/nope", &[], "").await;
     assert_eq!(missing.status, 404);
@@ -126,7 +127,7 @@ async fn introspection_log_stats_and_reset() {
     assert_eq!(r.status, 200);
     assert_eq!(
         m.send("GET", "/__mock/stats", &[], "").await.json(),
-        json!({"requests": 0, "jobs": 0, "status_requests": 0})
+        json!({"requests": 0, "jobs": 0, "status_requests": 0, "faults_fired": {}})
     );
     assert_eq!(
         m.send("GET", "/__mock/requests", &[], "").await.json(),

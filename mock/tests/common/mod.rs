@@ -40,6 +40,34 @@ impl Resp {
     }
 }
 
+/// A response whose body may have failed mid-stream.
+pub struct RawResp {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Result<Vec<u8>, String>,
+}
+
+impl RawResp {
+    pub fn bytes(&self) -> &[u8] {
+        self.body
+            .as_deref()
+            .unwrap_or_else(|e| panic!("body failed: {e}"))
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(self.bytes()).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}): {:?}",
+                String::from_utf8_lossy(self.bytes())
+            )
+        })
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
 impl Mock {
     pub fn new() -> Self {
         Self::with_config(Config::default())
@@ -85,6 +113,36 @@ impl Mock {
             .unwrap()
             .to_vec();
         Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// Like `send`, but a body that fails to stream (a fault's reset) is an `Err`, not a panic.
+    pub async fn send_raw(
+        &self,
+        method: &str,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> RawResp {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("host", HOST);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        let req = b.body(Body::from(body.to_owned())).unwrap();
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .map(|b| b.to_vec())
+            .map_err(|e| e.to_string());
+        RawResp {
             status,
             headers,
             body,
