@@ -53,4 +53,7 @@ rm -rf tests/js/node_modules tests/js/polyjob-*.tgz
 (cd tests/js && npm pack --silent ../../pkg >/dev/null && npm install --no-save --no-audit --no-fund --loglevel=error ./polyjob-*.tgz && rm -f polyjob-*.tgz)
 node --test --test-reporter=spec tests/js/
 
+step "load-and-fault test, short variant (200 jobs, 20% faults; the long one: node tests/js/load.mjs)"
+(cd tests/js && node load.mjs --jobs 200 --min-ms 300 --max-ms 3000 --mock ../../target/debug/polyjob-mock)
+
 step "all layers passed"

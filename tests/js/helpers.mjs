@@ -41,7 +41,9 @@ export function client(provider, opts = {}) {
 
 /** The mock scenario with short defaults. */
 export function scenario(over = {}) {
-  return { queue_ms: 100, duration_ms: 500, steps: 10, ...over };
+  // `nonce` makes every submit body unique: the mock treats a repeated body after a refused
+  // submit as a retry of the same job (mock/README.md, Faults).
+  return { queue_ms: 100, duration_ms: 500, steps: 10, nonce: randomUUID(), ...over };
 }
 
 /** A valid submit request for `provider` carrying the mock scenario `mock` (and extra input). */
