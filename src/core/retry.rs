@@ -84,9 +84,9 @@ pub struct RetryBudget {
 }
 
 impl Default for RetryBudget {
-    /// 20 % of requests, with a burst of 20 retries.
+    /// 20 % of requests, with a burst of 100 retries.
     fn default() -> Self {
-        RetryBudget::new(0.2, 20.0)
+        RetryBudget::new(0.2, 100.0)
     }
 }
 

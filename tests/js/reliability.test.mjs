@@ -35,9 +35,9 @@ describe("reliability", { concurrency: true, timeout: 60_000 }, () => {
       assert.equal(r.reason.retryable, true);
     }
     const retries = f.calls.length - calls;
-    // Burst of 20 plus at most 20 % of first attempts — far below the 3 × 300 a naive client sends.
-    assert.ok(retries <= 20 + 0.2 * calls + 1, `retries ${retries}`);
-    assert.ok(retries >= 20, `the burst allows some retries (${retries})`);
+    // Burst of 100 plus at most 20 % of first attempts — far below the 3 × 300 a naive client sends.
+    assert.ok(retries <= 100 + 0.2 * calls + 1, `retries ${retries}`);
+    assert.ok(retries >= 100, `the burst allows some retries (${retries})`);
     assert.deepEqual(c.stats, { requests: f.calls.length, retries, retriesDenied: c.stats.retriesDenied });
     assert.ok(c.stats.retriesDenied > 0, "the budget refused retries");
   });
