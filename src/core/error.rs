@@ -39,6 +39,10 @@ pub enum ErrorCode {
     BadResponse,
     /// `run()` reached a terminal status other than FINISHED; the job is attached.
     JobFailed,
+    /// A webhook's signature is missing or does not match the secret.
+    WebhookSignature,
+    /// A webhook's timestamp is outside the tolerance window (a replay, or a clock far off).
+    WebhookExpired,
 }
 
 impl ErrorCode {
@@ -59,6 +63,8 @@ impl ErrorCode {
             ErrorCode::Unsupported => "UNSUPPORTED",
             ErrorCode::BadResponse => "BAD_RESPONSE",
             ErrorCode::JobFailed => "JOB_FAILED",
+            ErrorCode::WebhookSignature => "WEBHOOK_SIGNATURE",
+            ErrorCode::WebhookExpired => "WEBHOOK_EXPIRED",
         }
     }
 

@@ -66,6 +66,8 @@ pub struct Job {
     pub completed_at: Option<String>,
     /// ISO 8601 UTC.
     pub estimated_completion: Option<String>,
+    /// A live preview image of an unfinished job (deAPI realtime: base64 or a URL).
+    pub preview: Option<String>,
     /// The provider's last response body, as received.
     pub raw: Json,
 }
@@ -84,6 +86,7 @@ impl Job {
             created_at: None,
             completed_at: None,
             estimated_completion: None,
+            preview: None,
             raw: Json::Null,
         }
     }
@@ -100,6 +103,7 @@ impl Job {
             || self.progress != other.progress
             || self.result_url != other.result_url
             || self.error != other.error
+            || self.preview != other.preview
             || (self.status.is_terminal() && self.result != other.result)
     }
 }

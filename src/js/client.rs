@@ -39,6 +39,8 @@ export interface Job {
   createdAt: string | null;
   completedAt: string | null;
   estimatedCompletion: string | null;
+  /** A live preview image of an unfinished job (deAPI realtime), or null. */
+  preview: string | null;
   /** The provider's last response body, untouched. */
   raw: unknown;
 }
@@ -82,7 +84,7 @@ export interface Capabilities {
 }
 export type ErrorCode = "CONFIG" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "VALIDATION"
   | "RATE_LIMITED" | "UNAVAILABLE" | "SERVER" | "NETWORK" | "TIMEOUT" | "ABORTED"
-  | "UNSUPPORTED" | "BAD_RESPONSE" | "JOB_FAILED";
+  | "UNSUPPORTED" | "BAD_RESPONSE" | "JOB_FAILED" | "WEBHOOK_SIGNATURE" | "WEBHOOK_EXPIRED";
 /** Every rejection and throw from polyjob is an Error of this shape (name "PolyjobError"). */
 export interface PolyjobError extends Error {
   name: "PolyjobError";

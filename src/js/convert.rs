@@ -207,6 +207,7 @@ pub(crate) fn job_to_js(job: &Job) -> JsValue {
         "estimatedCompletion",
         &opt_str_js(&job.estimated_completion),
     );
+    set(&o, "preview", &opt_str_js(&job.preview));
     set(&o, "raw", &to_js(&job.raw));
     o.into()
 }

@@ -116,6 +116,7 @@ impl Adapter for Deapi {
             job.progress = Some(1.0);
         }
         job.result_url = data.get_str("result_url").map(str::to_string);
+        job.preview = data.get_str("preview").map(str::to_string);
         job.result = data.get_non_null("result").cloned();
         if job.result.is_none() && status == JobStatus::Finished {
             if let Some(url) = &job.result_url {

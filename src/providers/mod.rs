@@ -13,6 +13,7 @@ mod socaity;
 use crate::core::{Error, HttpRequest, HttpResponse, Job, Json, Provider};
 
 pub use common::{join_url, timestamp_to_iso};
+#[cfg_attr(not(target_arch = "wasm32"), allow(unused_imports))]
 pub(crate) use common::{origin as origin_of, resolve_link};
 
 /// What a client is configured with, validated. The key is only ever placed in the provider's
