@@ -5,7 +5,13 @@ import { createRequire } from "node:module";
 const require = createRequire(import.meta.url);
 const polyjob = require("./polyjob.js");
 
-export const JobClient = polyjob.JobClient;
-export const JobWatch = polyjob.JobWatch;
-export const isTerminal = polyjob.isTerminal;
+export const {
+  JobClient,
+  JobWatch,
+  JobStream,
+  WebhookDeduper,
+  isTerminal,
+  verifyWebhook,
+  verifyWebhookSync,
+} = polyjob;
 export default polyjob;

@@ -39,6 +39,9 @@ pub enum ErrorCode {
     BadResponse,
     /// `run()` reached a terminal status other than FINISHED; the job is attached.
     JobFailed,
+    /// 409: the job is not in a state for this operation (e.g. a stream of a job that does not
+    /// stream).
+    Conflict,
     /// A webhook's signature is missing or does not match the secret.
     WebhookSignature,
     /// A webhook's timestamp is outside the tolerance window (a replay, or a clock far off).
@@ -63,6 +66,7 @@ impl ErrorCode {
             ErrorCode::Unsupported => "UNSUPPORTED",
             ErrorCode::BadResponse => "BAD_RESPONSE",
             ErrorCode::JobFailed => "JOB_FAILED",
+            ErrorCode::Conflict => "CONFLICT",
             ErrorCode::WebhookSignature => "WEBHOOK_SIGNATURE",
             ErrorCode::WebhookExpired => "WEBHOOK_EXPIRED",
         }
@@ -75,6 +79,7 @@ impl ErrorCode {
             401 => ErrorCode::Unauthorized,
             403 => ErrorCode::Forbidden,
             404 | 410 => ErrorCode::NotFound,
+            409 => ErrorCode::Conflict,
             408 => ErrorCode::Timeout,
             429 => ErrorCode::RateLimited,
             503 => ErrorCode::Unavailable,

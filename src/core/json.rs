@@ -1,10 +1,13 @@
 //! A small owned JSON value: what providers send and what a [`Job`](super::Job) carries as
 //! `result` and `raw`.
 //!
-//! It exists so that the core and the providers stay free of any particular JSON parser: in
-//! wasm the body is parsed by the host's `JSON.parse` and converted with serde-wasm-bindgen, in
-//! native tests by serde_json. Both go through the serde impls below. Numbers are `f64`, as in
-//! JavaScript. Objects keep their key order. It does not parse text itself.
+//! HTTP bodies reach it through the serde impls below (in wasm from the host's `JSON.parse` via
+//! serde-wasm-bindgen, in native tests from serde_json). Text that arrives inside the core —
+//! SSE `data:` lines, Pusher frames, webhook bodies — is read by [`parse`], a strict RFC 8259
+//! parser with no dependencies, and written back by [`Json::to_json_string`]. Numbers are `f64`,
+//! as in JavaScript. Objects keep their key order; a duplicate key keeps its first position and
+//! its last value, as with `JSON.parse`. Neither path uses core's float parser or `core::fmt`
+//! (see [`super::number`] for how numbers are converted and how exact that is).
 
 use core::fmt;
 
@@ -259,6 +262,415 @@ impl<'de> Deserialize<'de> for Json {
     }
 }
 
+/// Why [`parse`] refused its input: a fixed message and the byte offset where it noticed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JsonError {
+    /// What was wrong, e.g. `"expected ',' or '}'"`. Never contains input text.
+    pub message: &'static str,
+    /// Byte offset into the input.
+    pub offset: usize,
+}
+
+/// Parses one JSON text (RFC 8259, strict): surrounding whitespace allowed, anything else after
+/// the value is an error. Nesting deeper than 128 arrays/objects is refused. Lone UTF-16
+/// surrogates in `\u` escapes become U+FFFD. Duplicate keys: the last value wins. Numbers whose
+/// magnitude overflows `f64` are refused ("number out of range", like serde_json; `JSON.parse`
+/// would give `Infinity`); numbers below the smallest subnormal become 0.
+///
+/// Numbers are converted without core's float parser: a `u64` mantissa of the first 19
+/// significant digits (later digits only shift the exponent) times a power of ten. That is exact
+/// for integers below 2^53 and for decimals with at most 15 significant digits and a decimal
+/// exponent within ±22, and at most 1 ulp off otherwise (see [`super::number`]).
+pub fn parse(input: &str) -> Result<Json, JsonError> {
+    let mut p = Parser {
+        b: input.as_bytes(),
+        s: input,
+        i: 0,
+    };
+    p.skip_ws();
+    let v = p.value(0)?;
+    p.skip_ws();
+    if p.i != p.b.len() {
+        return Err(p.err("trailing characters after the JSON value"));
+    }
+    Ok(v)
+}
+
+struct Parser<'a> {
+    b: &'a [u8],
+    s: &'a str,
+    i: usize,
+}
+
+impl Parser<'_> {
+    fn err(&self, message: &'static str) -> JsonError {
+        JsonError {
+            message,
+            offset: self.i,
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    fn literal(&mut self, word: &'static [u8], v: Json) -> Result<Json, JsonError> {
+        if self.b[self.i..].starts_with(word) {
+            self.i += word.len();
+            Ok(v)
+        } else {
+            Err(self.err("invalid literal"))
+        }
+    }
+
+    /// One value at nesting `depth` (the number of enclosing arrays/objects).
+    fn value(&mut self, depth: usize) -> Result<Json, JsonError> {
+        match self.peek() {
+            None => Err(self.err("unexpected end of input")),
+            Some(b'{') => self.object(depth),
+            Some(b'[') => self.array(depth),
+            Some(b'"') => self.string().map(Json::String),
+            Some(b't') => self.literal(b"true", Json::Bool(true)),
+            Some(b'f') => self.literal(b"false", Json::Bool(false)),
+            Some(b'n') => self.literal(b"null", Json::Null),
+            Some(b'-' | b'0'..=b'9') => self.number().map(Json::Number),
+            Some(_) => Err(self.err("expected a JSON value")),
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Result<Json, JsonError> {
+        if depth >= MAX_DEPTH {
+            return Err(self.err("JSON nested too deeply"));
+        }
+        self.i += 1; // '['
+        let mut items = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.i += 1;
+            return Ok(Json::Array(items));
+        }
+        loop {
+            self.skip_ws();
+            items.push(self.value(depth + 1)?);
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b']') => {
+                    self.i += 1;
+                    return Ok(Json::Array(items));
+                }
+                None => return Err(self.err("unexpected end of input")),
+                Some(_) => return Err(self.err("expected ',' or ']'")),
+            }
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Result<Json, JsonError> {
+        if depth >= MAX_DEPTH {
+            return Err(self.err("JSON nested too deeply"));
+        }
+        self.i += 1; // '{'
+        let mut members: Vec<(String, Json)> = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            return Ok(Json::Object(members));
+        }
+        loop {
+            self.skip_ws();
+            match self.peek() {
+                Some(b'"') => {}
+                None => return Err(self.err("unexpected end of input")),
+                Some(_) => return Err(self.err("expected a string key")),
+            }
+            let key = self.string()?;
+            self.skip_ws();
+            match self.peek() {
+                Some(b':') => self.i += 1,
+                None => return Err(self.err("unexpected end of input")),
+                Some(_) => return Err(self.err("expected ':'")),
+            }
+            self.skip_ws();
+            let value = self.value(depth + 1)?;
+            // Duplicate keys: the last one wins, as with JSON.parse.
+            if let Some(slot) = members.iter_mut().find(|(k, _)| *k == key) {
+                slot.1 = value;
+            } else {
+                members.push((key, value));
+            }
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b'}') => {
+                    self.i += 1;
+                    return Ok(Json::Object(members));
+                }
+                None => return Err(self.err("unexpected end of input")),
+                Some(_) => return Err(self.err("expected ',' or '}'")),
+            }
+        }
+    }
+
+    /// Four hex digits after `\u`.
+    fn hex4(&mut self) -> Result<u32, JsonError> {
+        let mut v = 0u32;
+        for _ in 0..4 {
+            let d = match self.peek() {
+                Some(c @ b'0'..=b'9') => c - b'0',
+                Some(c @ b'a'..=b'f') => c - b'a' + 10,
+                Some(c @ b'A'..=b'F') => c - b'A' + 10,
+                None => return Err(self.err("unexpected end of input")),
+                Some(_) => return Err(self.err("invalid \\u escape")),
+            };
+            v = v * 16 + u32::from(d);
+            self.i += 1;
+        }
+        Ok(v)
+    }
+
+    /// A string starting at the opening quote. The input is `&str`, so UTF-8 is already valid.
+    fn string(&mut self) -> Result<String, JsonError> {
+        self.i += 1; // '"'
+        let mut out = String::new();
+        loop {
+            let start = self.i;
+            while let Some(c) = self.peek() {
+                if c == b'"' || c == b'\\' || c < 0x20 {
+                    break;
+                }
+                self.i += 1;
+            }
+            // Stops only at ASCII bytes, so both ends are char boundaries.
+            out.push_str(&self.s[start..self.i]);
+            match self.peek() {
+                None => return Err(self.err("unterminated string")),
+                Some(b'"') => {
+                    self.i += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    self.i += 1;
+                    let Some(e) = self.peek() else {
+                        return Err(self.err("unexpected end of input"));
+                    };
+                    self.i += 1;
+                    match e {
+                        b'"' => out.push('"'),
+                        b'\\' => out.push('\\'),
+                        b'/' => out.push('/'),
+                        b'b' => out.push('\u{8}'),
+                        b'f' => out.push('\u{c}'),
+                        b'n' => out.push('\n'),
+                        b'r' => out.push('\r'),
+                        b't' => out.push('\t'),
+                        b'u' => {
+                            let c = self.unicode_escape()?;
+                            out.push(c);
+                        }
+                        _ => {
+                            self.i -= 1;
+                            return Err(self.err("invalid escape"));
+                        }
+                    }
+                }
+                Some(_) => return Err(self.err("control character in string")),
+            }
+        }
+    }
+
+    /// The code point of a `\uXXXX` escape (after the `u`), joining a surrogate pair written as
+    /// two escapes. A lone surrogate becomes U+FFFD; what follows it is read normally.
+    fn unicode_escape(&mut self) -> Result<char, JsonError> {
+        let hi = self.hex4()?;
+        if (0xD800..0xDC00).contains(&hi) {
+            if self.b[self.i..].starts_with(b"\\u") {
+                let save = self.i;
+                self.i += 2;
+                let lo = self.hex4()?;
+                if (0xDC00..0xE000).contains(&lo) {
+                    let c = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+                    return Ok(char::from_u32(c).unwrap_or('\u{FFFD}'));
+                }
+                // Not a low surrogate: leave it to be read as its own escape.
+                self.i = save;
+            }
+            return Ok('\u{FFFD}');
+        }
+        Ok(char::from_u32(hi).unwrap_or('\u{FFFD}'))
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.i;
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.i += 1;
+        }
+        self.i - start
+    }
+
+    fn number(&mut self) -> Result<f64, JsonError> {
+        let start = self.i;
+        let negative = self.peek() == Some(b'-');
+        if negative {
+            self.i += 1;
+        }
+        let int_start = self.i;
+        match self.peek() {
+            Some(b'0') => self.i += 1,
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            _ => return Err(self.err("invalid number")),
+        }
+        let int_end = self.i;
+        let mut frac = (0, 0);
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            let f_start = self.i;
+            if self.digits() == 0 {
+                return Err(self.err("invalid number"));
+            }
+            frac = (f_start, self.i);
+        }
+        let mut exp: i64 = 0;
+        if let Some(b'e' | b'E') = self.peek() {
+            self.i += 1;
+            let exp_negative = match self.peek() {
+                Some(b'-') => {
+                    self.i += 1;
+                    true
+                }
+                Some(b'+') => {
+                    self.i += 1;
+                    false
+                }
+                _ => false,
+            };
+            let e_start = self.i;
+            if self.digits() == 0 {
+                return Err(self.err("invalid number"));
+            }
+            for &d in &self.b[e_start..self.i] {
+                // Saturate: anything past a million is 0 or out of range anyway.
+                exp = (exp * 10 + i64::from(d - b'0')).min(1_000_000);
+            }
+            if exp_negative {
+                exp = -exp;
+            }
+        }
+        // Mantissa of the first 19 significant digits; dropped digits move the exponent.
+        let mut mantissa: u64 = 0;
+        let mut sig = 0u32;
+        for &d in &self.b[int_start..int_end] {
+            if sig < 19 {
+                mantissa = mantissa * 10 + u64::from(d - b'0');
+                if mantissa != 0 {
+                    sig += 1;
+                }
+            } else {
+                exp += 1;
+            }
+        }
+        for &d in &self.b[frac.0..frac.1] {
+            if sig < 19 {
+                mantissa = mantissa * 10 + u64::from(d - b'0');
+                if mantissa != 0 {
+                    sig += 1;
+                }
+                exp -= 1;
+            }
+        }
+        let exp = exp.clamp(-100_000, 100_000) as i32;
+        match super::number::from_decimal_parts(mantissa, exp) {
+            Some(v) => Ok(if negative { -v } else { v }),
+            None => Err(JsonError {
+                message: "number out of range",
+                offset: start,
+            }),
+        }
+    }
+}
+
+impl Json {
+    /// Compact JSON text (no whitespace), members in their stored order. Strings escape `"`,
+    /// `\` and control characters (`\n`, `\r`, `\t`, `\b`, `\f`, else `\u00XX`); other
+    /// characters are written as UTF-8. Numbers: integers exactly, others as the shortest
+    /// digits that read back to the same `f64` (JavaScript's layout); NaN and ±∞ as `null`.
+    pub fn to_json_string(&self) -> String {
+        let mut out = String::new();
+        self.write_json(&mut out);
+        out
+    }
+
+    fn write_json(&self, out: &mut String) {
+        match self {
+            Json::Null => out.push_str("null"),
+            Json::Bool(true) => out.push_str("true"),
+            Json::Bool(false) => out.push_str("false"),
+            Json::Number(n) => super::number::push_f64(out, *n),
+            Json::String(s) => push_json_string(out, s),
+            Json::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    item.write_json(out);
+                }
+                out.push(']');
+            }
+            Json::Object(members) => {
+                out.push('{');
+                for (i, (k, v)) in members.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    push_json_string(out, k);
+                    out.push(':');
+                    v.write_json(out);
+                }
+                out.push('}');
+            }
+        }
+    }
+}
+
+/// Appends `s` as a quoted JSON string.
+fn push_json_string(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let esc: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if esc.is_empty() {
+            out.push_str("\\u00");
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 0xf)] as char);
+        } else {
+            out.push_str(esc);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,5 +698,190 @@ mod tests {
         o.set("b", Json::Number(1.0));
         assert_eq!(o.get("a"), Some(&Json::Bool(true)));
         assert_eq!(o.get("b"), Some(&Json::Number(1.0)));
+    }
+    fn p(s: &str) -> Json {
+        parse(s).unwrap_or_else(|e| panic!("{s:?}: {e:?}"))
+    }
+
+    #[test]
+    fn parses_every_kind_of_value() {
+        assert_eq!(p("null"), Json::Null);
+        assert_eq!(p(" true "), Json::Bool(true));
+        assert_eq!(p("\tfalse\r\n"), Json::Bool(false));
+        assert_eq!(p("0"), Json::Number(0.0));
+        assert_eq!(p("-12.5e1"), Json::Number(-125.0));
+        assert_eq!(p(r#""a\"b""#), Json::from("a\"b"));
+        assert_eq!(p("[]"), Json::Array(vec![]));
+        assert_eq!(p("{}"), Json::Object(vec![]));
+        assert_eq!(
+            p(r#" { "a" : [1, {"b": null}], "c": "d" } "#),
+            Json::object([
+                (
+                    "a",
+                    Json::Array(vec![Json::Number(1.0), Json::object([("b", Json::Null)])])
+                ),
+                ("c", Json::from("d")),
+            ])
+        );
+    }
+
+    #[test]
+    fn string_escapes() {
+        assert_eq!(
+            p(r#""\"\\\/\b\f\n\r\t""#),
+            Json::from("\"\\/\u{8}\u{c}\n\r\t")
+        );
+        assert_eq!(p(r#""\u00e9\u4e2D""#), Json::from("é中"));
+        assert_eq!(p(r#""\ud83d\ude00""#), Json::from("😀"));
+        assert_eq!(p("\"😀 raw\""), Json::from("😀 raw"));
+        // Lone surrogates become U+FFFD; what follows is kept.
+        assert_eq!(p(r#""\ud83dx""#), Json::from("\u{FFFD}x"));
+        assert_eq!(p(r#""\ude00""#), Json::from("\u{FFFD}"));
+        assert_eq!(p(r#""\ud83d\u0041""#), Json::from("\u{FFFD}A"));
+        assert_eq!(p(r#""\ud83d\ud83d\ude00""#), Json::from("\u{FFFD}😀"));
+        assert_eq!(p(r#""\u0000""#), Json::from("\0"));
+    }
+
+    #[test]
+    fn numbers() {
+        let cases: &[(&str, f64)] = &[
+            ("0", 0.0),
+            ("-0", 0.0),
+            ("1", 1.0),
+            ("0.1", 0.1),
+            ("45.50", 45.5),
+            ("1e3", 1000.0),
+            ("1E+3", 1000.0),
+            ("25e-1", 2.5),
+            ("9007199254740991", 9_007_199_254_740_991.0),
+            ("123456789.123456", 123_456_789.123_456),
+            ("1.7976931348623157e308", f64::MAX),
+            ("2.2250738585072014e-308", f64::MIN_POSITIVE),
+            ("5e-324", 5e-324),
+            ("1e-400", 0.0),
+            ("0.000000000000000000000000000001", 1e-30),
+            ("12345678901234567890123", 1.234_567_890_123_456_8e22),
+            ("1.00000000000000000000000000000000000001", 1.0),
+            ("0e99999999999999999999", 0.0),
+        ];
+        for &(s, want) in cases {
+            assert_eq!(p(s), Json::Number(want), "{s}");
+            assert_eq!(Ok(want), s.parse::<f64>().map_err(|_| ()), "{s}");
+        }
+        assert!(p("-0").as_f64().unwrap().is_sign_negative());
+    }
+
+    #[test]
+    fn rejects_what_rfc8259_rejects() {
+        for bad in [
+            "",
+            " ",
+            "nul",
+            "tru",
+            "True",
+            "NaN",
+            "Infinity",
+            "-",
+            "+1",
+            "01",
+            "-01",
+            "1.",
+            ".5",
+            "1e",
+            "1e+",
+            "0x1",
+            "1 2",
+            "[1,]",
+            "[,1]",
+            "{\"a\":1,}",
+            "{a:1}",
+            "{'a':1}",
+            "{\"a\" 1}",
+            "{\"a\":}",
+            "[1",
+            "{",
+            "\"abc",
+            "\"\\x\"",
+            "\"\\u12\"",
+            "\"\\u12g4\"",
+            "\"a\nb\"",
+            "\"\t\"",
+            "[]]",
+            "{}x",
+            "1e400",
+            "-1e400",
+            "\u{feff}1",
+            "//",
+            "[1 2]",
+            "\"\\",
+            "\"\\u",
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn errors_carry_an_offset() {
+        let e = parse("[1, 2 x]").unwrap_err();
+        assert_eq!(e.offset, 6);
+        assert_eq!(e.message, "expected ',' or ']'");
+        assert_eq!(parse("1 x").unwrap_err().offset, 2);
+        assert_eq!(parse("[1e999]").unwrap_err().offset, 1);
+    }
+
+    #[test]
+    fn duplicate_keys_last_wins_in_first_position() {
+        assert_eq!(
+            p(r#"{"a":1,"b":2,"a":3}"#),
+            Json::object([("a", Json::Number(3.0)), ("b", Json::Number(2.0))])
+        );
+    }
+
+    #[test]
+    fn depth_limit() {
+        let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
+        assert!(parse(&ok).is_ok());
+        let deep = "[".repeat(MAX_DEPTH + 1) + &"]".repeat(MAX_DEPTH + 1);
+        assert_eq!(parse(&deep).unwrap_err().message, "JSON nested too deeply");
+        let objects = "{\"a\":".repeat(MAX_DEPTH + 1) + "1" + &"}".repeat(MAX_DEPTH + 1);
+        assert!(parse(&objects).is_err());
+        // Very deep input fails fast without exhausting the stack.
+        assert!(parse(&"[".repeat(1_000_000)).is_err());
+    }
+
+    #[test]
+    fn serializes_compactly_with_escapes() {
+        let v = Json::object([
+            ("s", Json::from("q\"b\\n\n\t\u{1}\u{1f}é😀</")),
+            (
+                "n",
+                Json::Array(vec![
+                    Json::Number(1.0),
+                    Json::Number(-0.5),
+                    Json::Number(1e21),
+                    Json::Number(f64::NAN),
+                ]),
+            ),
+            ("b", Json::Bool(false)),
+            ("z", Json::Null),
+        ]);
+        assert_eq!(
+            v.to_json_string(),
+            r#"{"s":"q\"b\\n\n\t\u0001\u001fé😀</","n":[1,-0.5,1e+21,null],"b":false,"z":null}"#
+        );
+        assert_eq!(parse(&v.to_json_string()).unwrap().get("s"), v.get("s"));
+    }
+
+    #[test]
+    fn round_trips() {
+        for s in [
+            r#"{"a":[1,2.5,-3e-7,"x"],"b":{"c":null,"d":true}}"#,
+            r#""\u0000\u001f""#,
+            "0.30000000000000004",
+            "[1.7976931348623157e+308,5e-324]",
+        ] {
+            let v = p(s);
+            assert_eq!(p(&v.to_json_string()), v, "{s}");
+        }
     }
 }

@@ -4,15 +4,15 @@
 mod error;
 mod http;
 mod job;
-mod json;
+pub mod json;
 pub mod number;
 pub mod pusher;
-pub mod sse;
-pub mod webhook;
 pub mod retry;
 pub mod schedule;
+pub mod sse;
 mod status;
 pub mod time;
+pub mod webhook;
 
 pub use error::{Error, ErrorCode};
 

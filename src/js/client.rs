@@ -11,12 +11,13 @@ use wasm_bindgen_futures::future_to_promise;
 
 use super::convert::{self, capabilities_to_js, job_to_js, CallOptions};
 use super::error::to_js_error;
+use super::stream::JobStream;
 use super::watch::JobWatch;
 use crate::core::retry::{RetryBudget, RetryPolicy};
 use crate::core::schedule::PollPolicy;
 use crate::core::{Error, Job, DEFAULT_REQUEST_TIMEOUT_MS};
 use crate::providers::{adapter, ClientConfig};
-use crate::transport::{Engine, Stats};
+use crate::transport::{Engine, PushRegistry, RealtimeHub, Stats};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -60,6 +61,20 @@ export interface JobClientOptions {
   requestTimeoutMs?: number;
   /** Retries per call for transient failures (default 3). */
   maxRetries?: number;
+  /** deAPI realtime (Pusher protocol): live progress and previews over a WebSocket. */
+  realtime?: RealtimeOptions;
+}
+export interface RealtimeOptions {
+  /** Your deAPI client id: updates arrive on `private-client.{clientId}`. */
+  clientId: string;
+  /** App key (default "depin-api-prod-key"). */
+  key?: string;
+  /** Default "wss://soketi.deapi.ai:443". */
+  wsUrl?: string;
+  /** Default `${baseUrl}/broadcasting/auth`. */
+  authUrl?: string;
+  /** A WebSocket constructor, where the runtime has no global one (Node < 22: `ws`). */
+  WebSocket?: unknown;
 }
 /** What to run. Socaity, Optexity and Serika need `model`; deAPI needs `task`. */
 export interface SubmitRequest {
@@ -70,9 +85,13 @@ export interface SubmitRequest {
   /** Sent as `Idempotency-Key`; makes a submit safe to retry after a network failure. */
   idempotencyKey?: string;
 }
-export interface CallOptions { signal?: AbortSignal }
+export interface CallOptions { signal?: AbortSignal; via?: Via }
+/** How a wait learns about the job: "auto" (default) uses the best channel the provider and
+ * options allow (deAPI realtime) with a slow safety poll; "poll" only polls. */
+export type Via = "auto" | "poll" | "realtime" | "stream";
 export interface WaitOptions {
   signal?: AbortSignal;
+  via?: Via;
   timeoutMs?: number;
   /** Called once per change of status or progress. */
   onUpdate?: (job: Job) => void;
@@ -84,7 +103,8 @@ export interface Capabilities {
 }
 export type ErrorCode = "CONFIG" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "VALIDATION"
   | "RATE_LIMITED" | "UNAVAILABLE" | "SERVER" | "NETWORK" | "TIMEOUT" | "ABORTED"
-  | "UNSUPPORTED" | "BAD_RESPONSE" | "JOB_FAILED" | "WEBHOOK_SIGNATURE" | "WEBHOOK_EXPIRED";
+  | "UNSUPPORTED" | "BAD_RESPONSE" | "JOB_FAILED" | "CONFLICT" | "WEBHOOK_SIGNATURE"
+  | "WEBHOOK_EXPIRED";
 /** Every rejection and throw from polyjob is an Error of this shape (name "PolyjobError"). */
 export interface PolyjobError extends Error {
   name: "PolyjobError";
@@ -138,6 +158,7 @@ impl JobClient {
         let base_url = convert::opt_string(options, "baseUrl")?;
         let headers = convert::headers(options)?;
         let cfg = ClientConfig::new(provider, api_key, base_url.as_deref(), headers)?;
+        let realtime_cfg = convert::realtime(options, provider, &cfg.base_url)?;
         let fetch_fn = match convert::opt_function(options, "fetch")? {
             Some(f) => f,
             None => Reflect::get(&js_sys::global(), &JsValue::from_str("fetch"))
@@ -159,6 +180,9 @@ impl JobClient {
             }
             retry.max_retries = n as u32;
         }
+        let push = Rc::new(PushRegistry::default());
+        let realtime = realtime_cfg
+            .map(|rc| RealtimeHub::new(rc, cfg.api_key.clone(), fetch_fn.clone(), push.clone()));
         Ok(JobClient {
             engine: Rc::new(Engine {
                 cfg,
@@ -168,6 +192,8 @@ impl JobClient {
                 request_timeout_ms,
                 budget: RefCell::new(RetryBudget::default()),
                 stats: Cell::new(Stats::default()),
+                push,
+                realtime,
             }),
         })
     }
@@ -203,6 +229,22 @@ impl JobClient {
         set("retries", s.retries);
         set("retriesDenied", s.retries_denied);
         o.into()
+    }
+
+    /// Feeds a job update received out of band — e.g. from your webhook receiver through
+    /// `verifyWebhook` — to this client's waits on that job. Returns how many waits received it.
+    /// A terminal update ends those waits (confirmed by one status request).
+    pub fn notify(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Job")] job: JsValue,
+    ) -> Result<u32, JsValue> {
+        let job = convert::job_from_js(&job).map_err(reject)?;
+        if job.provider != self.engine.cfg.provider {
+            return Err(reject(Error::config(
+                "notify: the job is from another provider",
+            )));
+        }
+        Ok(self.engine.push.deliver(&job) as u32)
     }
 
     /// Submits a job; resolves with its first state.
@@ -295,9 +337,17 @@ impl JobClient {
                 signal,
                 timeout_ms,
                 on_update,
+                via,
             } = convert::call_options(&options).map_err(reject)?;
             let job = engine
-                .wait(&id, None, signal.as_ref(), timeout_ms, &notify(&on_update))
+                .wait(
+                    &id,
+                    None,
+                    signal.as_ref(),
+                    timeout_ms,
+                    &notify(&on_update),
+                    via,
+                )
                 .await
                 .map_err(reject)?;
             Ok(job_to_js(&job))
@@ -319,13 +369,40 @@ impl JobClient {
                 signal,
                 timeout_ms,
                 on_update,
+                via,
             } = convert::call_options(&options).map_err(reject)?;
             let job = engine
-                .run(&req, signal.as_ref(), timeout_ms, &notify(&on_update))
+                .run(&req, signal.as_ref(), timeout_ms, &notify(&on_update), via)
                 .await
                 .map_err(reject)?;
             Ok(job_to_js(&job))
         })
+    }
+
+    /// An async iterator over a Socaity job's output stream (SSE, read with the Authorization
+    /// header): each chunk as parsed JSON or a string, ending at `[DONE]`. Pass a job id, or a
+    /// submit request to submit and stream its answer (direct SSE when the endpoint answers so).
+    /// Rejects `UNSUPPORTED` for providers without streams, `CONFLICT` (409) when the job does
+    /// not stream, `NOT_FOUND` (404), `JOB_FAILED` on an error frame.
+    #[wasm_bindgen(unchecked_return_type = "JobStream & AsyncIterable<unknown>")]
+    pub fn stream(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | SubmitRequest")] target: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions | undefined")] options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        if !adapter(self.engine.cfg.provider).capabilities().streaming {
+            return Err(reject(Error::unsupported(
+                self.engine.cfg.provider,
+                "stream",
+            )));
+        }
+        let opts = convert::call_options(&options).map_err(reject)?;
+        let target = if target.is_string() {
+            Ok(convert::job_id(&target).map_err(reject)?)
+        } else {
+            Err(convert::submit_request(&target).map_err(reject)?)
+        };
+        Ok(JobStream::new(self.engine.clone(), target, opts.signal))
     }
 
     /// An async iterator over the job's changes, ending after the terminal state:
@@ -338,6 +415,7 @@ impl JobClient {
     ) -> Result<JsValue, JsValue> {
         let id = convert::job_id(&id).map_err(reject)?;
         let opts = convert::call_options(&options).map_err(reject)?;
-        Ok(JobWatch::new(self.engine.clone(), id, opts.signal))
+        let lease = self.engine.push_lease(opts.via).map_err(reject)?;
+        Ok(JobWatch::new(self.engine.clone(), id, opts.signal, lease))
     }
 }

@@ -6,9 +6,10 @@ use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::AbortSignal;
 
-use crate::core::{Error, Job, Json, Provider};
+use crate::core::{Error, Job, JobError, JobStatus, Json, Provider};
 use crate::providers::{Capabilities, SubmitRequest};
-use crate::transport::{from_js, to_js};
+use crate::transport::RealtimeConfig;
+use crate::transport::{from_js, to_js, Via};
 
 fn get(obj: &JsValue, key: &str) -> JsValue {
     if !obj.is_object() {
@@ -86,6 +87,62 @@ pub(crate) fn provider(options: &JsValue) -> Result<Provider, Error> {
         })
 }
 
+/// The `realtime` option (deAPI): `{ clientId, key?, wsUrl?, authUrl?, WebSocket? }`.
+/// `Ok(None)` when absent, or when no `WebSocket` constructor exists in this runtime.
+pub(crate) fn realtime(
+    options: &JsValue,
+    provider: Provider,
+    base_url: &str,
+) -> Result<Option<RealtimeConfig>, Error> {
+    let v = get(options, "realtime");
+    if absent(&v) {
+        return Ok(None);
+    }
+    if provider != Provider::Deapi {
+        return Err(config_err("realtime", "used with provider \"deapi\" only"));
+    }
+    if !v.is_object() {
+        return Err(config_err(
+            "realtime",
+            "an object { clientId, key?, wsUrl?, authUrl?, WebSocket? }",
+        ));
+    }
+    let client_id = opt_string(&v, "clientId")?
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            config_err(
+                "realtime.clientId",
+                "your deAPI client id (a non-empty string)",
+            )
+        })?;
+    let ws_url = opt_string(&v, "wsUrl")?.unwrap_or_else(|| "wss://soketi.deapi.ai:443".into());
+    if !(ws_url.starts_with("wss://") || ws_url.starts_with("ws://")) {
+        return Err(config_err("realtime.wsUrl", "a ws:// or wss:// URL"));
+    }
+    let auth_url = match opt_string(&v, "authUrl")? {
+        Some(u) if u.starts_with("https://") || u.starts_with("http://") => u,
+        Some(_) => return Err(config_err("realtime.authUrl", "an http(s) URL")),
+        None => crate::providers::join_url(base_url, "/broadcasting/auth"),
+    };
+    let ctor = match opt_function(&v, "WebSocket")? {
+        Some(f) => f,
+        None => match Reflect::get(&js_sys::global(), &JsValue::from_str("WebSocket"))
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok())
+        {
+            Some(f) => f,
+            None => return Ok(None),
+        },
+    };
+    Ok(Some(RealtimeConfig {
+        key: opt_string(&v, "key")?.unwrap_or_else(|| "depin-api-prod-key".into()),
+        ws_url,
+        auth_url,
+        client_id,
+        ws_ctor: ctor,
+    }))
+}
+
 /// `headers`: a record of strings.
 pub(crate) fn headers(options: &JsValue) -> Result<Vec<(String, String)>, Error> {
     let v = get(options, "headers");
@@ -112,6 +169,7 @@ pub(crate) struct CallOptions {
     pub(crate) signal: Option<AbortSignal>,
     pub(crate) timeout_ms: Option<f64>,
     pub(crate) on_update: Option<Function>,
+    pub(crate) via: Via,
 }
 
 pub(crate) fn call_options(options: &JsValue) -> Result<CallOptions, Error> {
@@ -130,6 +188,12 @@ pub(crate) fn call_options(options: &JsValue) -> Result<CallOptions, Error> {
         signal,
         timeout_ms: opt_number(options, "timeoutMs", 0.0)?,
         on_update: opt_function(options, "onUpdate")?,
+        via: match opt_string(options, "via")? {
+            None => Via::Auto,
+            Some(name) => Via::from_name(&name).ok_or_else(|| {
+                config_err("via", "one of \"auto\", \"poll\", \"realtime\", \"stream\"")
+            })?,
+        },
     })
 }
 
@@ -210,6 +274,44 @@ pub(crate) fn job_to_js(job: &Job) -> JsValue {
     set(&o, "preview", &opt_str_js(&job.preview));
     set(&o, "raw", &to_js(&job.raw));
     o.into()
+}
+
+/// A JS `Job` (as polyjob produces, e.g. from `verifyWebhook`) back to a [`Job`].
+pub(crate) fn job_from_js(value: &JsValue) -> Result<Job, Error> {
+    if !value.is_object() {
+        return Err(config_err("job", "a Job object"));
+    }
+    let id = opt_string(value, "id")?.ok_or_else(|| config_err("job.id", "a string"))?;
+    let provider = opt_string(value, "provider")?
+        .as_deref()
+        .and_then(Provider::from_name)
+        .ok_or_else(|| config_err("job.provider", "a provider name"))?;
+    let status = opt_string(value, "status")?
+        .as_deref()
+        .and_then(JobStatus::from_normalized)
+        .ok_or_else(|| config_err("job.status", "a JobStatus"))?;
+    let mut job = Job::new(provider, id, status);
+    job.progress = opt_number(value, "progress", 0.0)?.map(|p| p.min(1.0));
+    let result = get(value, "result");
+    job.result = if absent(&result) {
+        None
+    } else {
+        from_js(&result)
+    };
+    job.result_url = opt_string(value, "resultUrl")?;
+    let error = get(value, "error");
+    if !absent(&error) {
+        job.error = Some(JobError {
+            code: opt_string(&error, "code")?,
+            message: opt_string(&error, "message")?.unwrap_or_default(),
+        });
+    }
+    job.created_at = opt_string(value, "createdAt")?;
+    job.completed_at = opt_string(value, "completedAt")?;
+    job.estimated_completion = opt_string(value, "estimatedCompletion")?;
+    job.preview = opt_string(value, "preview")?;
+    job.raw = from_js(&get(value, "raw")).unwrap_or_default();
+    Ok(job)
 }
 
 /// The JS `capabilities` object.

@@ -5,10 +5,14 @@
 mod client;
 mod convert;
 mod error;
+mod stream;
 mod watch;
+mod webhook;
 
 pub use client::JobClient;
+pub use stream::JobStream;
 pub use watch::JobWatch;
+pub use webhook::WebhookDeduper;
 
 use wasm_bindgen::prelude::*;
 

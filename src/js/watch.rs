@@ -14,7 +14,7 @@ use web_sys::AbortSignal;
 use super::convert::job_to_js;
 use super::error::to_js_error;
 use crate::core::Error;
-use crate::transport::{Engine, Watcher};
+use crate::transport::{Engine, Lease, Watcher};
 
 /// An async iterator over one job's changes. Obtain it from `JobClient.watch`.
 #[wasm_bindgen]
@@ -23,6 +23,8 @@ pub struct JobWatch {
     watcher: Rc<RefCell<Option<Watcher>>>,
     stopped: Rc<RefCell<bool>>,
     signal: Option<AbortSignal>,
+    /// Keeps the realtime channel open while the watch lives (released by `return()`).
+    _lease: Rc<RefCell<Option<Lease>>>,
 }
 
 fn step(value: &JsValue, done: bool) -> JsValue {
@@ -34,9 +36,16 @@ fn step(value: &JsValue, done: bool) -> JsValue {
 
 impl JobWatch {
     /// The watch as a JS value that is also async-iterable (`[Symbol.asyncIterator]` returns it).
-    pub(crate) fn new(engine: Rc<Engine>, id: String, signal: Option<AbortSignal>) -> JsValue {
+    pub(crate) fn new(
+        engine: Rc<Engine>,
+        id: String,
+        signal: Option<AbortSignal>,
+        lease: Option<Lease>,
+    ) -> JsValue {
+        let push = lease.is_some();
         let watch = JobWatch {
-            watcher: Rc::new(RefCell::new(Some(Watcher::new(engine, id, None)))),
+            _lease: Rc::new(RefCell::new(lease)),
+            watcher: Rc::new(RefCell::new(Some(Watcher::new(engine, id, None, push)))),
             stopped: Rc::new(RefCell::new(false)),
             signal,
         };
@@ -93,6 +102,7 @@ impl JobWatch {
     )]
     pub fn stop(&self) -> Promise {
         *self.stopped.borrow_mut() = true;
+        self._lease.borrow_mut().take();
         if let Some(w) = self.watcher.borrow_mut().as_mut() {
             w.stop();
         }

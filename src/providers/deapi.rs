@@ -4,6 +4,11 @@
 //!
 //! Reads the `data` envelope or a bare object, progress as a number or a string (`"45.50"`),
 //! and the v2 error fields (`error_code`, `error_message`).
+//!
+//! Push channels (providers.md §3), translated here but received elsewhere: webhook payloads
+//! ([`parse_webhook`], [`webhook_info`]; verify the signature first with
+//! `core::webhook::verify_deapi`) and the Pusher `request.status.updated` event
+//! ([`parse_realtime_event`]; the Pusher protocol itself is `core::pusher`'s).
 
 use super::common::{
     encode_path, ensure_failure_error, input_object, job_error, object_body, progress, request,
@@ -117,18 +122,7 @@ impl Adapter for Deapi {
         }
         job.result_url = data.get_str("result_url").map(str::to_string);
         job.preview = data.get_str("preview").map(str::to_string);
-        job.result = data.get_non_null("result").cloned();
-        if job.result.is_none() && status == JobStatus::Finished {
-            if let Some(url) = &job.result_url {
-                job.result = Some(Json::object([
-                    ("result_url", Json::String(url.clone())),
-                    (
-                        "results_alt_formats",
-                        data.get("results_alt_formats").cloned().unwrap_or_default(),
-                    ),
-                ]));
-            }
-        }
+        job.result = result_of(data, status, job.result_url.as_deref());
         if matches!(status, JobStatus::Failed | JobStatus::Unknown) {
             job.error = job_error(data, &["error_code"], &["error_message"]);
         }
@@ -139,6 +133,185 @@ impl Adapter for Deapi {
         job.raw = body.clone();
         Ok(job)
     }
+}
+
+/// The job's result: `result` when present, else (once finished) `{result_url,
+/// results_alt_formats}`, the same shape for polling, webhooks and realtime events.
+fn result_of(data: &Json, status: JobStatus, result_url: Option<&str>) -> Option<Json> {
+    if let Some(r) = data.get_non_null("result") {
+        return Some(r.clone());
+    }
+    match (status, result_url) {
+        (JobStatus::Finished, Some(url)) => Some(Json::object([
+            ("result_url", Json::String(url.to_string())),
+            (
+                "results_alt_formats",
+                data.get("results_alt_formats").cloned().unwrap_or_default(),
+            ),
+        ])),
+        _ => None,
+    }
+}
+
+/// The status a webhook event name implies.
+fn event_status(event: &str) -> JobStatus {
+    match event.trim().to_ascii_lowercase().as_str() {
+        "job.processing" => JobStatus::Processing,
+        "job.completed" => JobStatus::Finished,
+        "job.failed" => JobStatus::Failed,
+        _ => JobStatus::Unknown,
+    }
+}
+
+/// The first of `keys` that holds a string or integer id.
+fn id_of(data: &Json, keys: &[&str]) -> Option<String> {
+    keys.iter()
+        .find_map(|k| data.get(k).and_then(Json::to_text))
+        .filter(|id| !id.trim().is_empty())
+}
+
+/// A non-empty string member.
+fn text_of(data: &Json, key: &str) -> Option<String> {
+    data.get_str(key)
+        .filter(|s| !s.trim().is_empty())
+        .map(str::to_string)
+}
+
+/// Translates a deAPI webhook payload (already signature-checked, parsed from the raw body):
+/// `{"event":"job.processing|job.completed|job.failed", "delivery_id", "timestamp",
+/// "data":{"job_request_id", "status", "previous_status", "job_type", "started_at" |
+/// "completed_at", "result_url", "processing_time_ms", "error_code", "error_message"}}`.
+/// `event`, `delivery_id` and `timestamp` may be missing (seed 002's example has neither of the
+/// last two).
+///
+/// Status: `data.status` through the polling status words when it is one, else the event
+/// name, else `UNKNOWN`. A finished job has progress 1 and, without a `result`, the result
+/// `{result_url, results_alt_formats}` as in polling; a failed one carries
+/// `error_code`/`error_message` (or a generic message). `created_at` comes from
+/// `created_at`/`started_at`, `completed_at` from `completed_at` (the delivery `timestamp` is
+/// not used for either: see [`webhook_info`]). `raw` is the whole payload.
+///
+/// Errors: `BAD_RESPONSE` when the payload is not an object, has no `data` object, or no job id.
+pub fn parse_webhook(payload: &Json) -> Result<Job, Error> {
+    let Some(data) = payload.get("data").filter(|d| d.is_object()) else {
+        return Err(Error::bad_response(
+            Provider::Deapi,
+            "deapi: webhook payload has no data object",
+        ));
+    };
+    let id = id_of(data, &["job_request_id", "request_id", "id"]).ok_or_else(|| {
+        Error::bad_response(Provider::Deapi, "deapi: webhook payload has no job id")
+    })?;
+    let mut status = status_word(data, "status").map_or(JobStatus::Unknown, |w| map_status(&w));
+    if status == JobStatus::Unknown {
+        status = payload
+            .get_str("event")
+            .map_or(JobStatus::Unknown, event_status);
+    }
+    let mut job = Job::new(Provider::Deapi, id, status);
+    if status == JobStatus::Finished {
+        job.progress = Some(1.0);
+    }
+    job.result_url = text_of(data, "result_url");
+    job.result = result_of(data, status, job.result_url.as_deref());
+    if matches!(status, JobStatus::Failed | JobStatus::Unknown) {
+        job.error = job_error(data, &["error_code"], &["error_message"]);
+    }
+    ensure_failure_error(&mut job);
+    job.created_at =
+        super::common::first_timestamp(&[data.get("created_at"), data.get("started_at")]);
+    job.completed_at = timestamp_to_iso(data.get("completed_at"));
+    job.raw = payload.clone();
+    Ok(job)
+}
+
+/// The delivery metadata of a deAPI webhook payload, for logging and de-duplication.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct WebhookInfo {
+    /// `job.processing`, `job.completed`, `job.failed` (or whatever was sent).
+    pub event: Option<String>,
+    /// The delivery id; the same on every retry of one delivery (feed it to
+    /// `core::webhook::WebhookDeduper`). The `X-DeAPI-Delivery-Id` header carries it too.
+    pub delivery_id: Option<String>,
+    /// When deAPI sent the event, unix milliseconds, from an ISO 8601 string or integer unix
+    /// seconds (both forms are seen).
+    pub timestamp_ms: Option<f64>,
+}
+
+/// Reads [`WebhookInfo`] from a webhook payload; missing or unreadable members are `None`.
+pub fn webhook_info(payload: &Json) -> WebhookInfo {
+    let timestamp_ms = match payload.get("timestamp") {
+        Some(Json::Number(n)) if n.is_finite() && *n >= 0.0 => Some(n.trunc() * 1000.0),
+        Some(Json::String(s)) => match crate::core::number::parse_decimal(s) {
+            Some(n) if n >= 0.0 => Some(n.trunc() * 1000.0),
+            Some(_) => None,
+            None => crate::core::time::iso_to_unix_ms(s.trim()),
+        },
+        _ => None,
+    };
+    WebhookInfo {
+        event: text_of(payload, "event"),
+        delivery_id: id_of(payload, &["delivery_id"]),
+        timestamp_ms,
+    }
+}
+
+/// Translates a Pusher `request.status.updated` event from deAPI's realtime channel:
+/// top-level `{request_id, status, progress, preview, result_url}` (not wrapped in `data`;
+/// a `data` object envelope and a JSON-encoded string, as Pusher frames carry event data, are
+/// also accepted).
+///
+/// `status` uses the polling words (`processing`, `in_progress`, `done`, `error`, and the
+/// pending synonyms); when it is absent the job is `PROCESSING` if the event carries progress
+/// or a preview, else `UNKNOWN`. `progress` (0..100, a number or a string such as `"45.50"`)
+/// is scaled to 0..1; `preview` (a base64 image or a URL) becomes `job.preview`; `result_url`
+/// and the result are as in polling. `raw` is the event data as given.
+///
+/// Errors: `BAD_RESPONSE` when the data is not an object (or a string holding one) or has no
+/// request id.
+pub fn parse_realtime_event(data: &Json) -> Result<Job, Error> {
+    let decoded;
+    let obj = match data {
+        Json::String(text) => {
+            decoded = crate::core::json::parse(text).map_err(|_| {
+                Error::bad_response(Provider::Deapi, "deapi: realtime event data is not JSON")
+            })?;
+            &decoded
+        }
+        other => other,
+    };
+    let obj = envelope(obj);
+    if !obj.is_object() {
+        return Err(Error::bad_response(
+            Provider::Deapi,
+            "deapi: realtime event data is not an object",
+        ));
+    }
+    let id = id_of(obj, &["request_id", "job_request_id", "id"]).ok_or_else(|| {
+        Error::bad_response(Provider::Deapi, "deapi: realtime event has no request_id")
+    })?;
+    let progress_value = progress(obj.get_non_null("progress"), 100.0);
+    let preview = text_of(obj, "preview");
+    let status = match status_word(obj, "status") {
+        Some(w) => map_status(&w),
+        None if progress_value.is_some() || preview.is_some() => JobStatus::Processing,
+        None => JobStatus::Unknown,
+    };
+    let mut job = Job::new(Provider::Deapi, id, status);
+    job.progress = if status == JobStatus::Finished {
+        Some(1.0)
+    } else {
+        progress_value
+    };
+    job.preview = preview;
+    job.result_url = text_of(obj, "result_url");
+    job.result = result_of(obj, status, job.result_url.as_deref());
+    if matches!(status, JobStatus::Failed | JobStatus::Unknown) {
+        job.error = job_error(obj, &["error_code"], &["error_message"]);
+    }
+    ensure_failure_error(&mut job);
+    job.raw = data.clone();
+    Ok(job)
 }
 
 /// `body.data` when it is an object, else the body itself.
@@ -157,4 +330,326 @@ fn bearer(key: &str) -> String {
 
 fn auth(cfg: &ClientConfig) -> Option<(&'static str, String)> {
     cfg.api_key.as_deref().map(|k| ("authorization", bearer(k)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::json::parse;
+    use crate::core::ErrorCode;
+
+    fn j(text: &str) -> Json {
+        parse(text).unwrap()
+    }
+
+    #[test]
+    fn webhook_completed_seed_002() {
+        // Seed 002's example, verbatim: no timestamp, no delivery_id.
+        let payload = j(r#"{
+            "event" : "job.completed" ,
+            "data" : {
+                "job_request_id" : "123e4567-e89b-12d3-a456-426614174000" ,
+                "status" : "done" ,
+                "job_type" : "txt2img" ,
+                "result_url" : "https://storage.deapi.ai/results/.../output.png" ,
+                "processing_time_ms" : 45000
+            }
+        }"#);
+        let job = parse_webhook(&payload).unwrap();
+        assert_eq!(job.id, "123e4567-e89b-12d3-a456-426614174000");
+        assert_eq!(job.provider, Provider::Deapi);
+        assert_eq!(job.status, JobStatus::Finished);
+        assert_eq!(job.progress, Some(1.0));
+        assert_eq!(
+            job.result_url.as_deref(),
+            Some("https://storage.deapi.ai/results/.../output.png")
+        );
+        assert_eq!(
+            job.result.as_ref().and_then(|r| r.get_str("result_url")),
+            job.result_url.as_deref()
+        );
+        assert_eq!(job.error, None);
+        assert_eq!(job.raw, payload);
+        let info = webhook_info(&payload);
+        assert_eq!(info.event.as_deref(), Some("job.completed"));
+        assert_eq!(info.delivery_id, None);
+        assert_eq!(info.timestamp_ms, None);
+    }
+
+    #[test]
+    fn webhook_result_matches_polling_shape() {
+        let data = r#"{"job_request_id":"r1","status":"done","result_url":"https://x/y.png"}"#;
+        let hook = parse_webhook(&j(
+            &["{\"event\":\"job.completed\",\"data\":", data, "}"].concat()
+        ))
+        .unwrap();
+        let poll = Deapi
+            .parse_status(
+                "r1",
+                &HttpResponse {
+                    status: 200,
+                    headers: vec![],
+                    body: crate::core::Body::Json(j(&["{\"data\":", data, "}"].concat())),
+                },
+            )
+            .unwrap();
+        assert_eq!(hook.result, poll.result);
+        assert_eq!(hook.status, poll.status);
+    }
+
+    #[test]
+    fn webhook_processing_and_failed() {
+        let processing = j(r#"{"event":"job.processing","delivery_id":"dlv_1",
+            "timestamp":"2024-01-15T10:30:00Z",
+            "data":{"job_request_id":"r1","status":"processing","previous_status":"pending",
+                    "job_type":"txt2img","started_at":"2024-01-15T10:29:58Z"}}"#);
+        let job = parse_webhook(&processing).unwrap();
+        assert_eq!(job.status, JobStatus::Processing);
+        assert_eq!(job.progress, None);
+        assert_eq!(job.created_at.as_deref(), Some("2024-01-15T10:29:58Z"));
+        assert_eq!(job.error, None);
+        let info = webhook_info(&processing);
+        assert_eq!(info.delivery_id.as_deref(), Some("dlv_1"));
+        assert_eq!(info.timestamp_ms, Some(1_705_314_600_000.0));
+
+        let failed = j(
+            r#"{"event":"job.failed","delivery_id":"dlv_2","timestamp":1705314600,
+            "data":{"job_request_id":"r1","status":"error","previous_status":"processing",
+                    "completed_at":"2024-01-15T10:31:00Z","error_code":"GPU_OOM",
+                    "error_message":"Out of memory"}}"#,
+        );
+        let job = parse_webhook(&failed).unwrap();
+        assert_eq!(job.status, JobStatus::Failed);
+        let err = job.error.unwrap();
+        assert_eq!(err.code.as_deref(), Some("GPU_OOM"));
+        assert_eq!(err.message, "Out of memory");
+        assert_eq!(job.completed_at.as_deref(), Some("2024-01-15T10:31:00Z"));
+        assert_eq!(
+            webhook_info(&failed).timestamp_ms,
+            Some(1_705_314_600_000.0)
+        );
+        assert_eq!(
+            webhook_info(&j(r#"{"timestamp":"1705314600"}"#)).timestamp_ms,
+            Some(1_705_314_600_000.0)
+        );
+    }
+
+    #[test]
+    fn webhook_status_falls_back_to_the_event() {
+        for (event, want) in [
+            ("job.processing", JobStatus::Processing),
+            ("job.completed", JobStatus::Finished),
+            ("job.failed", JobStatus::Failed),
+            ("job.something", JobStatus::Unknown),
+        ] {
+            let mut p = j(r#"{"data":{"job_request_id":"r1"}}"#);
+            p.set("event", event.into());
+            let job = parse_webhook(&p).unwrap();
+            assert_eq!(job.status, want, "{event}");
+            if want == JobStatus::Failed {
+                assert_eq!(job.error.unwrap().message, "The job failed");
+            }
+        }
+        // An unrecognised data.status defers to the event; a known one wins over it.
+        let p = j(r#"{"event":"job.failed","data":{"job_request_id":"r1","status":"exploded"}}"#);
+        assert_eq!(parse_webhook(&p).unwrap().status, JobStatus::Failed);
+        let p = j(r#"{"event":"job.failed","data":{"job_request_id":"r1","status":"done"}}"#);
+        assert_eq!(parse_webhook(&p).unwrap().status, JobStatus::Finished);
+        // Numeric ids are read as text.
+        let p = j(r#"{"event":"job.completed","data":{"job_request_id":42}}"#);
+        assert_eq!(parse_webhook(&p).unwrap().id, "42");
+    }
+
+    #[test]
+    fn webhook_rejects_unusable_payloads() {
+        for bad in [
+            "null",
+            "[]",
+            r#""job.completed""#,
+            r#"{"event":"job.completed"}"#,
+            r#"{"event":"job.completed","data":null}"#,
+            r#"{"event":"job.completed","data":"r1"}"#,
+            r#"{"event":"job.completed","data":{}}"#,
+            r#"{"event":"job.completed","data":{"job_request_id":""}}"#,
+            r#"{"event":"job.completed","data":{"job_request_id":{"x":1}}}"#,
+        ] {
+            let e = parse_webhook(&j(bad)).unwrap_err();
+            assert_eq!(e.code, ErrorCode::BadResponse, "{bad}");
+            assert_eq!(e.provider, Some(Provider::Deapi));
+        }
+        let info = webhook_info(&j(r#"{"event":7,"delivery_id":9,"timestamp":"yesterday"}"#));
+        assert_eq!(info.event, None);
+        assert_eq!(info.delivery_id.as_deref(), Some("9"));
+        assert_eq!(info.timestamp_ms, None);
+        assert_eq!(webhook_info(&Json::Null), WebhookInfo::default());
+    }
+
+    #[test]
+    fn realtime_progress_preview_and_done() {
+        let ev = j(
+            r#"{"request_id":"r1","status":"processing","progress":"45.50",
+                       "preview":"data:image/png;base64,iVBORw0KGgo=","result_url":null}"#,
+        );
+        let job = parse_realtime_event(&ev).unwrap();
+        assert_eq!(job.id, "r1");
+        assert_eq!(job.status, JobStatus::Processing);
+        assert_eq!(job.progress, Some(0.455));
+        assert_eq!(
+            job.preview.as_deref(),
+            Some("data:image/png;base64,iVBORw0KGgo=")
+        );
+        assert_eq!(job.result_url, None);
+        assert_eq!(job.raw, ev);
+
+        let ev = j(
+            r#"{"request_id":"r1","status":"in_progress","progress":12,"preview":"https://p/1.jpg"}"#,
+        );
+        let job = parse_realtime_event(&ev).unwrap();
+        assert_eq!(job.status, JobStatus::Processing);
+        assert_eq!(job.progress, Some(0.12));
+        assert_eq!(job.preview.as_deref(), Some("https://p/1.jpg"));
+
+        let ev = j(
+            r#"{"request_id":"r1","status":"done","progress":99,"preview":null,
+                       "result_url":"https://storage.deapi.ai/r1.png"}"#,
+        );
+        let job = parse_realtime_event(&ev).unwrap();
+        assert_eq!(job.status, JobStatus::Finished);
+        assert_eq!(job.progress, Some(1.0));
+        assert_eq!(job.preview, None);
+        assert_eq!(
+            job.result.as_ref().and_then(|r| r.get_str("result_url")),
+            Some("https://storage.deapi.ai/r1.png")
+        );
+    }
+
+    #[test]
+    fn realtime_edge_forms() {
+        // Out-of-range progress is clamped; junk progress is ignored.
+        for (p, want) in [
+            ("150", Some(1.0)),
+            ("-3", Some(0.0)),
+            ("\"100.00\"", Some(1.0)),
+            ("\"abc\"", None),
+            ("null", None),
+            ("true", None),
+        ] {
+            let ev = j(&[
+                r#"{"request_id":"r1","status":"processing","progress":"#,
+                p,
+                "}",
+            ]
+            .concat());
+            assert_eq!(parse_realtime_event(&ev).unwrap().progress, want, "{p}");
+        }
+        // Pusher carries event data as a JSON string; a data envelope is tolerated.
+        let s = Json::from(r#"{"request_id":"r2","status":"pending"}"#);
+        let job = parse_realtime_event(&s).unwrap();
+        assert_eq!((job.id.as_str(), job.status), ("r2", JobStatus::Pending));
+        assert_eq!(job.raw, s);
+        let wrapped = j(r#"{"data":{"request_id":"r3","status":"queued"}}"#);
+        assert_eq!(parse_realtime_event(&wrapped).unwrap().id, "r3");
+        // No status: progress or a preview means processing.
+        let ev = j(r#"{"request_id":"r4","progress":"5"}"#);
+        assert_eq!(
+            parse_realtime_event(&ev).unwrap().status,
+            JobStatus::Processing
+        );
+        let ev = j(r#"{"request_id":"r4"}"#);
+        assert_eq!(
+            parse_realtime_event(&ev).unwrap().status,
+            JobStatus::Unknown
+        );
+        // An error status, should one ever arrive, carries an error.
+        let ev = j(r#"{"request_id":"r5","status":"error","error_message":"boom"}"#);
+        let job = parse_realtime_event(&ev).unwrap();
+        assert_eq!(job.status, JobStatus::Failed);
+        assert_eq!(job.error.unwrap().message, "boom");
+    }
+
+    #[test]
+    fn realtime_rejects_unusable_data() {
+        for bad in [
+            Json::Null,
+            Json::Number(1.0),
+            Json::from("not json"),
+            Json::from("[1]"),
+            j("[]"),
+            j(r#"{"status":"done"}"#),
+            j(r#"{"request_id":null}"#),
+        ] {
+            let e = parse_realtime_event(&bad).unwrap_err();
+            assert_eq!(e.code, ErrorCode::BadResponse, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn push_parsers_never_panic_on_arbitrary_json() {
+        let mut x: u64 = 7;
+        let atoms = [
+            "null",
+            "1",
+            "-1e400",
+            "\"\"",
+            "\"done\"",
+            "\"45.50\"",
+            "{}",
+            "[]",
+            "\"job.failed\"",
+            "\"error\"",
+            "1e308",
+            "\"2024-01-15T10:30:00Z\"",
+        ];
+        let keys = [
+            "event",
+            "data",
+            "status",
+            "progress",
+            "preview",
+            "result_url",
+            "request_id",
+            "job_request_id",
+            "timestamp",
+            "delivery_id",
+            "error_code",
+            "error_message",
+            "completed_at",
+            "started_at",
+            "result",
+        ];
+        for _ in 0..3000 {
+            let mut next = |n: usize| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x % n as u64) as usize
+            };
+            let mut inner = String::from("{");
+            for i in 0..next(6) {
+                if i > 0 {
+                    inner.push(',');
+                }
+                inner.push('"');
+                inner.push_str(keys[next(keys.len())]);
+                inner.push_str("\":");
+                inner.push_str(atoms[next(atoms.len())]);
+            }
+            inner.push('}');
+            let outer = ["{\"event\":\"job.completed\",\"data\":", &inner, "}"].concat();
+            for text in [&inner, &outer] {
+                if let Ok(v) = parse(text) {
+                    for job in [parse_webhook(&v), parse_realtime_event(&v)]
+                        .into_iter()
+                        .flatten()
+                    {
+                        assert!(job.progress.map_or(true, |p| (0.0..=1.0).contains(&p)));
+                        if job.status == JobStatus::Failed {
+                            assert!(job.error.is_some());
+                        }
+                    }
+                    let _ = webhook_info(&v);
+                }
+            }
+        }
+    }
 }

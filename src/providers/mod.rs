@@ -5,16 +5,21 @@
 //! Adding a provider is one new file implementing [`Adapter`] and one line in [`adapter`].
 
 mod common;
-mod deapi;
+pub mod deapi;
 mod optexity;
 mod serika;
-mod socaity;
+pub mod socaity;
 
 use crate::core::{Error, HttpRequest, HttpResponse, Job, Json, Provider};
 
 pub use common::{join_url, timestamp_to_iso};
 #[cfg_attr(not(target_arch = "wasm32"), allow(unused_imports))]
 pub(crate) use common::{origin as origin_of, resolve_link};
+pub use deapi::{
+    parse_realtime_event as deapi_realtime_event, parse_webhook as deapi_webhook,
+    webhook_info as deapi_webhook_info, WebhookInfo as DeapiWebhookInfo,
+};
+pub use socaity::{classify_stream_data, StreamItem};
 
 /// What a client is configured with, validated. The key is only ever placed in the provider's
 /// auth header.
@@ -116,6 +121,17 @@ pub trait Adapter: Sync {
     }
     fn parse_cancel(&self, id: &str, resp: &HttpResponse) -> Result<Job, Error> {
         self.parse_status(id, resp)
+    }
+
+    /// The request that opens the job's output stream (`text/event-stream`); `UNSUPPORTED`
+    /// where the provider has none.
+    fn stream(
+        &self,
+        _cfg: &ClientConfig,
+        _id: &str,
+        _last: Option<&Job>,
+    ) -> Result<HttpRequest, Error> {
+        Err(Error::unsupported(self.provider(), "stream"))
     }
 
     /// The list request; `UNSUPPORTED` where the provider has none.

@@ -5,6 +5,9 @@
 //! words (IN_QUEUE, COMPLETED...), `links{status,cancel}` relative to the service base,
 //! `refresh_job_url`/`cancel_job_url`, progress as an object, `metrics` timestamps, and the
 //! `not_found` status. Links are followed only on the base URL's origin.
+//!
+//! Streaming (`GET /stream/{id}`, `text/event-stream`): the SSE framing is
+//! [`crate::core::sse`]'s; what each APIPod `data:` payload means is [`classify_stream_data`].
 
 use super::common::{
     encode_path, ensure_failure_error, first_timestamp, input_object, object_body, progress,
@@ -146,6 +149,31 @@ impl Adapter for Socaity {
         Ok(request(cfg, auth(cfg), Method::Delete, url, None))
     }
 
+    fn stream(
+        &self,
+        cfg: &ClientConfig,
+        id: &str,
+        last: Option<&Job>,
+    ) -> Result<HttpRequest, Error> {
+        // APIPod: GET links.stream, i.e. `/stream/{id}` under the service base.
+        let url = last
+            .and_then(|j| j.raw.get("links"))
+            .and_then(|l| l.get_str("stream"))
+            .and_then(|l| resolve_link(&cfg.base_url, l))
+            .unwrap_or_else(|| {
+                let mut path = String::from("/stream/");
+                path.push_str(&super::common::encode_segment(id));
+                super::join_url(&cfg.base_url, &path)
+            });
+        let mut req = request(cfg, auth(cfg), Method::Get, url, None);
+        for (name, value) in req.headers.iter_mut() {
+            if name == "accept" {
+                *value = "text/event-stream".into();
+            }
+        }
+        Ok(req)
+    }
+
     fn parse_cancel(&self, id: &str, resp: &HttpResponse) -> Result<Job, Error> {
         // `{"status":"CANCELLED"}` or `{"id","status":"cancelled","message":"Job cancelled."}`.
         match &resp.body {
@@ -244,4 +272,95 @@ fn file_url(result: &Json) -> Option<&str> {
     (result.get("file_name").is_some()
         && (content.starts_with("https://") || content.starts_with("http://")))
     .then_some(content)
+}
+
+/// One `data:` payload of a Socaity/APIPod stream, classified. APIPod frames carry only
+/// `data:` lines (no `event:` names), so the payload alone decides.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StreamItem {
+    /// A JSON object or array, e.g. an OpenAI `ChatCompletionChunk`.
+    Chunk(Json),
+    /// Anything else, verbatim: raw text tokens, or base64 for binary endpoints (the two cannot
+    /// be told apart from the payload; the endpoint's content type decides).
+    Text(String),
+    /// `[DONE]`: the stream is complete.
+    Done,
+    /// `{"error": ...}`: the server gave up; the message is the error string (or, for a
+    /// structured error, its `message`, else its JSON text).
+    Error(String),
+}
+
+/// Classifies one SSE `data` payload from Socaity's stream endpoint (providers.md §1):
+/// `[DONE]` ends the stream; a JSON object with a non-null `error` member is an error; other
+/// JSON objects and arrays are chunks; everything else (including JSON scalars such as `42`,
+/// which are far more likely text tokens) is text, returned unchanged.
+pub fn classify_stream_data(data: &str) -> StreamItem {
+    let trimmed = data.trim_matches(|c: char| c.is_ascii_whitespace());
+    if trimmed == "[DONE]" {
+        return StreamItem::Done;
+    }
+    if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
+        return StreamItem::Text(data.to_string());
+    }
+    match crate::core::json::parse(trimmed) {
+        Ok(v @ Json::Object(_)) => match v.get_non_null("error") {
+            Some(Json::String(msg)) => StreamItem::Error(msg.clone()),
+            Some(e) => StreamItem::Error(
+                e.get_str("message")
+                    .map_or_else(|| e.to_json_string(), str::to_string),
+            ),
+            None => StreamItem::Chunk(v),
+        },
+        Ok(v @ Json::Array(_)) => StreamItem::Chunk(v),
+        _ => StreamItem::Text(data.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn done_error_chunk_and_text() {
+        assert_eq!(classify_stream_data("[DONE]"), StreamItem::Done);
+        assert_eq!(classify_stream_data(" [DONE] "), StreamItem::Done);
+        assert_eq!(
+            classify_stream_data(r#"{"error": "Internal stream error"}"#),
+            StreamItem::Error("Internal stream error".into())
+        );
+        assert_eq!(
+            classify_stream_data(r#"{"error": {"message": "boom", "code": 1}}"#),
+            StreamItem::Error("boom".into())
+        );
+        assert_eq!(
+            classify_stream_data(r#"{"error": 500}"#),
+            StreamItem::Error("500".into())
+        );
+        let chunk = r#"{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}],"error":null}"#;
+        match classify_stream_data(chunk) {
+            StreamItem::Chunk(v) => assert_eq!(v.get_str("object"), Some("chat.completion.chunk")),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            classify_stream_data("[1,2]"),
+            StreamItem::Chunk(_)
+        ));
+        for text in [
+            "Hello",
+            " world",
+            "42",
+            "true",
+            "\"quoted\"",
+            "aGVsbG8=",
+            "{not json",
+            "[DONE",
+            "",
+        ] {
+            assert_eq!(
+                classify_stream_data(text),
+                StreamItem::Text(text.into()),
+                "{text:?}"
+            );
+        }
+    }
 }

@@ -10,10 +10,14 @@ use web_sys::AbortSignal;
 
 use super::abort::{AbortCause, ChildSignal};
 use super::fetch::{self, FetchFailure};
+use super::push::PushRegistry;
+use super::realtime::{Lease, RealtimeHub};
+use super::stream::StreamReader;
 use super::timer::sleep;
+use super::watcher::{Via, Watcher};
 use super::{now_ms, random};
 use crate::core::retry::{advised_delay_ms, RetryBudget, RetryPolicy};
-use crate::core::schedule::{PollPolicy, PollSchedule};
+use crate::core::schedule::PollPolicy;
 use crate::core::{Error, ErrorCode, HttpRequest, HttpResponse, Job, JobStatus};
 use crate::providers::{self, adapter, ClientConfig, SubmitRequest};
 
@@ -28,6 +32,10 @@ pub(crate) struct Engine {
     /// Shared by every call of this client.
     pub(crate) budget: RefCell<RetryBudget>,
     pub(crate) stats: Cell<Stats>,
+    /// Pushed updates (realtime, `notify`) routed to watchers.
+    pub(crate) push: Rc<PushRegistry>,
+    /// deAPI's realtime channel, when configured.
+    pub(crate) realtime: Option<Rc<RealtimeHub>>,
 }
 
 /// Counters of what a client has sent, for users who watch their provider quota.
@@ -232,11 +240,30 @@ impl Engine {
         signal: Option<&AbortSignal>,
         timeout_ms: Option<f64>,
         on_update: &dyn Fn(&Job),
+        via: Via,
     ) -> Result<Job, Error> {
+        let lease = self.push_lease(via)?;
         let deadline = ChildSignal::new(signal, timeout_ms)
             .map_err(|_| Error::config("this runtime has no AbortController"))?;
         let deadline_signal = deadline.signal();
-        let mut watcher = Watcher::new(self.clone(), id.to_string(), last);
+        if via == Via::Stream {
+            // Read the output stream to its end first; the terminal state then comes from one
+            // status request. A job that does not stream (409) or a broken stream falls back
+            // to polling.
+            let mut reader = StreamReader::for_job(self.clone(), id, last.as_ref())?;
+            loop {
+                match reader.next(Some(&deadline_signal)).await {
+                    Ok(Some(_chunk)) => {}
+                    Ok(None) => break,
+                    Err(err) if err.code == ErrorCode::Aborted => {
+                        return Err(self.deadline_error(&deadline, err, last.clone()));
+                    }
+                    Err(err) if err.code == ErrorCode::NotFound => return Err(err),
+                    Err(_) => break,
+                }
+            }
+        }
+        let mut watcher = Watcher::new(self.clone(), id.to_string(), last, lease.is_some());
         let mut latest: Option<Job> = None;
         loop {
             match watcher.next(Some(&deadline_signal)).await {
@@ -249,19 +276,41 @@ impl Engine {
                         Error::bad_response(self.cfg.provider, "the watch ended without a job")
                     });
                 }
-                Err(mut err) if err.code == ErrorCode::Aborted => {
-                    if deadline.cause() == Some(AbortCause::Timeout) {
-                        err = Error::new(
-                            ErrorCode::Timeout,
-                            "wait timed out before the job finished",
-                        )
-                        .with_provider(self.cfg.provider);
-                        err.job = watcher.current.clone().map(Box::new);
-                    }
-                    return Err(err);
+                Err(err) if err.code == ErrorCode::Aborted => {
+                    return Err(self.deadline_error(&deadline, err, watcher.current.clone()));
                 }
                 Err(err) => return Err(err),
             }
+        }
+    }
+
+    /// An abort inside a wait: `TIMEOUT` when the wait's own deadline fired, else `ABORTED`.
+    fn deadline_error(&self, deadline: &ChildSignal, err: Error, job: Option<Job>) -> Error {
+        if deadline.cause() == Some(AbortCause::Timeout) {
+            let mut e = Error::new(ErrorCode::Timeout, "wait timed out before the job finished")
+                .with_provider(self.cfg.provider);
+            e.job = job.map(Box::new);
+            e
+        } else {
+            err
+        }
+    }
+
+    /// The push channel for a wait `via` this route: a realtime lease when deAPI realtime is
+    /// configured and usable (`Auto`, `Realtime`), none for `Poll`. `CONFIG` when `Realtime` is
+    /// asked for but not configured.
+    pub(crate) fn push_lease(&self, via: Via) -> Result<Option<Lease>, Error> {
+        match (via, &self.realtime) {
+            (Via::Poll, _) => Ok(None),
+            (Via::Auto, Some(hub)) if hub.usable() => Ok(Some(hub.acquire())),
+            (Via::Auto, _) => Ok(None),
+            (Via::Realtime, Some(hub)) => Ok(Some(hub.acquire())),
+            (Via::Realtime, None) => Err(Error::config(
+                "via \"realtime\" needs provider \"deapi\", options.realtime.clientId and a WebSocket (global or options.realtime.WebSocket)",
+            )
+            .with_provider(self.cfg.provider)),
+            (Via::Stream, _) if adapter(self.cfg.provider).capabilities().streaming => Ok(None),
+            (Via::Stream, _) => Err(Error::unsupported(self.cfg.provider, "stream")),
         }
     }
 
@@ -273,11 +322,14 @@ impl Engine {
         signal: Option<&AbortSignal>,
         timeout_ms: Option<f64>,
         on_update: &dyn Fn(&Job),
+        via: Via,
     ) -> Result<Job, Error> {
+        // Open the push channel before submitting, so no early event is missed.
+        let _lease = self.push_lease(via)?;
         let submitted = self.submit(req, signal).await?;
         let id = submitted.id.clone();
         match self
-            .wait(&id, Some(submitted), signal, timeout_ms, on_update)
+            .wait(&id, Some(submitted), signal, timeout_ms, on_update, via)
             .await
         {
             Ok(job) if job.status == JobStatus::Finished => Ok(job),
@@ -326,115 +378,4 @@ fn redirect_target(from: &str, resp: &HttpResponse) -> Option<String> {
 fn with_attempts(mut err: Error, attempts: u32) -> Error {
     err.attempts = attempts;
     err
-}
-
-/// Follows one job: each call to [`Watcher::next`] returns the next *changed* state, and `None`
-/// after the terminal one. A status that moves backwards is ignored; terminal is final.
-pub(crate) struct Watcher {
-    engine: Rc<Engine>,
-    id: String,
-    schedule: PollSchedule,
-    /// The latest accepted state.
-    pub(crate) current: Option<Job>,
-    /// A known state not yet handed out (the submit's answer).
-    pending: Option<Job>,
-    polled: bool,
-    done: bool,
-    /// Polls in a row that failed with a transient error (after their own retries).
-    failed_polls: u32,
-}
-
-/// A wait gives up after this many polls in a row fail transiently (each after its retries).
-const MAX_FAILED_POLLS: u32 = 3;
-
-impl Watcher {
-    pub(crate) fn new(engine: Rc<Engine>, id: String, known: Option<Job>) -> Watcher {
-        let schedule = PollSchedule::new(engine.poll);
-        Watcher {
-            engine,
-            id,
-            schedule,
-            current: None,
-            pending: known,
-            polled: false,
-            done: false,
-            failed_polls: 0,
-        }
-    }
-
-    /// Stops the watch: later calls to `next` return `None`.
-    pub(crate) fn stop(&mut self) {
-        self.done = true;
-    }
-
-    /// The next changed state, or `None` once the terminal state has been returned.
-    pub(crate) async fn next(
-        &mut self,
-        signal: Option<&AbortSignal>,
-    ) -> Result<Option<Job>, Error> {
-        if self.done {
-            return Ok(None);
-        }
-        if let Some(known) = self.pending.take() {
-            if let Some(job) = self.accept(known) {
-                return Ok(Some(job));
-            }
-        }
-        loop {
-            if self.polled {
-                let delay = self.schedule.next_delay(now_ms(), random());
-                if sleep(delay, signal).await.is_err() {
-                    let mut err = self.engine.aborted();
-                    err.job = self.current.clone().map(Box::new);
-                    return Err(err);
-                }
-            }
-            self.polled = true;
-            let polled = self
-                .engine
-                .get(&self.id, self.current.as_ref(), signal)
-                .await;
-            let job = match polled {
-                Ok(job) => {
-                    self.failed_polls = 0;
-                    job
-                }
-                Err(err)
-                    if err.retryable
-                        && err.code != ErrorCode::Aborted
-                        && self.failed_polls < MAX_FAILED_POLLS =>
-                {
-                    // The call already retried; let the schedule's next delay pass and ask again.
-                    self.failed_polls += 1;
-                    continue;
-                }
-                Err(mut err) => {
-                    err.job = self.current.clone().map(Box::new);
-                    return Err(err);
-                }
-            };
-            if let Some(job) = self.accept(job) {
-                return Ok(Some(job));
-            }
-        }
-    }
-
-    /// Takes a new state into account; returns it when it is a change to report.
-    fn accept(&mut self, job: Job) -> Option<Job> {
-        self.schedule.observe(now_ms(), &job);
-        if let Some(current) = &self.current {
-            let regressed = matches!(
-                (current.status.rank(), job.status.rank()),
-                (Some(old), Some(new)) if new < old
-            );
-            if regressed || !job.differs_from(current) {
-                return None;
-            }
-        }
-        if job.is_terminal() {
-            self.done = true;
-        }
-        self.current = Some(job.clone());
-        Some(job)
-    }
 }

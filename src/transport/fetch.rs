@@ -32,12 +32,13 @@ pub(crate) enum FetchFailure {
     TooLarge,
 }
 
-/// Sends `req` through `fetch_fn` with `signal`.
-pub(crate) async fn send(
+/// Sends `req` and returns the response as soon as its headers are in, body unread (for
+/// streams). Fails with the host's error text.
+pub(crate) async fn open(
     fetch_fn: &Function,
     req: &HttpRequest,
     signal: &AbortSignal,
-) -> Result<HttpResponse, FetchFailure> {
+) -> Result<Response, String> {
     let init = Object::new();
     let headers = Object::new();
     for (name, value) in &req.headers {
@@ -50,8 +51,8 @@ pub(crate) async fn send(
             "content-type",
             &JsValue::from_str("application/json"),
         );
-        let text = to_json_text(body)
-            .map_err(|_| FetchFailure::Network("could not encode the request body".into()))?;
+        let text =
+            to_json_text(body).map_err(|_| String::from("could not encode the request body"))?;
         set(&init, "body", &text);
     }
     set(&init, "headers", &headers);
@@ -62,13 +63,29 @@ pub(crate) async fn send(
 
     let promise = fetch_fn
         .call2(&js_sys::global(), &JsValue::from_str(&req.url), &init)
-        .map_err(|e| FetchFailure::Network(error_text(&e)))?;
+        .map_err(|e| error_text(&e))?;
     let promise: Promise = promise.unchecked_into();
     let response: Response = JsFuture::from(promise)
         .await
-        .map_err(|e| FetchFailure::Network(error_text(&e)))?
+        .map_err(|e| error_text(&e))?
         .unchecked_into();
+    Ok(response)
+}
 
+/// Sends `req` through `fetch_fn` with `signal` and reads the whole (capped) body.
+pub(crate) async fn send(
+    fetch_fn: &Function,
+    req: &HttpRequest,
+    signal: &AbortSignal,
+) -> Result<HttpResponse, FetchFailure> {
+    let response = open(fetch_fn, req, signal)
+        .await
+        .map_err(FetchFailure::Network)?;
+    finish(&response).await
+}
+
+/// Reads status, the policy headers and the capped body of an opened response.
+pub(crate) async fn finish(response: &Response) -> Result<HttpResponse, FetchFailure> {
     let status = response.status();
     let mut read_headers = Vec::new();
     let response_headers = response.headers();
@@ -87,7 +104,7 @@ pub(crate) async fn send(
         }
         return Err(FetchFailure::TooLarge);
     }
-    let text = read_capped(&response).await?;
+    let text = read_capped(response).await?;
     Ok(HttpResponse {
         status: status as u16,
         headers: read_headers,

@@ -9,10 +9,19 @@
 mod abort;
 mod engine;
 mod fetch;
+mod push;
+mod realtime;
+mod signal;
+mod stream;
 mod timer;
+mod watcher;
 
-pub(crate) use engine::{Engine, Stats, Watcher};
+pub(crate) use engine::{Engine, Stats};
 pub(crate) use fetch::{from_js, to_js};
+pub(crate) use push::PushRegistry;
+pub(crate) use realtime::{Lease, RealtimeConfig, RealtimeHub};
+pub(crate) use stream::{fetch_open_submit, Opened, StreamReader};
+pub(crate) use watcher::{Via, Watcher};
 
 /// Milliseconds since the unix epoch, from the host clock.
 pub(crate) fn now_ms() -> f64 {

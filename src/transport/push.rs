@@ -1,0 +1,113 @@
+//! Routing of pushed job updates to the watchers of each job. A push channel (the deAPI
+//! realtime socket, `client.notify`) calls [`PushRegistry::deliver`]; every [`Watcher`] holds a
+//! [`Subscription`] for its job id and reads its updates from it. Dropping a subscription
+//! unregisters it. This module knows nothing of sockets or providers.
+//!
+//! [`Watcher`]: super::watcher::Watcher
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use super::signal::Mailbox;
+use crate::core::Job;
+
+/// What a push channel tells a watcher.
+pub(crate) enum PushUpdate {
+    /// A new state of the job.
+    Job(Job),
+    /// The channel is gone for good (refused, gave up): poll from now on.
+    Lost,
+    /// The channel dropped and is reconnecting: poll meanwhile.
+    Interrupted,
+    /// The channel is live again (after a reconnect): catch up once, then rely on it.
+    Resumed,
+}
+
+/// Every live subscription, by job id.
+#[derive(Default)]
+pub(crate) struct PushRegistry {
+    by_id: RefCell<HashMap<String, Vec<(u64, Mailbox<PushUpdate>)>>>,
+    next_token: Cell<u64>,
+}
+
+impl PushRegistry {
+    /// Registers interest in job `id`.
+    pub(crate) fn subscribe(self: &Rc<Self>, id: &str) -> Subscription {
+        let token = self.next_token.get() + 1;
+        self.next_token.set(token);
+        let mailbox = Mailbox::new();
+        self.by_id
+            .borrow_mut()
+            .entry(id.to_string())
+            .or_default()
+            .push((token, mailbox.clone()));
+        Subscription {
+            registry: self.clone(),
+            id: id.to_string(),
+            token,
+            mailbox,
+        }
+    }
+
+    /// Hands `job` to every watcher of `job.id`; returns how many there were.
+    pub(crate) fn deliver(&self, job: &Job) -> usize {
+        let boxes: Vec<Mailbox<PushUpdate>> = match self.by_id.borrow().get(&job.id) {
+            Some(list) => list.iter().map(|(_, m)| m.clone()).collect(),
+            None => return 0,
+        };
+        for m in &boxes {
+            m.send(PushUpdate::Job(job.clone()));
+        }
+        boxes.len()
+    }
+
+    /// Sends `make()` to every watcher (channel-wide news: lost, interrupted, resumed).
+    pub(crate) fn broadcast(&self, make: impl Fn() -> PushUpdate) {
+        let boxes: Vec<Mailbox<PushUpdate>> = self
+            .by_id
+            .borrow()
+            .values()
+            .flat_map(|l| l.iter().map(|(_, m)| m.clone()))
+            .collect();
+        for m in boxes {
+            m.send(make());
+        }
+    }
+
+    fn remove(&self, id: &str, token: u64) {
+        let mut map = self.by_id.borrow_mut();
+        if let Some(list) = map.get_mut(id) {
+            list.retain(|(t, _)| *t != token);
+            if list.is_empty() {
+                map.remove(id);
+            }
+        }
+    }
+}
+
+/// One watcher's registration for one job; unregisters on drop.
+pub(crate) struct Subscription {
+    registry: Rc<PushRegistry>,
+    id: String,
+    token: u64,
+    mailbox: Mailbox<PushUpdate>,
+}
+
+impl Subscription {
+    /// The next update (waits); `None` only if the mailbox was closed.
+    pub(crate) async fn recv(&self) -> Option<PushUpdate> {
+        self.mailbox.recv().await
+    }
+
+    /// The updates already delivered, without waiting.
+    pub(crate) fn drain(&self) -> Vec<PushUpdate> {
+        self.mailbox.drain()
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.registry.remove(&self.id, self.token);
+    }
+}

@@ -1,0 +1,100 @@
+//! Single-threaded async plumbing for the push channels: a [`Mailbox`] that one side fills
+//! (a WebSocket handler, an SSE reader) and one waiter drains, and [`race`], which awaits two
+//! futures and returns the first to finish. No timers, no I/O.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+
+/// Which of two raced futures finished first.
+pub(crate) enum Either<A, B> {
+    Left(A),
+    Right(B),
+}
+
+/// Awaits `a` and `b` together; returns the first result (the other future is dropped, which
+/// cancels it: our sleeps and fetches clean up on drop).
+pub(crate) async fn race<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Output> {
+    let mut a = pin!(a);
+    let mut b = pin!(b);
+    poll_fn(|cx| {
+        if let Poll::Ready(v) = a.as_mut().poll(cx) {
+            return Poll::Ready(Either::Left(v));
+        }
+        if let Poll::Ready(v) = b.as_mut().poll(cx) {
+            return Poll::Ready(Either::Right(v));
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+struct Inner<T> {
+    queue: VecDeque<T>,
+    waker: Option<Waker>,
+    closed: bool,
+}
+
+/// A FIFO of items with one async reader. Cloning gives another handle to the same mailbox.
+pub(crate) struct Mailbox<T> {
+    inner: Rc<RefCell<Inner<T>>>,
+}
+
+impl<T> Clone for Mailbox<T> {
+    fn clone(&self) -> Self {
+        Mailbox {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<T> Mailbox<T> {
+    pub(crate) fn new() -> Mailbox<T> {
+        Mailbox {
+            inner: Rc::new(RefCell::new(Inner {
+                queue: VecDeque::new(),
+                waker: None,
+                closed: false,
+            })),
+        }
+    }
+
+    /// Adds an item and wakes the reader. Items sent after [`Mailbox::close`] are dropped.
+    pub(crate) fn send(&self, item: T) {
+        let waker = {
+            let mut inner = self.inner.borrow_mut();
+            if inner.closed {
+                return;
+            }
+            inner.queue.push_back(item);
+            inner.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+
+    /// The next item, or `None` once closed and drained.
+    pub(crate) async fn recv(&self) -> Option<T> {
+        poll_fn(|cx| {
+            let mut inner = self.inner.borrow_mut();
+            if let Some(item) = inner.queue.pop_front() {
+                return Poll::Ready(Some(item));
+            }
+            if inner.closed {
+                return Poll::Ready(None);
+            }
+            inner.waker = Some(cx.waker().clone());
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// Takes every queued item without waiting.
+    pub(crate) fn drain(&self) -> Vec<T> {
+        self.inner.borrow_mut().queue.drain(..).collect()
+    }
+}

@@ -1,0 +1,286 @@
+//! Socaity output streams: opens the job's `text/event-stream` with `fetch` (so the
+//! Authorization header is sent — `EventSource` cannot), decodes it with `core::sse`, classifies
+//! each payload with the provider, and reconnects with `Last-Event-ID` when the server sent ids.
+//! Also reads a "direct SSE" answer, where the submit response itself is the stream.
+//!
+//! What a payload means is `providers::socaity`'s; the SSE grammar is `core::sse`'s.
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use js_sys::{Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, ReadableStreamDefaultReader, Response};
+
+use super::engine::Engine;
+use super::fetch::{self, error_text};
+use super::timer::sleep;
+use crate::core::sse::SseDecoder;
+use crate::core::{Error, ErrorCode, HttpRequest, Job};
+use crate::providers::{adapter, classify_stream_data, StreamItem};
+
+/// Reconnects allowed after the stream dropped (only when the server sent event ids).
+const MAX_RECONNECTS: u32 = 5;
+
+/// Reads one job's output stream chunk by chunk.
+pub(crate) struct StreamReader {
+    engine: Rc<Engine>,
+    request: Option<HttpRequest>,
+    decoder: SseDecoder,
+    reader: Option<ReadableStreamDefaultReader>,
+    queue: VecDeque<StreamItem>,
+    reconnects: u32,
+    done: bool,
+}
+
+impl StreamReader {
+    /// A reader of job `id`'s stream; `last` lets the provider use the job's stream link.
+    pub(crate) fn for_job(
+        engine: Rc<Engine>,
+        id: &str,
+        last: Option<&Job>,
+    ) -> Result<StreamReader, Error> {
+        let request = adapter(engine.cfg.provider).stream(&engine.cfg, id, last)?;
+        Ok(StreamReader {
+            engine,
+            request: Some(request),
+            decoder: SseDecoder::new(),
+            reader: None,
+            queue: VecDeque::new(),
+            reconnects: 0,
+            done: false,
+        })
+    }
+
+    /// A reader of a response that is already a stream (direct SSE from a submit).
+    pub(crate) fn from_response(
+        engine: Rc<Engine>,
+        response: &Response,
+    ) -> Result<StreamReader, Error> {
+        let reader = response
+            .body()
+            .map(|b| {
+                b.get_reader()
+                    .unchecked_into::<ReadableStreamDefaultReader>()
+            })
+            .ok_or_else(|| Error::bad_response(engine.cfg.provider, "the stream has no body"))?;
+        Ok(StreamReader {
+            engine,
+            request: None,
+            decoder: SseDecoder::new(),
+            reader: Some(reader),
+            queue: VecDeque::new(),
+            reconnects: 0,
+            done: false,
+        })
+    }
+
+    /// Stops reading (cancels the body).
+    pub(crate) fn stop(&mut self) {
+        self.done = true;
+        if let Some(r) = self.reader.take() {
+            let _ = r.cancel();
+        }
+    }
+
+    /// The next chunk (`Chunk`/`Text`), `Ok(None)` at the end (`[DONE]`), or the error that
+    /// ended the stream: an `{"error"}` frame is `JOB_FAILED`; 404 `NOT_FOUND`; 409 `CONFLICT`
+    /// (the job does not stream); a drop without ids to resume from is `NETWORK`.
+    pub(crate) async fn next(
+        &mut self,
+        signal: Option<&AbortSignal>,
+    ) -> Result<Option<StreamItem>, Error> {
+        loop {
+            if let Some(item) = self.queue.pop_front() {
+                match item {
+                    StreamItem::Done => {
+                        self.stop();
+                        return Ok(None);
+                    }
+                    StreamItem::Error(message) => {
+                        self.stop();
+                        let mut m = String::from("the stream reported an error: ");
+                        m.push_str(&message);
+                        return Err(Error::new(ErrorCode::JobFailed, m)
+                            .with_provider(self.engine.cfg.provider));
+                    }
+                    other => return Ok(Some(other)),
+                }
+            }
+            if self.done {
+                return Ok(None);
+            }
+            if self.reader.is_none() {
+                self.open(signal).await?;
+            }
+            let Some(reader) = self.reader.as_ref() else {
+                continue;
+            };
+            let step = JsFuture::from(reader.read()).await;
+            let ended = match step {
+                Ok(step) => {
+                    let finished = Reflect::get(&step, &JsValue::from_str("done"))
+                        .ok()
+                        .and_then(|d| d.as_bool())
+                        .unwrap_or(true);
+                    if !finished {
+                        if let Ok(value) = Reflect::get(&step, &JsValue::from_str("value")) {
+                            if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
+                                for ev in self.decoder.push(&bytes.to_vec()) {
+                                    self.queue.push_back(classify_stream_data(&ev.data));
+                                }
+                            }
+                        }
+                    }
+                    finished
+                }
+                Err(e) => {
+                    if signal.is_some_and(AbortSignal::aborted) {
+                        return Err(self.aborted());
+                    }
+                    let _ = error_text(&e);
+                    true
+                }
+            };
+            if ended {
+                for ev in self.decoder.finish() {
+                    self.queue.push_back(classify_stream_data(&ev.data));
+                }
+                self.reader = None;
+                if !self.queue.is_empty() {
+                    continue;
+                }
+                // The connection ended before [DONE]: resume where the ids say, if they do.
+                if self.request.is_some()
+                    && self.decoder.last_event_id().is_some()
+                    && self.reconnects < MAX_RECONNECTS
+                {
+                    self.reconnects += 1;
+                    let delay = self
+                        .decoder
+                        .retry_ms()
+                        .map_or(250.0, |ms| ms as f64)
+                        .min(5_000.0);
+                    if sleep(delay, signal).await.is_err() {
+                        return Err(self.aborted());
+                    }
+                    continue;
+                }
+                self.done = true;
+                return Err(
+                    Error::new(ErrorCode::Network, "the stream ended before [DONE]")
+                        .with_provider(self.engine.cfg.provider)
+                        .with_retryable(true),
+                );
+            }
+        }
+    }
+
+    fn aborted(&self) -> Error {
+        Error::new(ErrorCode::Aborted, "the operation was aborted")
+            .with_provider(self.engine.cfg.provider)
+    }
+
+    async fn open(&mut self, signal: Option<&AbortSignal>) -> Result<(), Error> {
+        let Some(base) = &self.request else {
+            self.done = true;
+            return Ok(());
+        };
+        let mut req = base.clone();
+        if let Some(id) = self.decoder.last_event_id() {
+            req.headers.push(("last-event-id".into(), id.to_string()));
+        }
+        let provider = self.engine.cfg.provider;
+        let never = web_sys::AbortController::new()
+            .map_err(|_| Error::config("this runtime has no AbortController"))?;
+        let sig = signal.cloned().unwrap_or_else(|| never.signal());
+        let response = fetch::open(&self.engine.fetch_fn, &req, &sig)
+            .await
+            .map_err(|e| {
+                if signal.is_some_and(AbortSignal::aborted) {
+                    self.aborted()
+                } else {
+                    let mut m = String::from("network error: ");
+                    m.push_str(&e);
+                    Error::new(ErrorCode::Network, m)
+                        .with_provider(provider)
+                        .with_retryable(true)
+                }
+            })?;
+        let status = response.status();
+        if !(200..300).contains(&status) {
+            let resp = fetch::finish(&response).await.map_err(|_| {
+                Error::new(
+                    ErrorCode::Network,
+                    "network error while reading an error answer",
+                )
+                .with_provider(provider)
+            })?;
+            return Err(Error::from_response(provider, &resp));
+        }
+        self.reader = response.body().map(|b| {
+            b.get_reader()
+                .unchecked_into::<ReadableStreamDefaultReader>()
+        });
+        if self.reader.is_none() {
+            self.done = true;
+        }
+        Ok(())
+    }
+}
+
+/// What a submit opened for streaming answered.
+pub(crate) enum Opened {
+    /// The answer is itself the stream ("direct SSE").
+    Stream(Response),
+    /// A job, whose stream is read from its stream endpoint.
+    Job(Job),
+}
+
+/// Sends a submit that accepts a direct `text/event-stream` answer. Sent once: a submit is not
+/// retried blindly.
+pub(crate) async fn fetch_open_submit(
+    engine: &Rc<Engine>,
+    req: &crate::providers::SubmitRequest,
+    signal: Option<&AbortSignal>,
+) -> Result<Opened, Error> {
+    let provider = engine.cfg.provider;
+    let mut http = adapter(provider).submit(&engine.cfg, req)?;
+    for (name, value) in http.headers.iter_mut() {
+        if name == "accept" {
+            *value = "text/event-stream, application/json".into();
+        }
+    }
+    if let Some(key) = &req.idempotency_key {
+        http.headers.push(("idempotency-key".into(), key.clone()));
+    }
+    let never = web_sys::AbortController::new()
+        .map_err(|_| Error::config("this runtime has no AbortController"))?;
+    let sig = signal.cloned().unwrap_or_else(|| never.signal());
+    let response = fetch::open(&engine.fetch_fn, &http, &sig)
+        .await
+        .map_err(|e| {
+            if signal.is_some_and(AbortSignal::aborted) {
+                Error::new(ErrorCode::Aborted, "the operation was aborted").with_provider(provider)
+            } else {
+                let mut m = String::from("network error: ");
+                m.push_str(&e);
+                Error::new(ErrorCode::Network, m).with_provider(provider)
+            }
+        })?;
+    let is_stream = response
+        .headers()
+        .get("content-type")
+        .ok()
+        .flatten()
+        .is_some_and(|t| t.to_ascii_lowercase().contains("text/event-stream"));
+    if (200..300).contains(&response.status()) && is_stream {
+        return Ok(Opened::Stream(response));
+    }
+    let resp = fetch::finish(&response).await.map_err(|_| {
+        Error::new(ErrorCode::Network, "network error while reading the answer")
+            .with_provider(provider)
+    })?;
+    crate::providers::parse_submit(provider, &resp).map(Opened::Job)
+}

@@ -1,0 +1,286 @@
+//! Following one job: [`Watcher::next`] returns the job's next *changed* state and `None` after
+//! the terminal one, whatever channel brought it — polls, or pushed updates (deAPI realtime,
+//! updates fed with `client.notify`). States are applied in order: a status that moves
+//! backwards is ignored, terminal is final, and an update equal to the current state is not a
+//! change, so duplicates from several channels are reported once.
+//!
+//! With a push feed the poll becomes a slow safety net: it fires only when no pushed update
+//! arrived for a while (3 s, doubling to 30 s), which is also how a stalled channel is detected.
+//! When the feed is lost (socket refused or given up) polling takes over at once.
+
+use std::rc::Rc;
+
+use web_sys::AbortSignal;
+
+use super::engine::Engine;
+use super::push::{PushUpdate, Subscription};
+use super::signal::{race, Either};
+use super::timer::sleep;
+use super::{now_ms, random};
+use crate::core::schedule::{PollPolicy, PollSchedule};
+use crate::core::{Error, ErrorCode, Job};
+
+/// A wait gives up after this many polls in a row fail transiently (each after its retries).
+const MAX_FAILED_POLLS: u32 = 3;
+
+/// How a watcher learns about the job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Via {
+    /// The best channel available, polling as the floor.
+    Auto,
+    Poll,
+    Realtime,
+    Stream,
+}
+
+impl Via {
+    pub(crate) fn from_name(name: &str) -> Option<Via> {
+        match name {
+            "auto" => Some(Via::Auto),
+            "poll" => Some(Via::Poll),
+            "realtime" => Some(Via::Realtime),
+            "stream" => Some(Via::Stream),
+            _ => None,
+        }
+    }
+}
+
+/// Follows one job. See the module doc.
+pub(crate) struct Watcher {
+    engine: Rc<Engine>,
+    id: String,
+    schedule: PollSchedule,
+    /// The latest accepted state.
+    pub(crate) current: Option<Job>,
+    /// A known state not yet handed out (the submit's answer).
+    pending: Option<Job>,
+    polled: bool,
+    done: bool,
+    failed_polls: u32,
+    /// Pushed updates for this job; always present (updates fed by `notify` count too).
+    feed: Subscription,
+    /// True while a push channel carries this job: polls are then only a safety net.
+    pushing: bool,
+    /// Whether a push channel was meant to carry this job (it may resume after a drop).
+    push_capable: bool,
+    /// Poll before waiting again (catch-up after a channel change).
+    poll_now: bool,
+    /// The safety-net delay: restarts after every pushed update, doubles when it runs out.
+    safety_delay_ms: f64,
+    safety_max_ms: f64,
+}
+
+impl Watcher {
+    /// A watcher of job `id`; `known` is a state already seen (reported first). `push` says
+    /// whether a push channel carries the job (the caller has started it).
+    pub(crate) fn new(engine: Rc<Engine>, id: String, known: Option<Job>, push: bool) -> Watcher {
+        let schedule = PollSchedule::new(engine.poll);
+        let safety = safety_policy(&engine.poll);
+        let feed = engine.push.subscribe(&id);
+        Watcher {
+            engine,
+            id,
+            schedule,
+            current: None,
+            pending: known,
+            polled: false,
+            done: false,
+            failed_polls: 0,
+            feed,
+            pushing: push,
+            push_capable: push,
+            poll_now: false,
+            safety_delay_ms: safety.initial_ms,
+            safety_max_ms: safety.max_interval_ms,
+        }
+    }
+
+    /// Stops the watch: later calls to `next` return `None`.
+    pub(crate) fn stop(&mut self) {
+        self.done = true;
+    }
+
+    fn aborted(&self) -> Error {
+        let mut err = Error::new(ErrorCode::Aborted, "the operation was aborted")
+            .with_provider(self.engine.cfg.provider);
+        err.job = self.current.clone().map(Box::new);
+        err
+    }
+
+    /// The next changed state, or `None` once the terminal state has been returned.
+    pub(crate) async fn next(
+        &mut self,
+        signal: Option<&AbortSignal>,
+    ) -> Result<Option<Job>, Error> {
+        if self.done {
+            return Ok(None);
+        }
+        if let Some(known) = self.pending.take() {
+            if let Some(job) = self.accept(known) {
+                return Ok(Some(job));
+            }
+        }
+        loop {
+            // Updates already delivered come first.
+            for update in self.feed.drain() {
+                if let Some(job) = self.apply_push(update, signal).await? {
+                    return Ok(Some(job));
+                }
+            }
+            // Poll at once: the first time when no state is known yet, or to catch up after a
+            // push channel dropped or came back. Otherwise wait for a push or the poll delay.
+            let poll_at_once =
+                self.poll_now || (!self.polled && self.current.is_none() && !self.pushing);
+            self.poll_now = false;
+            if !poll_at_once {
+                let delay = if self.pushing {
+                    self.safety_delay_ms * (1.0 - 0.2 * random())
+                } else {
+                    self.schedule.next_delay(now_ms(), random())
+                };
+                match race(self.feed.recv(), sleep(delay, signal)).await {
+                    Either::Left(Some(update)) => {
+                        if let Some(job) = self.apply_push(update, signal).await? {
+                            return Ok(Some(job));
+                        }
+                        continue;
+                    }
+                    Either::Left(None) => {
+                        // The feed closed: poll from now on.
+                        self.pushing = false;
+                    }
+                    Either::Right(Err(_)) => return Err(self.aborted()),
+                    Either::Right(Ok(())) if self.pushing => {
+                        // Nothing pushed for a while: poll as a safety net, and wait longer next time.
+                        self.safety_delay_ms = (self.safety_delay_ms * 2.0).min(self.safety_max_ms);
+                    }
+                    Either::Right(Ok(())) => {}
+                }
+            }
+            self.polled = true;
+            if let Some(job) = self.poll(signal).await? {
+                return Ok(Some(job));
+            }
+        }
+    }
+
+    /// One status request; `Ok(None)` when it brought no change (or failed transiently).
+    async fn poll(&mut self, signal: Option<&AbortSignal>) -> Result<Option<Job>, Error> {
+        match self
+            .engine
+            .get(&self.id, self.current.as_ref(), signal)
+            .await
+        {
+            Ok(job) => {
+                self.failed_polls = 0;
+                Ok(self.accept(job))
+            }
+            Err(err)
+                if err.retryable
+                    && err.code != ErrorCode::Aborted
+                    && self.failed_polls < MAX_FAILED_POLLS =>
+            {
+                // The call already retried; let the schedule's next delay pass and ask again.
+                self.failed_polls += 1;
+                Ok(None)
+            }
+            Err(mut err) => {
+                err.job = self.current.clone().map(Box::new);
+                Err(err)
+            }
+        }
+    }
+
+    async fn apply_push(
+        &mut self,
+        update: PushUpdate,
+        signal: Option<&AbortSignal>,
+    ) -> Result<Option<Job>, Error> {
+        match update {
+            PushUpdate::Lost => {
+                self.pushing = false;
+                self.push_capable = false;
+                // Catch up at once rather than after a poll delay.
+                self.poll_now = true;
+                Ok(None)
+            }
+            PushUpdate::Interrupted => {
+                // Poll at the normal cadence until the channel is back.
+                self.pushing = false;
+                self.poll_now = true;
+                Ok(None)
+            }
+            PushUpdate::Resumed => {
+                if self.push_capable {
+                    self.pushing = true;
+                    self.poll_now = true;
+                }
+                Ok(None)
+            }
+            PushUpdate::Job(job) if job.is_terminal() => {
+                // Confirm the end with one status request, so the terminal Job has the same
+                // shape (result, timestamps) whatever channel announced it.
+                match self
+                    .engine
+                    .get(&self.id, self.current.as_ref(), signal)
+                    .await
+                {
+                    Ok(confirmed) if confirmed.is_terminal() => Ok(self.accept(confirmed)),
+                    Ok(_) | Err(_) if signal.is_some_and(AbortSignal::aborted) => {
+                        Err(self.aborted())
+                    }
+                    _ => Ok(self.accept(job)),
+                }
+            }
+            PushUpdate::Job(job) => Ok(self.accept(job)),
+        }
+    }
+
+    /// Takes a new state into account; returns it when it is a change to report.
+    fn accept(&mut self, job: Job) -> Option<Job> {
+        self.schedule.observe(now_ms(), &job);
+        let job = match &self.current {
+            Some(current) => {
+                let regressed = matches!(
+                    (current.status.rank(), job.status.rank()),
+                    (Some(old), Some(new)) if new < old
+                );
+                if regressed || !job.differs_from(current) {
+                    return None;
+                }
+                merge(current, job)
+            }
+            None => job,
+        };
+        if job.is_terminal() {
+            self.done = true;
+        }
+        self.current = Some(job.clone());
+        Some(job)
+    }
+}
+
+/// A pushed update may carry less than a poll (no timestamps, no result): keep what is known.
+fn merge(current: &Job, mut job: Job) -> Job {
+    if job.created_at.is_none() {
+        job.created_at = current.created_at.clone();
+    }
+    if job.estimated_completion.is_none() && !job.is_terminal() {
+        job.estimated_completion = current.estimated_completion.clone();
+    }
+    if job.progress.is_none() && job.status == current.status {
+        job.progress = current.progress;
+    }
+    job
+}
+
+/// The safety-net poll while a push channel carries the job: 3 s, doubling to 30 s.
+fn safety_policy(poll: &PollPolicy) -> PollPolicy {
+    PollPolicy {
+        min_interval_ms: poll.min_interval_ms.max(3_000.0),
+        max_interval_ms: poll.max_interval_ms.max(30_000.0),
+        initial_ms: poll.min_interval_ms.max(3_000.0),
+        growth: 2.0,
+        jitter: 0.2,
+    }
+}
