@@ -11,5 +11,5 @@ cases="${POLYJOB_FUZZ_CASES:-1200000}"
 props=$(sed -n '/^proptest! {/,/^}/p' tests/fuzz.rs | grep -c '^    fn ' || true)
 echo "fuzz: $cases cases per property, $props properties → $((cases * props)) cases"
 start=$(date +%s)
-POLYJOB_FUZZ_CASES="$cases" cargo test -p polyjob --profile fuzz --test fuzz -- --test-threads=2
+POLYJOB_FUZZ_CASES="$cases" cargo test -p polyjob --profile fuzz --test fuzz --test json_differential -- --test-threads=2
 echo "fuzz: $((cases * props)) cases passed in $(( $(date +%s) - start )) s"

@@ -7,6 +7,8 @@
 //! Cases per property: `POLYJOB_FUZZ_CASES` (default 2,000 so the normal test run stays fast;
 //! the dedicated long run sets 10,000,000).
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 

@@ -7,6 +7,8 @@
 //!
 //! This file only reads; it never writes fixtures.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};

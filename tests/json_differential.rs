@@ -10,6 +10,8 @@
 //!
 //! Cases per property: `POLYJOB_FUZZ_CASES` (default 2,000).
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::TestCaseError;

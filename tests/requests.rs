@@ -3,6 +3,8 @@
 //! errors for what cannot be sent (CONFIG, UNSUPPORTED). Also Socaity's link following, which must
 //! stay on the configured origin, and that the API key never appears anywhere but its header.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use polyjob::core::{ErrorCode, HttpRequest, HttpResponse, Job, Json, Method, Provider};
 use polyjob::providers::{adapter, parse_status, parse_submit, ClientConfig, SubmitRequest};
 

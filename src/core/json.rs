@@ -671,7 +671,7 @@ fn push_json_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

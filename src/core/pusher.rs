@@ -799,7 +799,7 @@ fn push_percent_encoded(out: &mut String, s: &str) {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use proptest::prelude::*;

@@ -304,6 +304,64 @@ pub async fn config_errors() {
     }
 }
 
+/// GET a mock introspection route as JSON, through the host's global fetch.
+pub async fn mock_json(path: &str) -> JsValue {
+    let fetch: Function = get(&js_sys::global(), "fetch").unchecked_into();
+    let url = format!("{}{path}", mock_url());
+    let resp = settle(fetch.call1(&JsValue::UNDEFINED, &url.into()).unwrap().unchecked_into())
+        .await
+        .unwrap();
+    let json: Function = get(&resp, "json").unchecked_into();
+    settle(json.call0(&resp).unwrap().unchecked_into()).await.unwrap()
+}
+
+pub async fn realtime_job() {
+    if get(&js_sys::global(), "WebSocket").is_undefined() {
+        panic!("this runtime has no global WebSocket (Node 20 needs --experimental-websocket)");
+    }
+    let ws = mock_url().replacen("http", "ws", 1);
+    let opts = json(&format!(
+        r#"{{"provider":"deapi","apiKey":"test-key","baseUrl":"{}/deapi","pollIntervalMs":50,"realtime":{{"clientId":"1001","wsUrl":"{ws}/deapi-ws"}}}}"#,
+        mock_url()
+    ));
+    let c = JobClient::new(opts).unwrap_or_else(|e| panic!("client: {:?}", e));
+    let (f, seen) = recorder();
+    let job = settle(c.run(
+        request_for("deapi", r#"{"queue_ms":50,"duration_ms":1200,"steps":8}"#),
+        wait_opts(Some(&f), Some(20_000.0), None),
+    ))
+    .await
+    .unwrap_or_else(|e| panic!("realtime run failed: {:?}", get_str(&e, "message")));
+    assert_eq!(get_str(&job, "status").as_deref(), Some("FINISHED"));
+    let id = get_str(&job, "id").unwrap();
+    let state = mock_json(&format!("/__mock/jobs/{id}")).await;
+    assert_eq!(get(&state, "status_requests").as_f64(), Some(1.0), "one status request");
+    assert!(seen.borrow().len() >= 3, "live updates over the socket");
+}
+
+pub async fn stream_chunks() {
+    let c = client("socaity", "test-key");
+    let job = settle(c.submit(
+        request_for("socaity", r#"{"queue_ms":0,"stream":{"chunks":["a","b","c","d"],"interval_ms":20}}"#),
+        JsValue::UNDEFINED,
+    ))
+    .await
+    .unwrap();
+    let id = get_str(&job, "id").unwrap();
+    let stream = c.stream(id.into(), JsValue::UNDEFINED).unwrap();
+    let next: Function = get(&stream, "next").unchecked_into();
+    let mut got = Vec::new();
+    loop {
+        let step = settle(next.call0(&stream).unwrap().unchecked_into()).await.unwrap();
+        if get(&step, "done").as_bool() == Some(true) {
+            break;
+        }
+        got.push(get(&step, "value").as_string().unwrap());
+        assert!(got.len() < 100);
+    }
+    assert_eq!(got, ["a", "b", "c", "d"]);
+}
+
 /// Declares one `#[wasm_bindgen_test]` per scenario.
 #[macro_export]
 macro_rules! wasm_suite_tests {
@@ -363,6 +421,14 @@ macro_rules! wasm_suite_tests {
         #[wasm_bindgen_test]
         async fn watch_iterates_to_terminal() {
             wasm_suite::watch_iterates().await
+        }
+        #[wasm_bindgen_test]
+        async fn deapi_realtime_completes_with_one_status_request() {
+            wasm_suite::realtime_job().await
+        }
+        #[wasm_bindgen_test]
+        async fn socaity_stream_yields_every_chunk() {
+            wasm_suite::stream_chunks().await
         }
         #[wasm_bindgen_test]
         async fn bad_options_throw_config() {
