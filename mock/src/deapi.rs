@@ -3,15 +3,16 @@
 //! Owns: `POST /api/v1/client/{task...}` (submit; `txt2img` validated like Laravel: `prompt` and
 //! `model` required), `GET /api/v1/client/request-status/{id}` (the polling body, `progress` as a
 //! 0..100 float, or as a string in the `string_progress` variant), and deAPI's error envelope
-//! `{"data":null,"message","errors","statusCode"}`. `webhook_url` is kept on the job for the
-//! delivery that comes with the push channels. Must not touch: other providers. deAPI has no cancel
-//! and no list, so neither does the mock.
+//! `{"data":null,"message","errors","statusCode"}`, `webhook_secret` validation (32–255 chars), and
+//! the channel-auth route `POST /broadcasting/auth` (answered by `realtime`). An accepted submit
+//! starts the job's push task (`push`: webhooks and Pusher events). Must not touch: other
+//! providers. deAPI has no cancel and no list, so neither does the mock.
 
 use crate::distort::{self, Answer};
 use crate::faults::Op;
 use crate::http::{self, json, JsonBody};
 use crate::jobs::{Job, Phase, Provider, Snapshot};
-use crate::{files, ids, AppState};
+use crate::{files, ids, push, realtime, webhooks, AppState};
 use axum::extract::{Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{Method, StatusCode};
@@ -67,6 +68,12 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
         ["api", "v1", "client", "request-status", id] if parts.method == Method::GET => {
             status(&st, key, &base, id)
         }
+        ["broadcasting", "auth"] if parts.method == Method::POST => {
+            let bytes = axum::body::to_bytes(body, http::BODY_LIMIT)
+                .await
+                .unwrap_or_default();
+            return realtime::auth_answer(&st, &bytes);
+        }
         ["api", "v1", "client", task @ ..] if parts.method == Method::POST && !task.is_empty() => {
             let multipart = http::header(&parts.headers, CONTENT_TYPE.as_str())
                 .is_some_and(|c| c.to_ascii_lowercase().starts_with("multipart/"));
@@ -81,7 +88,14 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
         }
         _ => return error(StatusCode::NOT_FOUND, "Not found."),
     };
-    distort::respond(&st, Provider::Deapi, &parts.headers, answer).await
+    let submitted = (answer.op == Op::Submit)
+        .then(|| answer.job.clone())
+        .flatten();
+    let res = distort::respond(&st, Provider::Deapi, &parts.headers, answer).await;
+    if let Some(id) = submitted {
+        push::start(&st, &id, &base);
+    }
+    res
 }
 
 fn submit(st: &AppState, key: &str, idem: Option<&str>, task: &str, body: JsonBody) -> Answer {
@@ -94,8 +108,8 @@ fn submit(st: &AppState, key: &str, idem: Option<&str>, task: &str, body: JsonBo
             return refuse(invalid(vec![("body", msg)]));
         }
     };
+    let mut errors = Vec::new();
     if task == "txt2img" {
-        let mut errors = Vec::new();
         for field in ["prompt", "model"] {
             match body.get(field) {
                 None | Some(Value::Null) => {
@@ -108,9 +122,27 @@ fn submit(st: &AppState, key: &str, idem: Option<&str>, task: &str, body: JsonBo
                 Some(_) => errors.push((field, format!("The {field} field must be a string."))),
             }
         }
-        if !errors.is_empty() {
-            return refuse(invalid(errors));
+    }
+    match body.get("webhook_secret") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) if webhooks::SECRET_LEN.contains(&s.chars().count()) => {}
+        Some(Value::String(s)) if s.chars().count() < *webhooks::SECRET_LEN.start() => {
+            errors.push((
+                "webhook_secret",
+                "The webhook secret field must be at least 32 characters.".to_owned(),
+            ))
         }
+        Some(Value::String(_)) => errors.push((
+            "webhook_secret",
+            "The webhook secret field must not be greater than 255 characters.".to_owned(),
+        )),
+        Some(_) => errors.push((
+            "webhook_secret",
+            "The webhook secret field must be a string.".to_owned(),
+        )),
+    }
+    if !errors.is_empty() {
+        return refuse(invalid(errors));
     }
     let job = Job::new(
         Provider::Deapi,

@@ -39,6 +39,8 @@ pub struct Answer {
     pub response: Response,
     /// For a status read of a terminal job: the body showing it still processing (`regress`).
     pub regress: Option<Value>,
+    /// A streamed answer (direct SSE): passed through untouched, no rule counts it.
+    pub passthrough: bool,
 }
 
 impl Answer {
@@ -48,11 +50,18 @@ impl Answer {
             job: job.map(str::to_owned),
             response,
             regress: None,
+            passthrough: false,
         }
     }
 
     pub fn with_regress(mut self, body: Option<Value>) -> Self {
         self.regress = body;
+        self
+    }
+
+    /// Marks a streamed answer that faults must not buffer or replace.
+    pub fn passthrough(mut self) -> Self {
+        self.passthrough = true;
         self
     }
 }
@@ -66,7 +75,7 @@ pub async fn respond(
 ) -> Response {
     let client = http::header(headers, HEADER).filter(|h| !h.is_empty());
     let job_rules = a.job.as_deref().is_some_and(|id| st.store.has_faults(id));
-    if client.is_none() && !job_rules {
+    if a.passthrough || (client.is_none() && !job_rules) {
         return a.response;
     }
     let (mut parts, body) = a.response.into_parts();

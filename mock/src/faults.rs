@@ -151,6 +151,9 @@ pub enum Op {
     Status,
     Cancel,
     List,
+    /// A push channel's delivery (webhook, Pusher event): only `duplicate_terminal` acts on it,
+    /// whatever the rule's `on`.
+    Push,
 }
 
 impl Op {
@@ -160,6 +163,7 @@ impl Op {
             Op::Status => "status",
             Op::Cancel => "cancel",
             Op::List => "list",
+            Op::Push => "push",
         }
     }
 

@@ -52,13 +52,20 @@ async fn handle(Path(name): Path<String>) -> Response {
 
 /// The PNG for `stem`: a diagonal gradient of the name's colour with a lighter band.
 pub fn render(stem: &str) -> Option<Vec<u8>> {
+    render_sized(stem, SIZE)
+}
+
+/// Like [`render`], `size`×`size` pixels (1..=64); the same pattern scaled (Pusher previews).
+pub fn render_sized(stem: &str, size: u32) -> Option<Vec<u8>> {
+    let size = size.clamp(1, SIZE);
+    let scale = SIZE / size;
     let h = fnv1a(stem);
     let base = [(h >> 16) as u8, (h >> 8) as u8, h as u8];
-    let mut pixels = Vec::with_capacity((SIZE * SIZE * 3) as usize);
-    for y in 0..SIZE {
-        for x in 0..SIZE {
-            let d = x + y; // 0..=126
-            let band = (d / 8) % 4 == 0;
+    let mut pixels = Vec::with_capacity((size * size * 3) as usize);
+    for y in 0..size {
+        for x in 0..size {
+            let d = (x + y) * scale; // 0..=126
+            let band = (d / 8).is_multiple_of(4);
             for c in base {
                 let shade = u32::from(c) * (64 + d) / 190;
                 let v = if band { (shade + 255) / 2 } else { shade };
@@ -68,7 +75,7 @@ pub fn render(stem: &str) -> Option<Vec<u8>> {
     }
     let mut out = Vec::new();
     {
-        let mut enc = png::Encoder::new(&mut out, SIZE, SIZE);
+        let mut enc = png::Encoder::new(&mut out, size, size);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
         let mut w = enc.write_header().ok()?;

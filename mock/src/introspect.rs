@@ -1,11 +1,11 @@
 //! Introspection for tests and benchmarks: `/__mock/*`.
 //!
-//! Owns: reading a job's plan, counters and faults (one job or all), the request log, the totals,
-//! and resetting the server.
+//! Owns: reading a job's plan, counters, faults and webhook deliveries (one job or all), the
+//! request log, the totals (with the Pusher socket counters), and resetting the server.
 //! These routes need no key and are not themselves logged. Must not touch: provider wire formats.
 
 use crate::http::json;
-use crate::jobs::Job;
+use crate::jobs::{Job, Provider};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -23,9 +23,9 @@ pub fn routes() -> Router<AppState> {
         .route("/__mock/reset", post(reset))
 }
 
-/// A job's introspection summary.
+/// A job's introspection summary (deAPI jobs add `webhooks` and `webhook_refused`).
 pub fn summary(j: &Job) -> Value {
-    json!({
+    let mut v = json!({
         "id": j.id,
         "provider": j.provider.as_str(),
         "submitted_at_ms": j.timeline.submitted_at_ms,
@@ -36,7 +36,12 @@ pub fn summary(j: &Job) -> Value {
         "faults": j.faults.iter().map(|a| a.to_json()).collect::<Vec<_>>(),
         "faults_fired": j.faults_fired.iter().map(|f| f.to_json()).collect::<Vec<_>>(),
         "rejected": j.rejected,
-    })
+    });
+    if j.provider == Provider::Deapi {
+        v["webhooks"] = j.webhooks.iter().map(|w| w.to_json()).collect();
+        v["webhook_refused"] = json!(j.webhook_refused);
+    }
+    v
 }
 
 async fn job(State(st): State<AppState>, Path(id): Path<String>) -> Response {
@@ -58,10 +63,12 @@ async fn requests(State(st): State<AppState>) -> Response {
 
 async fn stats(State(st): State<AppState>) -> Response {
     let (jobs, status_requests) = st.store.stats();
+    let (ws_connections, ws_events_sent) = st.hub.stats();
     json(
         StatusCode::OK,
         &json!({"requests": st.log.total(), "jobs": jobs, "status_requests": status_requests,
-                "faults_fired": st.faults.fired_by_kind()}),
+                "faults_fired": st.faults.fired_by_kind(), "ws_connections": ws_connections,
+                "ws_events_sent": ws_events_sent}),
     )
 }
 
@@ -69,5 +76,7 @@ async fn reset(State(st): State<AppState>) -> Response {
     st.store.reset();
     st.log.reset();
     st.faults.reset();
+    st.hub.reset();
+    st.push.reset();
     json(StatusCode::OK, &json!({"ok": true}))
 }

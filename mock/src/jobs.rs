@@ -7,11 +7,13 @@
 //! `duration_ms`, progress rising in `steps` → outcome), and a cancel freezes it.
 //!
 //! Each job also carries its fault rules with their counters and the faults fired on it (the rules
-//! themselves live in `faults`). Push channels (webhooks, Pusher, SSE) will compute when to speak
-//! from `Timeline::transitions`. Must not touch: wire
-//! formats (each provider module renders its own bodies), HTTP.
+//! themselves live in `faults`), and what the push channels recorded (webhook deliveries, the
+//! one-time stream drop). Push channels (`push`, `sse`) compute when to speak from the timeline
+//! (`Timeline::transitions`). A `mock.stream` plan shapes the timeline: processing lasts one
+//! `interval_ms` per chunk, in one progress step per chunk. Must not touch: wire formats (each
+//! provider module renders its own bodies), HTTP.
 
-use crate::faults::{self, Applicable, Armed, Fired, Op, Rule, Source};
+use crate::faults::{self, Applicable, Armed, Fired, Kind, Op, Rule, Source};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -20,6 +22,90 @@ use std::sync::{Mutex, MutexGuard};
 pub const MAX_SPAN_MS: u64 = 10 * 365 * 86_400_000;
 /// Most progress steps a job may ask for.
 pub const MAX_STEPS: u32 = 1_000_000;
+/// Chunks of the default `mock.stream` (OpenAI `chat.completion.chunk` objects).
+pub const DEFAULT_CHUNKS: usize = 8;
+/// Longest `mock.stream.interval_ms` (one hour): keeps `chunks × interval` in range.
+pub const MAX_INTERVAL_MS: u64 = 3_600_000;
+
+/// `mock.stream`: a Socaity job that streams chunks over SSE (README "Socaity SSE").
+#[derive(Clone, Debug, PartialEq)]
+pub struct StreamOptions {
+    /// The chunks as given; `None` = the default OpenAI chunks.
+    pub chunks: Option<Vec<Value>>,
+    pub interval_ms: u64,
+    /// Send `id: <n>` lines (1-based chunk numbers).
+    pub ids: bool,
+    /// End with the error frame after this many chunks (the job fails).
+    pub fail_after: Option<u64>,
+    /// Drop the connection after this many chunks, once per job.
+    pub drop_after: Option<u64>,
+    /// `: keep-alive` comment period on an idle stream.
+    pub keepalive_ms: u64,
+}
+
+impl StreamOptions {
+    fn parse(v: &Value) -> Option<Self> {
+        let m = v.as_object()?;
+        let count = |k: &str| m.get(k).and_then(Value::as_u64);
+        Some(StreamOptions {
+            chunks: m.get("chunks").and_then(Value::as_array).cloned(),
+            interval_ms: span_ms(m.get("interval_ms"))
+                .unwrap_or(100)
+                .min(MAX_INTERVAL_MS),
+            ids: m.get("ids").and_then(Value::as_bool).unwrap_or(false),
+            fail_after: count("fail_after"),
+            drop_after: count("drop_after"),
+            keepalive_ms: span_ms(m.get("keepalive_ms"))
+                .unwrap_or(5000)
+                .clamp(10, 600_000),
+        })
+    }
+
+    /// How many chunks there are.
+    pub fn len(&self) -> usize {
+        self.chunks.as_ref().map_or(DEFAULT_CHUNKS, Vec::len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many chunks are sent before the stream ends (all of them, or `fail_after`).
+    pub fn sent(&self) -> usize {
+        let n = self.len();
+        self.fail_after
+            .map_or(n, |f| usize::try_from(f).unwrap_or(usize::MAX).min(n))
+    }
+}
+
+/// `mock.realtime`: what the Pusher server does to a deAPI job's socket traffic.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RealtimeOptions {
+    /// Close every socket subscribed to the job's channel with this code, once.
+    pub close_code: Option<u16>,
+    /// When (after submit) to close them.
+    pub close_after_ms: u64,
+    /// Publish none of the job's events.
+    pub drop_events: bool,
+}
+
+impl RealtimeOptions {
+    fn parse(v: &Value) -> Self {
+        let code = v
+            .get("close_code")
+            .and_then(Value::as_u64)
+            .filter(|c| matches!(c, 1000..=1003 | 1007..=1014 | 3000..=4999))
+            .map(|c| c as u16);
+        RealtimeOptions {
+            close_code: code,
+            close_after_ms: span_ms(v.get("close_after_ms")).unwrap_or(0),
+            drop_events: v
+                .get("drop_events")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        }
+    }
+}
 
 /// The four emulated providers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -88,6 +174,12 @@ pub struct MockOptions {
     pub sync: bool,
     /// `mock.faults`: the job's fault rules (invalid ones left out).
     pub faults: Vec<Rule>,
+    /// `mock.stream` (Socaity): stream chunks over SSE.
+    pub stream: Option<StreamOptions>,
+    /// `mock.direct_sse` (Socaity, with `stream`): answer the submit itself with the stream.
+    pub direct_sse: bool,
+    /// `mock.realtime` (deAPI): forced socket closes, dropped events.
+    pub realtime: RealtimeOptions,
     /// The `mock` object exactly as submitted (`None` when absent or not an object).
     pub raw: Option<Value>,
 }
@@ -105,6 +197,9 @@ impl Default for MockOptions {
             variant: None,
             sync: false,
             faults: Vec::new(),
+            stream: None,
+            direct_sse: false,
+            realtime: RealtimeOptions::default(),
             raw: None,
         }
     }
@@ -156,6 +251,25 @@ impl MockOptions {
             o.sync = v;
         }
         o.faults = faults::parse_rules(m.get("faults"));
+        if let Some(v) = m.get("direct_sse").and_then(Value::as_bool) {
+            o.direct_sse = v;
+        }
+        if let Some(r) = m.get("realtime") {
+            o.realtime = RealtimeOptions::parse(r);
+        }
+        o.stream = m.get("stream").and_then(StreamOptions::parse);
+        if let Some(st) = &o.stream {
+            // Processing is the stream: one interval and one progress step per chunk sent.
+            let sent = st.sent() as u64;
+            o.duration_ms = sent.saturating_mul(st.interval_ms).min(MAX_SPAN_MS);
+            o.steps = sent.clamp(1, u64::from(MAX_STEPS)) as u32;
+            if st.fail_after.is_some_and(|f| f < st.len() as u64) {
+                o.outcome = Outcome::Failed;
+                if m.get("error").and_then(Value::as_str).is_none() {
+                    o.error = "Internal stream error".to_owned();
+                }
+            }
+        }
         o.raw = Some(Value::Object(m.clone()));
         o
     }
@@ -320,6 +434,25 @@ pub struct Counters {
     pub status_requests: u64,
 }
 
+/// One webhook delivery attempt (introspection `webhooks`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebhookAttempt {
+    pub event: String,
+    pub delivery_id: String,
+    /// 1-based, per delivery.
+    pub attempt: u32,
+    /// The receiver's HTTP status; `None` = connection error or no answer in time.
+    pub status: Option<u16>,
+    pub at_ms: u64,
+}
+
+impl WebhookAttempt {
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({"event": self.event, "delivery_id": self.delivery_id,
+            "attempt": self.attempt, "status": self.status, "at_ms": self.at_ms})
+    }
+}
+
 /// One submitted job.
 #[derive(Clone, Debug)]
 pub struct Job {
@@ -346,6 +479,12 @@ pub struct Job {
     /// Provider, key, target and body of the submit: a refused job is taken up again by the next
     /// submit with the same `submit_key` (see `Store::reuse`).
     pub submit_key: String,
+    /// Webhook delivery attempts, oldest first.
+    pub webhooks: Vec<WebhookAttempt>,
+    /// Why the `webhook_url` was not used (not a loopback `http` URL), if it was not.
+    pub webhook_refused: Option<String>,
+    /// `mock.stream.drop_after` has dropped a stream of this job (it happens once).
+    pub stream_dropped: bool,
 }
 
 impl Job {
@@ -386,6 +525,9 @@ impl Job {
             faults_fired: Vec::new(),
             rejected: false,
             submit_key: String::new(),
+            webhooks: Vec::new(),
+            webhook_refused: None,
+            stream_dropped: false,
             options,
         }
     }
@@ -569,6 +711,63 @@ impl Store {
             let key = job.submit_key.clone();
             s.refused.insert(key, id.to_owned());
         }
+    }
+
+    /// Records one webhook delivery attempt of job `id`.
+    pub fn record_webhook(&self, id: &str, attempt: WebhookAttempt) {
+        if let Some(job) = self.lock().jobs.get_mut(id) {
+            job.webhooks.push(attempt);
+        }
+    }
+
+    /// Records why job `id`'s webhook URL is not used.
+    pub fn refuse_webhook(&self, id: &str, reason: String) {
+        if let Some(job) = self.lock().jobs.get_mut(id) {
+            job.webhook_refused = Some(reason);
+        }
+    }
+
+    /// Whether a stream of job `id` should be dropped now (`drop_after`): true the first time only.
+    pub fn take_stream_drop(&self, id: &str) -> bool {
+        let mut s = self.lock();
+        match s.jobs.get_mut(id) {
+            Some(job) if !job.stream_dropped => {
+                job.stream_dropped = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// A push channel is about to deliver job `id`'s terminal event: whether a due
+    /// `duplicate_terminal` rule of the job fires (it is counted and recorded as `on: "push"`).
+    pub fn duplicate_terminal(&self, id: &str, now_ms: u64) -> bool {
+        let mut s = self.lock();
+        let Some(job) = s.jobs.get_mut(id) else {
+            return false;
+        };
+        let mut fired = false;
+        for a in job
+            .faults
+            .iter_mut()
+            .filter(|a| a.rule.kind == Kind::DuplicateTerminal)
+        {
+            a.seen += 1;
+            let due = a.seen > a.rule.after && a.rule.times.is_none_or(|t| a.fired < t);
+            if due && !fired {
+                a.fired += 1;
+                fired = true;
+            }
+        }
+        if !fired {
+            return false;
+        }
+        job.faults_fired.push(Fired {
+            kind: Kind::DuplicateTerminal,
+            op: Op::Push,
+            at_ms: now_ms,
+        });
+        true
     }
 
     /// Every job, in submit order (introspection).

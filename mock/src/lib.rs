@@ -3,9 +3,10 @@
 //!
 //! Owns: the shared state and the assembly of the router. Each provider lives in its own module
 //! (routes, auth, exact bodies) and hands each answer to [`distort::respond`], which applies the
-//! fault rules of [`faults`]; adding one is a new module and one line in [`app`]. Not done here
-//! (yet): webhook delivery, the Pusher WebSocket server and SSE streams — the job record in
-//! [`jobs`] keeps what they will need.
+//! fault rules of [`faults`]; adding one is a new module and one line in [`app`]. The push
+//! channels: [`push`] (a background task per deAPI job) drives [`webhooks`] (signed deliveries to a
+//! loopback receiver) and [`realtime`] (the Pusher protocol 7 server); [`sse`] streams Socaity
+//! chunks. Not done: Optexity `task_callback_url` delivery (the URL is kept on the job).
 
 pub mod clock;
 pub mod cors;
@@ -18,10 +19,14 @@ pub mod ids;
 pub mod introspect;
 pub mod jobs;
 pub mod optexity;
+pub mod push;
+pub mod realtime;
 pub mod reqlog;
 pub mod serika;
 pub mod socaity;
+pub mod sse;
 pub mod statics;
+pub mod webhooks;
 
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::Router;
@@ -39,6 +44,18 @@ pub struct Config {
     pub fallback_host: String,
     /// The rate mode of fault injection (`--fault-rate`, `--fault-seed`, `--fault-kinds`).
     pub fault_rate: faults::RateConfig,
+    /// deAPI's account webhook secret (`--webhook-secret`); a job's `webhook_secret` overrides it.
+    pub webhook_secret: String,
+    /// First webhook retry delay, doubling per attempt (`--webhook-retry-base-ms`).
+    pub webhook_retry_base_ms: u64,
+    /// The Pusher app key clients connect with (`--pusher-key`).
+    pub pusher_key: String,
+    /// The Pusher app secret channel auth is signed with (`--pusher-secret`).
+    pub pusher_secret: String,
+    /// Seconds announced as `activity_timeout`; the server pings a socket idle that long.
+    pub pusher_activity_timeout: u64,
+    /// deAPI's client id of the valid key: its channel is `private-client.<id>`.
+    pub deapi_client_id: String,
 }
 
 impl Default for Config {
@@ -48,6 +65,12 @@ impl Default for Config {
             static_dir: None,
             fallback_host: "127.0.0.1".to_owned(),
             fault_rate: faults::RateConfig::default(),
+            webhook_secret: webhooks::DEFAULT_SECRET.to_owned(),
+            webhook_retry_base_ms: 500,
+            pusher_key: realtime::DEFAULT_KEY.to_owned(),
+            pusher_secret: realtime::DEFAULT_SECRET.to_owned(),
+            pusher_activity_timeout: 120,
+            deapi_client_id: "1001".to_owned(),
         }
     }
 }
@@ -60,6 +83,10 @@ pub struct AppState {
     pub log: Arc<reqlog::RequestLog>,
     pub faults: Arc<faults::Faults>,
     pub clock: clock::Clock,
+    /// Open Pusher sockets and their subscriptions.
+    pub hub: Arc<realtime::Hub>,
+    /// Which deAPI jobs have their push task.
+    pub push: Arc<push::Started>,
 }
 
 impl AppState {
@@ -70,6 +97,8 @@ impl AppState {
             store: Arc::default(),
             log: Arc::default(),
             clock: clock::Clock::new(),
+            hub: Arc::default(),
+            push: Arc::default(),
         }
     }
 
@@ -115,6 +144,7 @@ pub fn app(state: AppState) -> Router {
         .merge(optexity::routes())
         .merge(deapi::routes())
         .merge(serika::routes())
+        .merge(realtime::routes())
         .merge(files::routes())
         .merge(introspect::routes())
         .fallback(statics::handle)

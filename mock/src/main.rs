@@ -1,7 +1,9 @@
 //! The `polyjob-mock` binary: command line, listening, graceful shutdown.
 //!
 //! Owns: parsing the flags of `mock/README.md` (`--host`, `--port`, `--port-file`, `--api-key`,
-//! `--exit-after`, `--static`, `--fault-rate`, `--fault-seed`, `--fault-kinds`), binding, printing the first stdout line
+//! `--exit-after`, `--static`, `--fault-rate`, `--fault-seed`, `--fault-kinds`, the push-channel
+//! flags `--webhook-secret`, `--webhook-retry-base-ms`, `--pusher-key`, `--pusher-secret`,
+//! `--pusher-activity-timeout`, `--deapi-client-id`), binding, printing the first stdout line
 //! (`polyjob-mock listening on http://HOST:PORT`), writing the port file, and stopping on
 //! SIGTERM / SIGINT or after `--exit-after`. Must not touch: routes (see the library).
 
@@ -16,7 +18,9 @@ use std::time::Duration;
 const DRAIN: Duration = Duration::from_secs(2);
 
 const USAGE: &str = "usage: polyjob-mock [--host H] [--port N] [--port-file PATH] [--api-key K] \
-[--exit-after SECS] [--static DIR] [--fault-rate R] [--fault-seed N] [--fault-kinds K1,K2,...]";
+[--exit-after SECS] [--static DIR] [--fault-rate R] [--fault-seed N] [--fault-kinds K1,K2,...] \
+[--webhook-secret S] [--webhook-retry-base-ms MS] [--pusher-key K] [--pusher-secret S] \
+[--pusher-activity-timeout SECS] [--deapi-client-id ID]";
 
 #[derive(Debug)]
 struct Args {
@@ -27,6 +31,8 @@ struct Args {
     exit_after: Option<Duration>,
     static_dir: Option<PathBuf>,
     faults: RateConfig,
+    /// The push-channel settings (`api_key`, `static_dir`, `fallback_host`, `fault_rate` unused).
+    push: Config,
 }
 
 fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
@@ -38,6 +44,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Option<Args>, Stri
         exit_after: None,
         static_dir: None,
         faults: RateConfig::default(),
+        push: Config::default(),
     };
     while let Some(arg) = it.next() {
         if arg == "-h" || arg == "--help" {
@@ -89,6 +96,23 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Option<Args>, Stri
                 a.faults.kinds =
                     Kind::parse_list(&value()?).map_err(|e| format!("--fault-kinds: {e}"))?;
             }
+            "--webhook-secret" => a.push.webhook_secret = value()?,
+            "--webhook-retry-base-ms" => {
+                let v = value()?;
+                a.push.webhook_retry_base_ms = v
+                    .parse()
+                    .map_err(|_| format!("--webhook-retry-base-ms: not a whole number: {v}"))?;
+            }
+            "--pusher-key" => a.push.pusher_key = value()?,
+            "--pusher-secret" => a.push.pusher_secret = value()?,
+            "--pusher-activity-timeout" => {
+                let v = value()?;
+                a.push.pusher_activity_timeout =
+                    v.parse().ok().filter(|s| *s >= 1).ok_or_else(|| {
+                        format!("--pusher-activity-timeout: not a number of seconds ≥ 1: {v}")
+                    })?;
+            }
+            "--deapi-client-id" => a.push.deapi_client_id = value()?,
             other => return Err(format!("unknown argument: {other}")),
         }
     }
@@ -139,6 +163,7 @@ async fn run(args: Args) -> Result<(), String> {
         static_dir: args.static_dir,
         fallback_host: addr.to_string(),
         fault_rate: args.faults,
+        ..args.push
     });
     if let Some(path) = &args.port_file {
         write_port_file(path, addr.port())
@@ -305,5 +330,35 @@ mod tests {
         assert!(parse(&["--fault-rate", "NaN"]).is_err());
         assert!(parse(&["--fault-seed", "-1"]).is_err());
         assert!(parse(&["--fault-kinds", "429,nope"]).is_err());
+        let p = parse(&[
+            "--webhook-secret",
+            "s",
+            "--webhook-retry-base-ms=20",
+            "--pusher-key",
+            "k",
+            "--pusher-secret",
+            "ps",
+            "--pusher-activity-timeout",
+            "5",
+            "--deapi-client-id",
+            "7",
+        ])
+        .unwrap()
+        .unwrap()
+        .push;
+        assert_eq!(
+            (
+                p.webhook_secret.as_str(),
+                p.webhook_retry_base_ms,
+                p.pusher_key.as_str(),
+                p.pusher_secret.as_str(),
+                p.pusher_activity_timeout,
+                p.deapi_client_id.as_str()
+            ),
+            ("s", 20, "k", "ps", 5, "7")
+        );
+        assert_eq!(d.push.pusher_key, "depin-api-prod-key");
+        assert!(parse(&["--pusher-activity-timeout", "0"]).is_err());
+        assert!(parse(&["--webhook-retry-base-ms", "-1"]).is_err());
     }
 }

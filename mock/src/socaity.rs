@@ -4,15 +4,16 @@
 //! the APIPod routes the SDK uses (`GET|POST /status/{id}`, `POST /cancel/{id}`), sync answers, and
 //! the job body in its three wire variants: `seed` (the REST reference, default), `apipod`
 //! (lowercase, nulls omitted, `message`/`metrics`/`links`) and `runpod` (RunPod status words).
-//! Errors are FastAPI's `{"detail": …}`. Must not touch: other providers, job timing rules.
-//! Not done here: `/stream/{id}` (SSE comes with the push-channels work).
+//! Errors are FastAPI's `{"detail": …}`. SSE: `GET /stream/{id}` (404 / 409 here, the stream
+//! itself in `sse`), direct-SSE submits (`mock.direct_sse`), and the `STREAMING` word while a
+//! `mock.stream` job streams. Must not touch: other providers, job timing rules.
 
 use crate::clock::iso8601;
 use crate::distort::{self, Answer};
 use crate::faults::Op;
 use crate::http::{self, json, JsonBody};
 use crate::jobs::{Cancel, Job, Phase, Provider, Snapshot};
-use crate::{ids, AppState};
+use crate::{ids, sse, AppState};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::Response;
@@ -82,6 +83,10 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
         ["v1", "jobs", id] if m == Method::DELETE => cancel(&st, key, &base, id, false),
         ["status", id] if m == Method::GET || m == Method::POST => status(&st, key, &base, id),
         ["cancel", id] if m == Method::POST => cancel(&st, key, &base, id, true),
+        ["stream", id] if m == Method::GET => {
+            let last = http::header(&parts.headers, "last-event-id");
+            return stream(&st, key, id, last);
+        }
         _ => return detail(StatusCode::NOT_FOUND, "Not Found"),
     };
     distort::respond(&st, Provider::Socaity, &parts.headers, answer).await
@@ -117,6 +122,14 @@ async fn submit(
         now,
     );
     let job = st.admit(job, &body, idem);
+    if job.options.direct_sse && job.options.stream.is_some() {
+        let id = job.id.clone();
+        let mut res = sse::response(st, job, 0, Value::Null);
+        if let Ok(v) = HeaderValue::from_str(&id) {
+            res.headers_mut().insert("x-job-id", v);
+        }
+        return Answer::new(Op::Submit, Some(&id), res).passthrough();
+    }
     if job.options.sync {
         let id = job.id.clone();
         return Answer::new(Op::Submit, Some(&id), sync_answer(st, job).await);
@@ -155,6 +168,28 @@ async fn sync_answer(st: &AppState, job: Job) -> Response {
         res.headers_mut().insert("x-mock-job-id", v);
     }
     res
+}
+
+/// `GET /stream/{id}`: the job's SSE stream, resuming after `Last-Event-ID`; 404 for an unknown
+/// job, 409 when it is neither queued nor processing/streaming — except a `mock.stream` job that
+/// finished or failed, whose stream is replayed at once (so a late reader or a resume after a drop
+/// still gets the chunks and the end).
+fn stream(st: &AppState, key: &str, id: &str, last_event_id: Option<&str>) -> Response {
+    let Some(job) = st.store.get(Provider::Socaity, key, id) else {
+        return not_found();
+    };
+    let phase = job.snapshot(st.clock.now_ms()).phase;
+    let replay = job.options.stream.is_some()
+        && matches!(phase, Phase::Finished | Phase::Failed | Phase::TimedOut);
+    if !replay && !matches!(phase, Phase::Queued { .. } | Phase::Processing) {
+        let msg = format!("Job is not streaming (status: {}).", word_of(&job, phase));
+        return detail(StatusCode::CONFLICT, &msg);
+    }
+    let skip = last_event_id
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    let result = result(&job);
+    sse::response(st, job, skip, result)
 }
 
 fn status(st: &AppState, key: &str, base: &str, id: &str) -> Answer {
@@ -196,20 +231,36 @@ fn cancel_answer(
         ),
         Some(Cancel::Cancelled(job)) => json(
             StatusCode::OK,
-            &json!({"job_id": job.id, "status": word(variant(&job), Phase::Cancelled)}),
+            &json!({"job_id": job.id, "status": word_of(&job, Phase::Cancelled)}),
         ),
     }
 }
 
-/// The result a finished job returns: `mock.result`, else `{"text":"echo: <prompt>"}`.
+/// The result a finished job returns: `mock.result`, else a stream job's text (or chunk list),
+/// else `{"text":"echo: <prompt>"}`.
 fn result(job: &Job) -> Value {
-    job.options.result.clone().unwrap_or_else(
-        || json!({"text": format!("echo: {}", http::text_of(&job.input, "prompt"))}),
-    )
+    if let Some(r) = &job.options.result {
+        return r.clone();
+    }
+    match &job.options.stream {
+        Some(plan) => sse::result(job, plan),
+        None => json!({"text": format!("echo: {}", http::text_of(&job.input, "prompt"))}),
+    }
 }
 
 fn links(id: &str) -> Value {
     json!({"status": format!("/status/{id}"), "cancel": format!("/cancel/{id}"), "stream": format!("/stream/{id}")})
+}
+
+/// The status word of `job` in `phase`: its variant's word, `STREAMING` / `streaming` while a
+/// `mock.stream` job processes (RunPod has no such word: `IN_PROGRESS`).
+fn word_of(job: &Job, phase: Phase) -> &'static str {
+    let v = variant(job);
+    match (v, phase) {
+        (Variant::Seed, Phase::Processing) if job.options.stream.is_some() => "STREAMING",
+        (Variant::Apipod, Phase::Processing) if job.options.stream.is_some() => "streaming",
+        _ => word(v, phase),
+    }
 }
 
 /// The status word of `phase` in `v`.
@@ -247,7 +298,7 @@ pub fn job_body(job: &Job, snap: &Snapshot, base: &str) -> Value {
     if v != Variant::Apipod {
         return json!({
             "job_id": id,
-            "status": word(v, snap.phase),
+            "status": word_of(job, snap.phase),
             "progress": snap.progress,
             "result": result,
             "error": error,
@@ -257,7 +308,7 @@ pub fn job_body(job: &Job, snap: &Snapshot, base: &str) -> Value {
     }
     let mut m = Map::new();
     m.insert("job_id".into(), json!(id));
-    m.insert("status".into(), json!(word(v, snap.phase)));
+    m.insert("status".into(), json!(word_of(job, snap.phase)));
     if let Some(r) = result {
         m.insert("result".into(), r);
     }
@@ -269,6 +320,7 @@ pub fn job_body(job: &Job, snap: &Snapshot, base: &str) -> Value {
     }
     let message = match snap.phase {
         Phase::Queued { .. } => "Job queued.",
+        Phase::Processing if job.options.stream.is_some() => "Job streaming.",
         Phase::Processing => "Job processing.",
         Phase::Finished => "Job finished.",
         Phase::Failed => "Job failed.",

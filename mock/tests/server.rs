@@ -118,7 +118,8 @@ async fn introspection_log_stats_and_reset() {
     );
     assert_eq!(
         m.send("GET", "/__mock/stats", &[], "").await.json(),
-        json!({"requests": 3, "jobs": 1, "status_requests": 2, "faults_fired": {}})
+        json!({"requests": 3, "jobs": 1, "status_requests": 2, "faults_fired": {},
+               "ws_connections": 0, "ws_events_sent": 0})
     );
     let missing = m.send("GET", "/__mock/jobs/nope", &[], "").await;
     assert_eq!(missing.status, 404);
@@ -127,7 +128,8 @@ async fn introspection_log_stats_and_reset() {
     assert_eq!(r.status, 200);
     assert_eq!(
         m.send("GET", "/__mock/stats", &[], "").await.json(),
-        json!({"requests": 0, "jobs": 0, "status_requests": 0, "faults_fired": {}})
+        json!({"requests": 0, "jobs": 0, "status_requests": 0, "faults_fired": {},
+               "ws_connections": 0, "ws_events_sent": 0})
     );
     assert_eq!(
         m.send("GET", "/__mock/requests", &[], "").await.json(),
