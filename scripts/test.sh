@@ -37,6 +37,8 @@ for _ in $(seq 1 100); do [ -s "$workdir/port" ] && break; sleep 0.1; done
 export POLYJOB_MOCK_URL="http://127.0.0.1:$(cat "$workdir/port")"
 echo "mock providers server at $POLYJOB_MOCK_URL (pid $mock_pid)"
 
+# Node 20 has WebSocket behind a flag (global from Node 22): the realtime tests need it.
+if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 22 ]; then export NODE_OPTIONS="--experimental-websocket ${NODE_OPTIONS:-}"; fi
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 export WASM_BINDGEN_TEST_TIMEOUT=120
 
@@ -50,7 +52,9 @@ fi
 
 step "JS tests of the built package (node --test)"
 rm -rf tests/js/node_modules tests/js/polyjob-*.tgz
-(cd tests/js && npm pack --silent ../../pkg >/dev/null && npm install --no-save --no-audit --no-fund --loglevel=error ./polyjob-*.tgz && rm -f polyjob-*.tgz)
+(cd tests/js && npm install --no-audit --no-fund --loglevel=error \
+  && npm pack --silent ../../pkg >/dev/null \
+  && npm install --no-save --no-audit --no-fund --loglevel=error ./polyjob-*.tgz && rm -f polyjob-*.tgz)
 node --test --test-reporter=spec tests/js/
 
 step "load-and-fault test, short variant (200 jobs, 20% faults; the long one: node tests/js/load.mjs)"

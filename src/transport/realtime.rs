@@ -86,6 +86,8 @@ pub(crate) struct RealtimeHub {
     running: Cell<bool>,
     /// True once the server refused us for good: later waits poll without trying.
     refused: Cell<bool>,
+    /// The connection dropped since the last subscription: the next one is a resumption.
+    interrupted: Cell<bool>,
     inbox: Mailbox<HubEvent>,
 }
 
@@ -121,6 +123,7 @@ impl RealtimeHub {
             leases: Cell::new(0),
             running: Cell::new(false),
             refused: Cell::new(false),
+            interrupted: Cell::new(false),
             inbox: Mailbox::new(),
         })
     }
@@ -228,8 +231,10 @@ impl RealtimeHub {
                 }
                 Action::Authorize { socket_id, channel } => self.authorize(socket_id, channel),
                 Action::Subscribed { .. } => {
-                    // Live again: catch up on anything missed while disconnected.
-                    self.registry.broadcast(|| PushUpdate::Resumed);
+                    // Live again after a drop: catch up on anything missed meanwhile.
+                    if self.interrupted.replace(false) {
+                        self.registry.broadcast(|| PushUpdate::Resumed);
+                    }
                 }
                 Action::SubscriptionFailed { .. } => {
                     self.registry.broadcast(|| PushUpdate::Lost);
@@ -251,6 +256,7 @@ impl RealtimeHub {
                     self.registry.broadcast(|| PushUpdate::Lost);
                 }
                 Action::Disconnected { .. } => {
+                    self.interrupted.set(true);
                     self.registry.broadcast(|| PushUpdate::Interrupted);
                 }
                 Action::Connected { .. } | Action::Error { .. } => {}

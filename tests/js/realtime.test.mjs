@@ -1,0 +1,95 @@
+// deAPI realtime (Pusher protocol over WebSocket) and out-of-band updates against the mock:
+// a job completes via the socket with one status request (the confirmation), survives a socket
+// killed with 4200, falls back to polling when the socket is refused or silent, and `notify`
+// feeds waits. Needs a global WebSocket (Node ≥ 22, or node --experimental-websocket on 20).
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { JobClient, MOCK, KEY, request, scenario, mockJob, isPolyjobError, baseUrl } from "./helpers.mjs";
+
+const WS = `${MOCK.replace(/^http/, "ws")}/deapi-ws`;
+const CLIENT_ID = "1001";
+
+function rtClient(over = {}, rt = {}) {
+  return new JobClient({
+    provider: "deapi",
+    apiKey: KEY,
+    baseUrl: baseUrl("deapi"),
+    pollIntervalMs: 50,
+    maxPollIntervalMs: 200,
+    realtime: { clientId: CLIENT_ID, wsUrl: WS, ...rt },
+    ...over,
+  });
+}
+
+// One at a time: the forced-close test closes every socket on the shared client channel.
+describe("realtime", { concurrency: false, timeout: 90_000 }, () => {
+  test("a deAPI job completes via the WebSocket with one status request", async () => {
+    const c = rtClient();
+    const updates = [];
+    const job = await c.run(request("deapi", scenario({ queue_ms: 100, duration_ms: 1500, steps: 10 })), {
+      onUpdate: (j) => updates.push(j),
+      timeoutMs: 20_000,
+    });
+    assert.equal(job.status, "FINISHED");
+    assert.ok(job.resultUrl, "the confirmed terminal job has its result URL");
+    const state = await mockJob(job.id);
+    assert.equal(state.status_requests, 1, `status requests: ${state.status_requests}`);
+    const progress = updates.filter((u) => u.status === "PROCESSING" && u.progress !== null);
+    assert.ok(progress.length >= 3, `live progress updates: ${progress.length}`);
+    for (const u of updates) if (u.progress !== null) assert.ok(u.progress >= 0 && u.progress <= 1);
+    assert.ok(updates.some((u) => typeof u.preview === "string" && u.preview.length > 0), "a live preview arrived");
+  });
+
+  test("a socket killed mid-job with 4200 reconnects and the job still completes", async () => {
+    const c = rtClient();
+    const job = await c.run(request("deapi", scenario({ duration_ms: 2000, realtime: { close_code: 4200, close_after_ms: 600 } })), { timeoutMs: 20_000 });
+    assert.equal(job.status, "FINISHED");
+  });
+
+  test("with the socket refused (wrong app key) the job completes by polling", async () => {
+    const c = rtClient({}, { key: "not-the-app-key" });
+    const job = await c.run(request("deapi", scenario({ duration_ms: 600 })), { timeoutMs: 20_000 });
+    assert.equal(job.status, "FINISHED");
+    const state = await mockJob(job.id);
+    assert.ok(state.status_requests >= 2, "polling took over");
+  });
+
+  test("a silent channel is caught by the safety poll", async () => {
+    const c = rtClient();
+    const job = await c.run(request("deapi", scenario({ duration_ms: 300, realtime: { drop_events: true } })), { timeoutMs: 20_000 });
+    assert.equal(job.status, "FINISHED");
+  });
+
+  test("a failure (webhook-only on deAPI's socket) is found by the safety poll", async () => {
+    const c = rtClient();
+    await assert.rejects(
+      c.run(request("deapi", scenario({ duration_ms: 300, outcome: "failed", error: "gpu fell over" })), { timeoutMs: 20_000 }),
+      (err) => isPolyjobError("JOB_FAILED")(err) && err.job.status === "FAILED",
+    );
+  });
+
+  test('via: "poll" ignores the socket', async () => {
+    const c = rtClient();
+    const job = await c.run(request("deapi", scenario({ duration_ms: 600 })), { via: "poll", timeoutMs: 20_000 });
+    assert.equal(job.status, "FINISHED");
+    assert.ok((await mockJob(job.id)).status_requests >= 2);
+  });
+
+  test('via: "realtime" without realtime options is a CONFIG error', async () => {
+    const c = new JobClient({ provider: "deapi", apiKey: KEY, baseUrl: baseUrl("deapi") });
+    await assert.rejects(c.wait("x", { via: "realtime" }), isPolyjobError("CONFIG"));
+    assert.throws(() => new JobClient({ provider: "serika", apiKey: KEY, realtime: { clientId: "1" } }), isPolyjobError("CONFIG"));
+  });
+
+  test("notify() feeds an update received out of band to the waits on that job", async () => {
+    const c = new JobClient({ provider: "deapi", apiKey: KEY, baseUrl: baseUrl("deapi"), pollIntervalMs: 5000, maxPollIntervalMs: 5000 });
+    const first = await c.submit(request("deapi", scenario({ duration_ms: 200 })));
+    const waiting = c.wait(first.id, { timeoutMs: 20_000 });
+    await new Promise((r) => setTimeout(r, 600));
+    const delivered = c.notify({ ...first, status: "FINISHED", progress: 1 });
+    assert.equal(delivered, 1);
+    const job = await waiting;
+    assert.equal(job.status, "FINISHED");
+    assert.ok(job.resultUrl, "the terminal state was confirmed with a status request");
+  });
+});
