@@ -252,7 +252,7 @@ impl JobClient {
     pub fn submit(
         &self,
         #[wasm_bindgen(unchecked_param_type = "SubmitRequest")] request: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
     ) -> Promise {
         let engine = self.engine.clone();
         future_to_promise(async move {
@@ -270,8 +270,8 @@ impl JobClient {
     #[wasm_bindgen(unchecked_return_type = "Promise<Job>")]
     pub fn get(
         &self,
-        id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
     ) -> Promise {
         let engine = self.engine.clone();
         future_to_promise(async move {
@@ -289,8 +289,8 @@ impl JobClient {
     #[wasm_bindgen(unchecked_return_type = "Promise<Job>")]
     pub fn cancel(
         &self,
-        id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
     ) -> Promise {
         let engine = self.engine.clone();
         future_to_promise(async move {
@@ -308,7 +308,7 @@ impl JobClient {
     #[wasm_bindgen(unchecked_return_type = "Promise<Job[]>")]
     pub fn list(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
     ) -> Promise {
         let engine = self.engine.clone();
         future_to_promise(async move {
@@ -327,8 +327,8 @@ impl JobClient {
     #[wasm_bindgen(unchecked_return_type = "Promise<Job>")]
     pub fn wait(
         &self,
-        id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "WaitOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "WaitOptions")] options: Option<JsValue>,
     ) -> Promise {
         let engine = self.engine.clone();
         future_to_promise(async move {
@@ -360,7 +360,7 @@ impl JobClient {
     pub fn run(
         &self,
         #[wasm_bindgen(unchecked_param_type = "SubmitRequest")] request: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "WaitOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "WaitOptions")] options: Option<JsValue>,
     ) -> Promise {
         let engine = self.engine.clone();
         future_to_promise(async move {
@@ -388,7 +388,7 @@ impl JobClient {
     pub fn stream(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string | SubmitRequest")] target: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
         if !adapter(self.engine.cfg.provider).capabilities().streaming {
             return Err(reject(Error::unsupported(
@@ -410,8 +410,8 @@ impl JobClient {
     #[wasm_bindgen(unchecked_return_type = "JobWatch & AsyncIterable<Job>")]
     pub fn watch(
         &self,
-        id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
         let id = convert::job_id(&id).map_err(reject)?;
         let opts = convert::call_options(&options).map_err(reject)?;

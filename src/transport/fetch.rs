@@ -7,7 +7,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, ReadableStreamDefaultReader, Response};
 
-use crate::core::{Body, HttpRequest, HttpResponse, Json};
+use crate::core::{json, Body, HttpRequest, HttpResponse, Json};
 
 /// Response headers the core reads (redirect target, retry advice, rate-limit class, type).
 const READ_HEADERS: [&str; 6] = [
@@ -151,37 +151,41 @@ async fn read_capped(response: &Response) -> Result<String, FetchFailure> {
     })
 }
 
-/// Decodes a body: empty → `Empty`, JSON → `Json` (through `JSON.parse`), else `Text`.
+/// Decodes a body: empty → `Empty`, JSON → `Json` (core's parser), else `Text`.
 pub(crate) fn decode_body(text: String) -> Body {
     if text.trim().is_empty() {
         return Body::Empty;
     }
-    match JSON::parse(&text) {
-        Ok(value) => match serde_wasm_bindgen::from_value::<Json>(value) {
-            Ok(json) => Body::Json(json),
-            Err(_) => Body::Text(text),
-        },
+    match json::parse(&text) {
+        Ok(value) => Body::Json(value),
         Err(_) => Body::Text(text),
     }
 }
 
-/// Converts a [`Json`] to a plain JS value (objects as objects, not Maps).
-pub(crate) fn to_js(json: &Json) -> JsValue {
-    use serde::Serialize;
-    json.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or(JsValue::NULL)
+/// Converts a [`Json`] to a plain JS value: scalars directly, containers with one `JSON.parse`
+/// of the serialized text (a single boundary crossing).
+pub(crate) fn to_js(value: &Json) -> JsValue {
+    match value {
+        Json::Null => JsValue::NULL,
+        Json::Bool(b) => JsValue::from_bool(*b),
+        Json::Number(n) => JsValue::from_f64(*n),
+        Json::String(s) => JsValue::from_str(s),
+        _ => JSON::parse(&value.to_json_string()).unwrap_or(JsValue::NULL),
+    }
 }
 
-/// A JS value (as given by the user) to [`Json`]; `None` when it has no JSON form.
+/// A JS value (as given by the user) to [`Json`] through `JSON.stringify`; `None` when it has
+/// no JSON form (a function, a BigInt, a cycle).
 pub(crate) fn from_js(value: &JsValue) -> Option<Json> {
     if value.is_undefined() {
         return Some(Json::Null);
     }
-    serde_wasm_bindgen::from_value::<Json>(value.clone()).ok()
+    let text = JSON::stringify(value).ok()?.as_string()?;
+    json::parse(&text).ok()
 }
 
-fn to_json_text(json: &Json) -> Result<JsValue, JsValue> {
-    JSON::stringify(&to_js(json)).map(JsValue::from)
+fn to_json_text(value: &Json) -> Result<JsValue, JsValue> {
+    Ok(JsValue::from_str(&value.to_json_string()))
 }
 
 fn set(target: &Object, key: &str, value: &JsValue) {
