@@ -117,19 +117,8 @@ impl Adapter for Deapi {
         let status = status_word(data, "status").map_or(JobStatus::Unknown, |w| map_status(&w));
         let mut job = Job::new(Provider::Deapi, id, status);
         job.progress = progress(data.get_non_null("progress"), 100.0);
-        if status == JobStatus::Finished {
-            job.progress = Some(1.0);
-        }
-        job.result_url = data.get_str("result_url").map(str::to_string);
         job.preview = data.get_str("preview").map(str::to_string);
-        job.result = result_of(data, status, job.result_url.as_deref());
-        if matches!(status, JobStatus::Failed | JobStatus::Unknown) {
-            job.error = job_error(data, &["error_code"], &["error_message"]);
-        }
-        ensure_failure_error(&mut job);
-        job.created_at =
-            super::common::first_timestamp(&[data.get("created_at"), data.get("started_at")]);
-        job.completed_at = timestamp_to_iso(data.get("completed_at"));
+        fill_from_data(&mut job, data);
         job.raw = body.clone();
         Ok(job)
     }
@@ -209,20 +198,26 @@ pub fn parse_webhook(payload: &Json) -> Result<Job, Error> {
             .map_or(JobStatus::Unknown, event_status);
     }
     let mut job = Job::new(Provider::Deapi, id, status);
-    if status == JobStatus::Finished {
+    fill_from_data(&mut job, data);
+    job.raw = payload.clone();
+    Ok(job)
+}
+
+/// The fields a polled `data` object and a webhook's `data` share: result, error, timestamps
+/// (the status is already set on `job`).
+fn fill_from_data(job: &mut Job, data: &Json) {
+    if job.status == JobStatus::Finished {
         job.progress = Some(1.0);
     }
     job.result_url = text_of(data, "result_url");
-    job.result = result_of(data, status, job.result_url.as_deref());
-    if matches!(status, JobStatus::Failed | JobStatus::Unknown) {
+    job.result = result_of(data, job.status, job.result_url.as_deref());
+    if matches!(job.status, JobStatus::Failed | JobStatus::Unknown) {
         job.error = job_error(data, &["error_code"], &["error_message"]);
     }
-    ensure_failure_error(&mut job);
+    ensure_failure_error(job);
     job.created_at =
         super::common::first_timestamp(&[data.get("created_at"), data.get("started_at")]);
     job.completed_at = timestamp_to_iso(data.get("completed_at"));
-    job.raw = payload.clone();
-    Ok(job)
 }
 
 /// The delivery metadata of a deAPI webhook payload, for logging and de-duplication.
