@@ -5,14 +5,29 @@
 // key "test-key") and the chosen mock scenario is sent as `input.mock`. The "Advanced" area takes a real
 // API key and base URL; the mock scenario is then left out.
 //
+// Channels. deAPI jobs are followed over realtime (the Pusher WebSocket; on the mock at
+// ws://<this origin>/deapi-ws, client id 1001) with `job.preview` shown as it arrives; a Socaity job
+// with "Stream the output" is read with `client.stream(id)` (SSE chunks shown as they arrive) while
+// its status is polled; everything else is polled. Which channel delivered each update is *inferred*
+// here, not reported by the library: the page wraps `fetch` (counting each job's requests by kind)
+// and the WebSocket constructor (seeing each realtime frame); an update that follows a status
+// response is "poll", one that follows a socket event for the job with no status response is
+// "realtime", a stream chunk is "stream".
+//
 // Stable hooks for browser tests: #provider, #submit, #scenario, #duration, #api-key, #base-url,
-// #request-count[data-count], #form-error[data-code], body[data-ready="true"] once the wasm is loaded,
-// and per job `li.job[data-provider][data-status][data-job-id]` with .status, .progress[data-value],
-// .cancel, img.result / pre.result, .error[data-code], .elapsed.
+// #socaity-stream, #deapi-realtime, #deapi-client-id, #request-count[data-count],
+// #push-count[data-count], #form-error[data-code], body[data-ready="true"] once the wasm is loaded,
+// and per job `li.job[data-provider][data-status][data-job-id][data-mode][data-updates]
+// [data-previews][data-chunks]` with .status, .progress[data-value], .cancel, img.result /
+// pre.result, img.preview, .stream-output .chunk, .via-count[data-via][data-count],
+// .updates li[data-via], .requests[data-count][data-status-requests], .error[data-code], .elapsed.
 
 const PROVIDERS = ["socaity", "optexity", "deapi", "serika"];
 const CAPABILITY_NAMES = ["cancel", "list", "webhooks", "realtime", "streaming"];
+const CHANNELS = ["submit", "poll", "realtime", "stream", "cancel"];
 const DEFAULT_KEY = "test-key";
+const MOCK_DEAPI_CLIENT_ID = "1001";
+const MAX_UPDATE_DOTS = 48;
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
@@ -28,6 +43,11 @@ const els = {
   apiKey: $("#api-key"),
   baseUrl: $("#base-url"),
   pollInterval: $("#poll-interval"),
+  socaityStream: $("#socaity-stream"),
+  socaityModel: $("#socaity-model"),
+  socaityPrompt: $("#socaity-prompt"),
+  deapiRealtime: $("#deapi-realtime"),
+  deapiClientId: $("#deapi-client-id"),
   submit: $("#submit"),
   submitState: $("#submit-state"),
   formError: $("#form-error"),
@@ -35,18 +55,26 @@ const els = {
   jobsEmpty: $("#jobs-empty"),
   clear: $("#clear-jobs"),
   requestCount: $("#request-count"),
+  pushCount: $("#push-count"),
   jobCount: $("#job-count"),
   activeCount: $("#active-count"),
   initError: $("#init-error"),
   template: $("#job-template"),
 };
 
+// Defaults of the Socaity fields, swapped when "Stream the output" is toggled (only while untouched).
+const SOCAITY_DEFAULTS = {
+  plain: { model: "flux-schnell", prompt: "a lighthouse on a cliff at dusk, watercolor" },
+  stream: { model: "llama-3.1-8b-instruct", prompt: "Say hello to polyjob in one sentence." },
+};
+
 /** @type {{JobClient: any, isTerminal: (s: string) => boolean}} */
 let lib;
 let requestCount = 0;
+let pushCount = 0;
 let inFlightSubmits = 0;
 let nextKey = 1;
-/** key → entry {key, provider, client, caps, job, el, startedAt, endedAt, requests, controller} */
+/** key → entry (see addEntry) */
 const entries = new Map();
 
 // ---------------------------------------------------------------------------------------------
@@ -69,6 +97,7 @@ if (lib) {
   if (PROVIDERS.includes(wanted)) els.provider.value = wanted;
   els.provider.addEventListener("change", onProviderChange);
   els.baseUrl.addEventListener("input", syncScenarioState);
+  els.socaityStream.addEventListener("change", onStreamToggle);
   els.form.addEventListener("submit", onSubmit);
   els.clear.addEventListener("click", clearFinished);
   els.jobs.addEventListener("click", onJobsClick);
@@ -81,7 +110,9 @@ if (lib) {
   window.polyjobDemo = {
     lib,
     get requestCount() { return requestCount; },
+    get pushCount() { return pushCount; },
     jobs: () => [...entries.values()].map((e) => e.job),
+    updates: () => [...entries.values()].map((e) => ({ id: e.job && e.job.id, provider: e.provider, mode: e.mode, updates: e.updates })),
   };
 }
 
@@ -102,6 +133,14 @@ function onProviderChange() {
   els.form.dataset.provider = provider;
   renderCapabilities(provider);
   hideFormError();
+}
+
+function onStreamToggle() {
+  const [from, to] = els.socaityStream.checked
+    ? [SOCAITY_DEFAULTS.plain, SOCAITY_DEFAULTS.stream]
+    : [SOCAITY_DEFAULTS.stream, SOCAITY_DEFAULTS.plain];
+  if (els.socaityModel.value.trim() === from.model) els.socaityModel.value = to.model;
+  if (els.socaityPrompt.value.trim() === from.prompt) els.socaityPrompt.value = to.prompt;
 }
 
 function renderCapabilities(provider) {
@@ -183,25 +222,60 @@ function buildRequest(provider) {
       throw new Error(`unknown provider ${provider}`);
   }
   if (usingMock()) {
-    const duration = Number(els.duration.value);
-    req.input.mock = {
-      outcome: els.scenario.value,
-      duration_ms: Number.isFinite(duration) && duration >= 0 ? Math.trunc(duration) : 3000,
-      queue_ms: 400,
-    };
+    const raw = Number(els.duration.value);
+    const duration = Number.isFinite(raw) && raw >= 0 ? Math.trunc(raw) : 3000;
+    const mock = { outcome: els.scenario.value, duration_ms: duration, queue_ms: 400 };
+    if (provider === "socaity" && els.socaityStream.checked) {
+      // 8 OpenAI chat.completion.chunk objects (the mock's default), spread over the duration;
+      // "Fail" breaks the stream with an error frame half way.
+      mock.stream = { interval_ms: Math.max(50, Math.round(duration / 8)) };
+      if (mock.outcome === "failed") mock.stream.fail_after = 4;
+    }
+    req.input.mock = mock;
   }
   return req;
 }
 
-/** A client for one job, so that its requests can be counted on their own. */
-function makeClient(provider, entryRef) {
+/** How a new job will be followed: "stream" (Socaity SSE + status polls), "realtime" (deAPI), "poll". */
+function plannedMode(provider) {
+  if (provider === "socaity" && els.socaityStream.checked) return "stream";
+  if (provider === "deapi" && els.deapiRealtime.checked && realtimeClientId() && "WebSocket" in globalThis) return "realtime";
+  return "poll";
+}
+
+function realtimeClientId() {
+  const typed = els.deapiClientId.value.trim();
+  if (typed) return typed;
+  return usingMock() ? MOCK_DEAPI_CLIENT_ID : "";
+}
+
+/** Which kind of request this is, for the per-job counts (and the channel inference). */
+function requestKind(input, init, submitted) {
+  const url = typeof input === "string" ? input : input instanceof URL ? input.href : (input && input.url) || "";
+  const method = String((init && init.method) || (input && input.method) || "GET").toUpperCase();
+  if (url.includes("/broadcasting/auth")) return "auth";
+  if (/\/stream\/[^/]+$/.test(url.split("?")[0])) return "stream";
+  if (method === "DELETE" || url.includes("/cancel/")) return "cancel";
+  return submitted ? "status" : "submit";
+}
+
+/**
+ * A client for one job, so that its requests (and its realtime socket) can be counted on their
+ * own. `tracker` collects what happens before the job's entry exists (the submit).
+ */
+function makeClient(provider, mode, tracker) {
   const countingFetch = (input, init) => {
+    const kind = requestKind(input, init, tracker.submitted);
     requestCount += 1;
-    if (entryRef.entry) entryRef.entry.requests += 1;
-    else entryRef.early += 1;
+    tracker.requests[kind] = (tracker.requests[kind] || 0) + 1;
     renderCounters();
-    if (entryRef.entry) renderRequests(entryRef.entry);
-    return globalThis.fetch(input, init);
+    if (tracker.entry) renderRequests(tracker.entry);
+    const sent = globalThis.fetch(input, init);
+    if (kind === "status") {
+      // A status answer is in: the next update (if any) came from it.
+      sent.then(() => noteSource(tracker, "poll"), () => {});
+    }
+    return sent;
   };
   const poll = Number(els.pollInterval.value);
   const opts = {
@@ -211,21 +285,84 @@ function makeClient(provider, entryRef) {
     fetch: countingFetch,
   };
   if (Number.isFinite(poll) && poll > 0) opts.pollIntervalMs = poll;
+  if (mode === "realtime") {
+    opts.realtime = { clientId: realtimeClientId(), WebSocket: observedWebSocket(tracker) };
+    if (usingMock()) opts.realtime.wsUrl = location.origin.replace(/^http/, "ws") + "/deapi-ws";
+  }
   return new lib.JobClient(opts);
+}
+
+/**
+ * The global WebSocket, but every frame is seen by the page first (listeners registered in the
+ * constructor run before the library's `onmessage`), so realtime events can be told apart from
+ * polls. The library still does all the protocol work.
+ */
+function observedWebSocket(tracker) {
+  const Base = globalThis.WebSocket;
+  return class ObservedWebSocket extends Base {
+    constructor(url, protocols) {
+      super(url, protocols);
+      this.addEventListener("message", (ev) => onSocketFrame(tracker, ev.data));
+    }
+  };
+}
+
+function onSocketFrame(tracker, data) {
+  let frame;
+  try {
+    frame = JSON.parse(String(data));
+  } catch {
+    return;
+  }
+  if (!frame || typeof frame.event !== "string" || frame.event.startsWith("pusher")) return;
+  let payload = frame.data;
+  if (typeof payload === "string") {
+    try {
+      payload = JSON.parse(payload);
+    } catch {
+      return;
+    }
+  }
+  const id = payload && (payload.request_id || payload.job_request_id);
+  if (!tracker.submitted || !tracker.entry || !tracker.entry.job || id !== tracker.entry.job.id) return;
+  tracker.socketEvents += 1;
+  const word = String(payload.status || "").toLowerCase();
+  if (word === "done" || word === "error" || word === "failed") tracker.realtimeEnd = true;
+  noteSource(tracker, "realtime");
+}
+
+/** Records that a channel just delivered something for the job (newest wins). */
+function noteSource(tracker, source) {
+  tracker.pending[source] = (tracker.pending[source] || 0) + 1;
+  tracker.last = source;
+}
+
+/** Which channel brought the update being applied now; resets the pending marks. */
+function takeSource(tracker, job) {
+  const { pending } = tracker;
+  let via;
+  if (isTerminal(job.status) && tracker.realtimeEnd && pending.realtime !== undefined) via = "realtime";
+  else if (pending.poll && pending.realtime) via = tracker.last;
+  else if (pending.realtime) via = "realtime";
+  else if (pending.poll) via = "poll";
+  else via = tracker.last || "poll";
+  tracker.pending = {};
+  return via;
 }
 
 async function onSubmit(ev) {
   ev.preventDefault();
   hideFormError();
   const provider = currentProvider();
-  const entryRef = { entry: null, early: 0 };
+  const mode = plannedMode(provider);
+  const tracker = { entry: null, submitted: false, requests: {}, pending: {}, last: null, socketEvents: 0, realtimeEnd: false };
   let client;
   let req;
   try {
     req = buildRequest(provider);
-    client = makeClient(provider, entryRef);
+    client = makeClient(provider, mode, tracker);
   } catch (err) {
-    showFormError(err);
+    showFormError(err, provider);
     return;
   }
   inFlightSubmits += 1;
@@ -242,24 +379,82 @@ async function onSubmit(ev) {
     inFlightSubmits -= 1;
     renderSubmitState();
   }
-  const entry = addEntry(provider, client, job, startedAt, controller);
-  entry.requests = entryRef.early; // the submit (and any retry of it)
-  entryRef.entry = entry;
-  renderRequests(entry);
-  if (!lib.isTerminal(job.status)) follow(entry);
+  tracker.submitted = true;
+  const entry = addEntry(provider, client, job, startedAt, controller, mode, tracker);
+  if (!isTerminal(job.status)) {
+    if (mode === "stream") followStream(entry);
+    follow(entry);
+  }
 }
 
 function follow(entry) {
+  // Realtime: "auto" (the socket, with a slow safety poll; the end is confirmed by one status
+  // request). Stream jobs: their status is polled while the chunks come over SSE.
+  const via = entry.mode === "realtime" ? "auto" : "poll";
   entry.client
     .wait(entry.job.id, {
       signal: entry.controller.signal,
-      onUpdate: (job) => updateEntry(entry, job),
+      via,
+      onUpdate: (job) => updateEntry(entry, job, takeSource(entry.tracker, job)),
     })
-    .then((job) => updateEntry(entry, job))
+    .then((job) => updateEntry(entry, job, takeSource(entry.tracker, job)))
     .catch((err) => {
       if (err && err.code === "ABORTED") return;
       showEntryError(entry, err);
     });
+}
+
+async function followStream(entry) {
+  const box = $(".stream-box", entry.el);
+  box.hidden = false;
+  box.dataset.state = "open";
+  entry.streamController = new AbortController();
+  try {
+    const stream = entry.client.stream(entry.job.id, { signal: entry.streamController.signal });
+    for await (const chunk of stream) appendChunk(entry, chunk);
+    box.dataset.state = "done";
+  } catch (err) {
+    if (err && err.code === "ABORTED") {
+      box.dataset.state = "closed";
+      return;
+    }
+    box.dataset.state = "error";
+    showStreamError(entry, err);
+  }
+}
+
+function chunkText(chunk) {
+  if (typeof chunk === "string") return chunk;
+  const get = (o, k) => (o instanceof Map ? o.get(k) : o && o[k]);
+  const choice = Array.isArray(get(chunk, "choices")) ? get(chunk, "choices")[0] : null;
+  const content = get(get(choice, "delta"), "content") ?? get(choice, "text");
+  if (typeof content === "string") return content;
+  const text = get(chunk, "text") ?? get(chunk, "content");
+  if (typeof text === "string") return text;
+  return pretty(chunk).replace(/\s+/g, " ");
+}
+
+function appendChunk(entry, chunk) {
+  const out = $(".stream-output", entry.el);
+  const span = document.createElement("span");
+  span.className = "chunk";
+  span.dataset.index = String(entry.chunks);
+  span.textContent = chunkText(chunk);
+  out.append(span);
+  entry.chunks += 1;
+  entry.el.dataset.chunks = String(entry.chunks);
+  $(".chunk-count", entry.el).textContent = `${entry.chunks} chunk${entry.chunks === 1 ? "" : "s"}`;
+  recordUpdate(entry, "stream", `chunk ${entry.chunks}: ${span.textContent}`);
+}
+
+function showStreamError(entry, err) {
+  const code = (err && err.code) || "ERROR";
+  const out = $(".stream-output", entry.el);
+  const note = document.createElement("span");
+  note.className = "stream-error";
+  note.dataset.code = code;
+  note.append(Object.assign(document.createElement("code"), { textContent: code }), ` ${err && err.message ? err.message : err}`);
+  out.append(note);
 }
 
 function showFormError(err, provider) {
@@ -289,19 +484,28 @@ function renderSubmitState() {
 // ---------------------------------------------------------------------------------------------
 // Jobs list
 
-function addEntry(provider, client, job, startedAt, controller) {
+function addEntry(provider, client, job, startedAt, controller, mode, tracker) {
   const el = els.template.content.firstElementChild.cloneNode(true);
   const key = String(nextKey++);
   el.dataset.key = key;
   el.dataset.provider = provider;
+  el.dataset.mode = mode;
+  el.dataset.previews = "0";
+  el.dataset.chunks = "0";
   $(".provider-tag", el).textContent = provider;
   $(".provider-tag", el).dataset.provider = provider;
+  const modeTag = $(".mode", el);
+  modeTag.textContent = mode === "realtime" ? "realtime" : mode === "stream" ? "stream + poll" : "poll";
+  modeTag.dataset.mode = mode;
   const entry = {
-    key, provider, client, caps: safeCaps(client), job: null, el, startedAt, endedAt: null, requests: 0, controller,
+    key, provider, client, caps: safeCaps(client), job: null, el, startedAt, endedAt: null, controller, mode, tracker,
+    updates: [], viaCounts: {}, previews: 0, lastPreview: null, chunks: 0, streamController: null,
   };
+  tracker.entry = entry;
   entries.set(key, entry);
   els.jobs.prepend(el);
-  updateEntry(entry, job);
+  updateEntry(entry, job, "submit");
+  renderRequests(entry);
   renderCounters();
   return entry;
 }
@@ -318,10 +522,20 @@ function isTerminal(status) {
   return lib.isTerminal(status);
 }
 
-function updateEntry(entry, job) {
+function sameState(a, b) {
+  return a && b && a.status === b.status && a.progress === b.progress && (a.preview ?? null) === (b.preview ?? null)
+    && a.resultUrl === b.resultUrl;
+}
+
+function updateEntry(entry, job, via) {
   if (!job) return;
   // A late answer (e.g. the wait resolving after a cancel already landed) must not move a terminal job back.
   if (entry.job && isTerminal(entry.job.status) && !isTerminal(job.status)) return;
+  // The wait's own resolution repeats its last update; a cancel answer and the wait can both report the end.
+  if (sameState(entry.job, job)) {
+    entry.job = job;
+    return;
+  }
   entry.job = job;
   const { el } = entry;
   const status = job.status || "UNKNOWN";
@@ -329,7 +543,7 @@ function updateEntry(entry, job) {
   el.dataset.jobId = job.id;
   el.classList.toggle("is-terminal", isTerminal(status));
 
-  $(".job-id", el).textContent = job.id;
+  $(".job-id", el).textContent = job.id || "(sync)";
   $(".job-id", el).title = `Job id ${job.id}`;
   const badge = $(".status", el);
   badge.textContent = status;
@@ -337,32 +551,69 @@ function updateEntry(entry, job) {
 
   renderProgress(entry);
 
-  if (isTerminal(status) && entry.endedAt === null) entry.endedAt = performance.now();
+  if (isTerminal(status) && entry.endedAt === null) {
+    entry.endedAt = performance.now();
+    if (entry.streamController && status !== "FINISHED" && status !== "FAILED") entry.streamController.abort();
+  }
   renderElapsed(entry);
 
   // Error
   const errBox = $(".error", el);
   if (job.error) {
     errBox.hidden = false;
-    errBox.dataset.code = job.error.code || "";
+    errBox.dataset.code = job.error.code || status;
     $(".error-code", el).textContent = job.error.code || status;
     $(".error-message", el).textContent = job.error.message;
   } else if (!errBox.dataset.local) {
     errBox.hidden = true;
   }
 
+  renderPreview(entry);
   renderResult(entry);
 
   // Cancel button
   const cancel = $(".cancel", el);
-  const canCancel = !!entry.caps.cancel && !isTerminal(status);
+  const canCancel = !!entry.caps.cancel && !isTerminal(status) && !!job.id;
   cancel.disabled = !canCancel || cancel.dataset.pending === "true";
   cancel.title = entry.caps.cancel
     ? isTerminal(status) ? "The job has ended" : "Cancel this job"
     : `${entry.provider} offers no cancel`;
 
   $(".raw-json", el).textContent = pretty(job.raw);
+  const pct = typeof job.progress === "number" ? ` ${Math.round(job.progress * 100)}%` : "";
+  const confirmed = via === "realtime" && isTerminal(status) ? " (announced over realtime, confirmed by one status request)" : "";
+  recordUpdate(entry, via, `${status}${pct}${job.preview ? " + preview" : ""}${confirmed}`);
   renderCounters();
+}
+
+/** Adds one update to the job's channel strip (a dot per update, a count per channel). */
+function recordUpdate(entry, via, what) {
+  const at = performance.now() - entry.startedAt;
+  entry.updates.push({ via, what, at: Math.round(at) });
+  entry.viaCounts[via] = (entry.viaCounts[via] || 0) + 1;
+  if (via === "realtime" || via === "stream") {
+    pushCount += 1;
+  }
+  const { el } = entry;
+  el.dataset.updates = String(entry.updates.length);
+  el.dataset.lastVia = via;
+  const dots = $(".updates", el);
+  const dot = document.createElement("li");
+  dot.className = `u via-${via}`;
+  dot.dataset.via = via;
+  dot.title = `+${formatDuration(at)} · ${via} · ${what}`;
+  dots.append(dot);
+  while (dots.children.length > MAX_UPDATE_DOTS) dots.firstElementChild.remove();
+  $(".via-counts", el).replaceChildren(
+    ...CHANNELS.filter((c) => entry.viaCounts[c]).map((c) => {
+      const chip = document.createElement("span");
+      chip.className = `via via-${c} via-count`;
+      chip.dataset.via = c;
+      chip.dataset.count = String(entry.viaCounts[c]);
+      chip.textContent = `${c} ${entry.viaCounts[c]}`;
+      return chip;
+    }),
+  );
 }
 
 function renderProgress(entry) {
@@ -378,13 +629,43 @@ function renderProgress(entry) {
   if (p === null) {
     bar.removeAttribute("aria-valuenow");
     fill.style.width = isTerminal(job.status) ? "0%" : "";
-    text.textContent = isTerminal(job.status) ? "" : job.status === "PROCESSING" ? "working…" : "waiting…";
+    text.textContent = isTerminal(job.status)
+      ? ""
+      : job.status === "PROCESSING" || job.status === "STREAMING" ? "working…" : "waiting…";
   } else {
     const pct = Math.round(p * 100);
     bar.setAttribute("aria-valuenow", String(pct));
     fill.style.width = `${pct}%`;
     text.textContent = `${pct}%`;
   }
+}
+
+/** A preview is a URL, a data URL, or bare base64 (PNG/JPEG/WebP: the browser sniffs the bytes). */
+function previewSrc(preview) {
+  if (typeof preview !== "string" || !preview) return null;
+  const p = preview.trim();
+  if (/^(data:|https?:|blob:|\/)/i.test(p)) return p;
+  if (/^[A-Za-z0-9+/=\s_-]+$/.test(p)) {
+    const mime = p.startsWith("/9j/") ? "image/jpeg" : p.startsWith("UklGR") ? "image/webp" : "image/png";
+    return `data:${mime};base64,${p.replace(/\s+/g, "")}`;
+  }
+  return null;
+}
+
+function renderPreview(entry) {
+  const { el, job } = entry;
+  const src = previewSrc(job.preview);
+  if (!src || src === entry.lastPreview) return;
+  // Keep the last preview shown: deAPI sends one on some progress steps only.
+  entry.lastPreview = src;
+  entry.previews += 1;
+  el.dataset.previews = String(entry.previews);
+  const fig = $(".preview-box", el);
+  fig.hidden = false;
+  const img = $("img.preview", el);
+  img.src = src;
+  img.alt = `Live preview ${entry.previews} of ${entry.provider} job ${job.id}`;
+  $(".preview-caption", el).textContent = `live preview · ${entry.previews} received`;
 }
 
 function resultImageUrl(job) {
@@ -407,7 +688,6 @@ function renderResult(entry) {
       img = document.createElement("img");
       img.className = "result";
       img.alt = `Result of ${entry.provider} job ${job.id}`;
-      img.loading = "lazy";
       img.decoding = "async";
       img.src = url;
       const link = document.createElement("a");
@@ -415,6 +695,7 @@ function renderResult(entry) {
       link.target = "_blank";
       link.rel = "noopener";
       link.className = "result-link";
+      link.title = url;
       link.append(img);
       box.replaceChildren(link);
     }
@@ -427,7 +708,7 @@ function renderResult(entry) {
       pre.className = "result";
       box.replaceChildren(pre);
     }
-    pre.textContent = pretty(job.result);
+    pre.textContent = typeof job.result === "string" ? job.result : pretty(job.result);
     return;
   }
   box.replaceChildren();
@@ -443,8 +724,12 @@ function renderElapsed(entry) {
 
 function renderRequests(entry) {
   const el = $(".requests", entry.el);
-  el.textContent = `${entry.requests} req`;
-  el.dataset.count = String(entry.requests);
+  const kinds = entry.tracker.requests;
+  const total = Object.values(kinds).reduce((a, b) => a + b, 0);
+  el.textContent = `${total} req`;
+  el.dataset.count = String(total);
+  el.dataset.statusRequests = String(kinds.status || 0);
+  el.title = `HTTP requests for this job: ${Object.entries(kinds).map(([k, n]) => `${k} ${n}`).join(" · ") || "none"}`;
 }
 
 function tickElapsed() {
@@ -474,12 +759,17 @@ function onJobsClick(ev) {
   btn.textContent = "Cancelling…";
   entry.client
     .cancel(entry.job.id)
-    .then((job) => updateEntry(entry, job))
+    .then((job) => {
+      entry.tracker.pending = {};
+      updateEntry(entry, job, "cancel");
+      if (entry.streamController) entry.streamController.abort();
+    })
     .catch((err) => showEntryError(entry, err))
     .finally(() => {
       btn.dataset.pending = "false";
       btn.textContent = "Cancel";
-      if (entry.job) updateEntry(entry, entry.job);
+      const cancel = $(".cancel", entry.el);
+      cancel.disabled = !entry.caps.cancel || !entry.job || isTerminal(entry.job.status);
     });
 }
 
@@ -496,6 +786,8 @@ function clearFinished() {
 function renderCounters() {
   els.requestCount.textContent = String(requestCount);
   els.requestCount.dataset.count = String(requestCount);
+  els.pushCount.textContent = String(pushCount);
+  els.pushCount.dataset.count = String(pushCount);
   const total = entries.size;
   const active = [...entries.values()].filter((e) => e.job && !isTerminal(e.job.status)).length;
   els.jobCount.textContent = String(total);
