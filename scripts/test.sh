@@ -60,6 +60,9 @@ node --test --test-reporter=spec tests/js/
 step "demo page end to end (Playwright + Chromium)"
 bash scripts/test-e2e.sh
 
+step "Cloudflare Workers gateway (Miniflare / workerd)"
+bash scripts/test-gateway.sh
+
 step "load-and-fault test, short variant (200 jobs, 20% faults; the long one: node tests/js/load.mjs)"
 (cd tests/js && node load.mjs --jobs 200 --min-ms 300 --max-ms 3000 --mock ../../target/debug/polyjob-mock)
 

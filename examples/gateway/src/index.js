@@ -1,0 +1,223 @@
+// polyjob gateway: a Cloudflare Worker that keeps provider keys off the browser.
+//
+//   /<provider>/<documented endpoint>   proxy: allowlisted method + path only, the key injected
+//                                       from the Worker's secrets, CORS for configured origins
+//   POST /webhooks/deapi                deAPI webhooks, verified with polyjob's verifyWebhook,
+//                                       stored in a Durable Object per job (deduplicated)
+//   GET  /jobs/:provider/:id            the job as last delivered (404 if none yet)
+//   GET  /jobs/:provider/:id/events     Server-Sent Events: the job now and on every update
+//
+// Nothing runs at global scope (workerd forbids timers, fetch and randomness there); polyjob's
+// `workerd` entry instantiates its wasm from a compiled module at import time.
+import { verifyWebhook } from "polyjob";
+import { PROVIDERS, AUTH, KEY_SECRET, BASE_VAR, DEFAULT_BASE, lookup, validSegment } from "./routes.js";
+import { applyCors, originStatus, preflight } from "./cors.js";
+
+export { JobStore } from "./job-store.js";
+
+/** Request headers forwarded to a provider; everything else (cookies, auth, ...) is dropped. */
+const FORWARD_REQUEST_HEADERS = ["content-type", "accept", "idempotency-key", "last-event-id"];
+/** Response headers never passed back. */
+const DROP_RESPONSE_HEADERS = ["set-cookie", "connection", "keep-alive", "transfer-encoding", "www-authenticate"];
+/** Largest JSON submit body the gateway rewrites (deAPI's webhook_url). */
+const MAX_REWRITE_BYTES = 8 * 1024 * 1024;
+
+export default {
+  async fetch(request, env) {
+    const refused = await authorize(request, env);
+    if (refused) return refused;
+    const url = new URL(request.url);
+    const segs = url.pathname.split("/");
+    const first = segs[1] ?? "";
+
+    if (PROVIDERS.includes(first)) {
+      return proxy(request, env, first, url.pathname.slice(first.length + 1));
+    }
+    if (url.pathname === "/webhooks/deapi") {
+      if (request.method !== "POST") return error(405, "METHOD_NOT_ALLOWED", "POST only", { allow: "POST" });
+      return deapiWebhook(request, env);
+    }
+    if (first === "jobs") return jobs(request, env, segs.slice(2));
+    return error(404, "NOT_FOUND", "no such route");
+  },
+};
+
+/**
+ * Your access check, run before anything else. CORS only tells browsers which pages may read the
+ * answers; it does not stop a script or curl from spending your provider credits through this
+ * gateway. Check your own session cookie / token here (let OPTIONS preflights and POST
+ * /webhooks/deapi through: preflights carry no credentials, webhooks are authenticated by their
+ * signature) and return a Response to refuse, or null to go on.
+ */
+async function authorize(request, env) {
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Proxy mode
+
+async function proxy(request, env, provider, path) {
+  const route = lookup(provider, request.method === "OPTIONS" ? preflightMethod(request) : request.method, path);
+  if (request.method === "OPTIONS") {
+    const known = route.ok ? route.methods : route.status === 405 ? route.allow : null;
+    if (!known) return error(404, "NOT_FOUND", "not a proxied endpoint");
+    return preflight(request, env, known);
+  }
+  if (originStatus(request, env) === "denied") return error(403, "ORIGIN_NOT_ALLOWED", "origin not allowed");
+  if (!route.ok) {
+    if (route.status === 405) {
+      return withCors(error(405, "METHOD_NOT_ALLOWED", "method not allowed here", { allow: route.allow.join(", ") }), request, env);
+    }
+    return withCors(error(404, "NOT_FOUND", "not a proxied endpoint"), request, env);
+  }
+
+  const key = env[KEY_SECRET[provider]];
+  if (!key) return withCors(error(500, "GATEWAY_CONFIG", `secret ${KEY_SECRET[provider]} is not set`), request, env);
+  const base = String(env[BASE_VAR[provider]] || DEFAULT_BASE[provider]).replace(/\/+$/, "");
+
+  const headers = new Headers();
+  for (const name of FORWARD_REQUEST_HEADERS) {
+    const value = request.headers.get(name);
+    if (value !== null) headers.set(name, value);
+  }
+  const [authName, authValue] = AUTH[provider](key);
+  headers.set(authName, authValue);
+
+  let body = null;
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    body = request.body;
+    if (route.kind === "deapi-submit") {
+      const rewritten = await deapiSubmitBody(request, env);
+      if (rewritten instanceof Response) return withCors(rewritten, request, env);
+      if (rewritten !== null) {
+        body = rewritten;
+        headers.delete("content-length");
+      }
+    }
+  }
+
+  let upstream;
+  try {
+    // The query string is never forwarded: no documented endpoint takes one.
+    upstream = await fetch(`${base}${path}`, { method: request.method, headers, body, redirect: "manual" });
+  } catch (e) {
+    return withCors(error(502, "UPSTREAM_UNREACHABLE", `${provider} could not be reached`), request, env);
+  }
+
+  const out = new Headers(upstream.headers);
+  for (const name of DROP_RESPONSE_HEADERS) out.delete(name);
+  if ((out.get("content-type") ?? "").startsWith("text/event-stream")) {
+    out.set("cache-control", "no-cache");
+    out.set("x-accel-buffering", "no");
+  }
+  applyCors(out, request, env);
+  // The body is passed on as a stream: SSE chunks reach the page as the provider sends them.
+  return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers: out });
+}
+
+function preflightMethod(request) {
+  return (request.headers.get("access-control-request-method") ?? "GET").toUpperCase();
+}
+
+/**
+ * deAPI submits: the gateway decides where webhooks go. A page's own `webhook_url` /
+ * `webhook_secret` are removed; with DEAPI_WEBHOOK_URL set ("auto" = this gateway's
+ * /webhooks/deapi) the gateway's receiver is put in. Returns the new body, null to pass the
+ * original through (not JSON: multipart uploads), or a Response to refuse.
+ */
+async function deapiSubmitBody(request, env) {
+  const type = request.headers.get("content-type") ?? "";
+  if (!/^application\/json\b/i.test(type)) return null;
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > MAX_REWRITE_BYTES) return error(413, "TOO_LARGE", "JSON body too large");
+  const text = await request.text();
+  if (text.length > MAX_REWRITE_BYTES) return error(413, "TOO_LARGE", "JSON body too large");
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return text; // Not JSON after all: let deAPI answer its own 422.
+  }
+  if (json === null || typeof json !== "object" || Array.isArray(json)) return text;
+  delete json.webhook_url;
+  delete json.webhook_secret;
+  const hook = webhookUrl(request, env);
+  if (hook) json.webhook_url = hook;
+  return JSON.stringify(json);
+}
+
+function webhookUrl(request, env) {
+  const setting = String(env.DEAPI_WEBHOOK_URL ?? "").trim();
+  if (!setting || setting === "off") return null;
+  if (setting === "auto") return new URL("/webhooks/deapi", request.url).href;
+  return setting;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Webhook receiver
+
+async function deapiWebhook(request, env) {
+  const secret = env.DEAPI_WEBHOOK_SECRET;
+  if (!secret) return error(500, "GATEWAY_CONFIG", "secret DEAPI_WEBHOOK_SECRET is not set");
+  const deliveryId = request.headers.get("x-deapi-delivery-id");
+  const event = request.headers.get("x-deapi-event");
+  let job;
+  try {
+    job = await verifyWebhook(request, { secret });
+  } catch (e) {
+    const code = e && e.code;
+    if (code === "WEBHOOK_SIGNATURE" || code === "WEBHOOK_EXPIRED") return error(401, code, "webhook rejected");
+    if (code === "BAD_RESPONSE") return error(400, code, "not a deAPI webhook payload");
+    return error(500, code || "INTERNAL", "webhook could not be handled");
+  }
+  if (!job.id || !validSegment(encodeURIComponent(job.id))) return error(400, "BAD_RESPONSE", "webhook without a job id");
+  const stub = store(env, "deapi", job.id);
+  const res = await stub.fetch("https://job-store/deliver", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ deliveryId, event, job }),
+  });
+  return new Response(res.body, { status: res.status, headers: { "content-type": "application/json" } });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Job state from the Durable Objects
+
+async function jobs(request, env, rest) {
+  const [provider, id, tail, ...extra] = rest;
+  const events = tail === "events" && extra.length === 0;
+  if (!PROVIDERS.includes(provider) || !id || !validSegment(id) || extra.length > 0 || (tail !== undefined && !events)) {
+    return withCors(error(404, "NOT_FOUND", "no such route"), request, env);
+  }
+  if (request.method === "OPTIONS") return preflight(request, env, ["GET"]);
+  if (originStatus(request, env) === "denied") return error(403, "ORIGIN_NOT_ALLOWED", "origin not allowed");
+  if (request.method !== "GET") {
+    return withCors(error(405, "METHOD_NOT_ALLOWED", "GET only", { allow: "GET" }), request, env);
+  }
+  const stub = store(env, provider, decodeURIComponent(id));
+  const res = await stub.fetch(events ? "https://job-store/events" : "https://job-store/job", {
+    headers: { "last-event-id": request.headers.get("last-event-id") ?? "" },
+  });
+  const headers = new Headers(res.headers);
+  applyCors(headers, request, env);
+  return new Response(res.body, { status: res.status, headers });
+}
+
+function store(env, provider, id) {
+  return env.JOBS.get(env.JOBS.idFromName(`${provider}:${id}`));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function error(status, code, message, extraHeaders = {}) {
+  return new Response(JSON.stringify({ error: { code, message } }), {
+    status,
+    headers: { "content-type": "application/json", ...extraHeaders },
+  });
+}
+
+function withCors(response, request, env) {
+  const headers = new Headers(response.headers);
+  applyCors(headers, request, env);
+  return new Response(response.body, { status: response.status, headers });
+}

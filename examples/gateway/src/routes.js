@@ -1,0 +1,126 @@
+// The allowlist: for each provider, the only (method, path) pairs the gateway forwards — the
+// endpoints polyjob's JobClient calls (README "Per provider", mock/README.md). Anything else is
+// refused before a byte leaves the Worker: 404 for an unknown path, 405 for a known path with
+// another method. Paths are matched on the raw (percent-encoded) pathname, one segment at a time.
+
+export const PROVIDERS = ["socaity", "optexity", "deapi", "serika"];
+
+/** How each provider takes its key. */
+export const AUTH = {
+  socaity: (key) => ["authorization", `Bearer ${key}`],
+  optexity: (key) => ["x-api-key", key],
+  deapi: (key) => ["authorization", `Bearer ${key}`],
+  serika: (key) => ["authorization", `Bearer ${key}`],
+};
+
+/** The secret (env name) and base-URL var of each provider. */
+export const KEY_SECRET = {
+  socaity: "SOCAITY_API_KEY",
+  optexity: "OPTEXITY_API_KEY",
+  deapi: "DEAPI_API_KEY",
+  serika: "SERIKA_API_KEY",
+};
+export const BASE_VAR = {
+  socaity: "SOCAITY_BASE_URL",
+  optexity: "OPTEXITY_BASE_URL",
+  deapi: "DEAPI_BASE_URL",
+  serika: "SERIKA_BASE_URL",
+};
+/** The providers' documented base URLs, used when the var is unset. */
+export const DEFAULT_BASE = {
+  socaity: "https://api.socaity.ai",
+  optexity: "https://api.optexity.com",
+  deapi: "https://api.deapi.ai",
+  serika: "https://api.serika.dev/api/openai/v1",
+};
+
+// A path pattern is a list of parts: a literal segment, ID (one segment), or MANY (one or more
+// segments, only before a literal).
+const ID = Symbol("id");
+const MANY = Symbol("many");
+const p = (...parts) => parts;
+
+/** [methods, pattern, kind]. `kind` marks routes the gateway treats specially. */
+export const ROUTES = {
+  socaity: [
+    [["POST"], p("v1", MANY, "generate"), "submit"],
+    [["GET", "DELETE"], p("v1", "jobs", ID)],
+    [["GET", "POST"], p("status", ID)],
+    [["POST"], p("cancel", ID)],
+    [["GET"], p("stream", ID), "stream"],
+  ],
+  optexity: [
+    [["POST"], p("api", "v1", "inference"), "submit"],
+    [["POST"], p("api", "v1", "inference", "call")],
+    [["POST"], p("api", "v1", "inference", "all_calls")],
+  ],
+  deapi: [
+    [["GET"], p("api", "v1", "client", "request-status", ID)],
+    [["POST"], p("api", "v1", "client", MANY), "deapi-submit"],
+    [["POST"], p("broadcasting", "auth")],
+  ],
+  serika: [
+    [["POST"], p("jobs", "images"), "submit"],
+    [["GET"], p("jobs")],
+    [["GET"], p("jobs", ID)],
+  ],
+};
+
+/** One path segment as sent: unreserved characters and percent-escapes that do not decode to a
+ * slash, a backslash, or a dot segment. */
+export function validSegment(seg) {
+  if (seg.length === 0 || seg.length > 256) return false;
+  if (!/^(?:[A-Za-z0-9._~-]|%[0-9A-Fa-f]{2})+$/.test(seg)) return false;
+  let decoded;
+  try {
+    decoded = decodeURIComponent(seg);
+  } catch {
+    return false;
+  }
+  if (decoded === "." || decoded === ".." || /[/\\\u0000-\u001f\u007f]/.test(decoded)) return false;
+  return true;
+}
+
+function matches(pattern, segs) {
+  let i = 0;
+  for (let k = 0; k < pattern.length; k++) {
+    const part = pattern[k];
+    if (part === MANY) {
+      // One or more segments, then the rest of the pattern must match the tail exactly.
+      const rest = pattern.length - k - 1;
+      const take = segs.length - i - rest;
+      if (take < 1) return false;
+      // "request-status" is deAPI's status route, never a task name.
+      if (segs[i] === "request-status") return false;
+      i += take;
+      continue;
+    }
+    if (i >= segs.length) return false;
+    if (part !== ID && segs[i] !== part) return false;
+    i++;
+  }
+  return i === segs.length;
+}
+
+/**
+ * Looks `method` + `path` (the part after `/<provider>`, raw) up in the provider's allowlist.
+ * Returns `{ ok: true, kind }`, `{ ok: false, status: 405, allow }` for a known path with another
+ * method, or `{ ok: false, status: 404 }`.
+ */
+export function lookup(provider, method, path) {
+  const routes = ROUTES[provider];
+  if (!routes || !path.startsWith("/")) return { ok: false, status: 404 };
+  const trimmed = path === "/" ? "" : path.slice(1);
+  // `/api/v1/inference/` is Optexity's documented alternative spelling of the submit route.
+  const segs = trimmed.split("/");
+  if (provider === "optexity" && segs.length > 1 && segs[segs.length - 1] === "") segs.pop();
+  if (!segs.every(validSegment)) return { ok: false, status: 404 };
+  const allow = new Set();
+  for (const [methods, pattern, kind] of routes) {
+    if (!matches(pattern, segs)) continue;
+    if (methods.includes(method)) return { ok: true, kind: kind ?? null, methods };
+    for (const m of methods) allow.add(m);
+  }
+  if (allow.size > 0) return { ok: false, status: 405, allow: [...allow] };
+  return { ok: false, status: 404 };
+}
