@@ -1,7 +1,18 @@
 #!/usr/bin/env bash
 # Builds the npm package into pkg/: release wasm (opt-level z, LTO) → wasm-bindgen for Node (CJS,
-# with an ESM wrapper) and for pages (ESM + init) → wasm-opt -Oz. Prints the shipped sizes.
+# with an ESM wrapper) and for pages (ESM + init) → wasm-opt -Oz, then the auto-init entries for
+# browsers/bundlers and Cloudflare Workers (packaging/web/). Prints the shipped sizes per entry.
 # Expects the tools of scripts/setup.sh.
+#
+# Layout of pkg/ (exports map in packaging/package.json):
+#   node/polyjob.js    CJS glue (wasm-bindgen --target nodejs), instantiates the wasm on require
+#   node/index.mjs     ESM wrapper of it for `import` in Node
+#   node/polyjob.d.ts  the types of every auto-init entry ("." and "./workerd")
+#   web/polyjob.js     ESM glue with `init()` / `initSync()` (wasm-bindgen --target web): "./web"
+#   web/browser.js     "." for browsers and bundlers: top-level `await init(new URL(wasm))`
+#   web/workerd.js     "." for workerd: `import wasm from "./polyjob_bg.wasm"` + `initSync`
+#   web/polyjob_bg.wasm  the one wasm every entry loads (Node's glue is pointed at it when the
+#                      nodejs and web builds emit the same bytes, as they do today)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -15,21 +26,64 @@ rm -rf pkg
 mkdir -p pkg/node pkg/web
 wasm-bindgen --target nodejs --out-dir pkg/node --out-name polyjob "$wasm"
 wasm-bindgen --target web --out-dir pkg/web --out-name polyjob "$wasm"
+# The raw-export typings of the wasm file: internal, untyped (`any`), imported by nothing.
+rm -f pkg/node/polyjob_bg.wasm.d.ts pkg/web/polyjob_bg.wasm.d.ts
 for f in pkg/node/polyjob_bg.wasm pkg/web/polyjob_bg.wasm; do
   "$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue "$f" -o "$f.opt"
   mv "$f.opt" "$f"
 done
+
+# One wasm for all entries: point the Node glue at web/polyjob_bg.wasm when the bytes are equal.
+if cmp -s pkg/node/polyjob_bg.wasm pkg/web/polyjob_bg.wasm; then
+  from='const wasmPath = `${__dirname}/polyjob_bg.wasm`;'
+  to='const wasmPath = `${__dirname}/../web/polyjob_bg.wasm`;'
+  if [ "$(grep -cF "$from" pkg/node/polyjob.js)" != 1 ]; then
+    echo "build.sh: the nodejs glue no longer loads \`\${__dirname}/polyjob_bg.wasm\`; update the wasm sharing step" >&2
+    exit 1
+  fi
+  FROM="$from" TO="$to" perl -0pi -e 's/\Q$ENV{FROM}\E/$ENV{TO}/' pkg/node/polyjob.js
+  rm pkg/node/polyjob_bg.wasm
+else
+  echo "note: the nodejs and web wasm differ; node/ keeps its own copy"
+fi
+
 cp packaging/package.json pkg/package.json
 cp packaging/node/index.mjs pkg/node/index.mjs
+cp packaging/web/browser.js packaging/web/workerd.js pkg/web/
 printf '{ "type": "commonjs" }\n' > pkg/node/package.json
 printf '{ "type": "module" }\n' > pkg/web/package.json
 cp README.md pkg/README.md
 
-size() { local raw gz; raw=$(stat -c %s "$1"); gz=$(gzip -9c "$1" | wc -c); printf '%-28s raw %8d B   gzip -9 %7d B\n' "$1" "$raw" "$gz"; }
+# Every hand-written entry must re-export every runtime export of the glue.
+exports=$(grep -oE '^export (class|function) [A-Za-z_$][A-Za-z0-9_$]*' pkg/web/polyjob.js | awk '{print $3}' | sort -u)
+for entry in pkg/node/index.mjs pkg/web/browser.js pkg/web/workerd.js; do
+  for name in $exports; do
+    if ! grep -qw "$name" "$entry"; then
+      echo "build.sh: $entry does not export $name (glue exports: $(echo $exports))" >&2
+      exit 1
+    fi
+  done
+done
+
+gz() { cat "$@" | gzip -9c | wc -c; }
+raw() { cat "$@" | wc -c; }
+size() { printf '  %-28s raw %8d B   gzip -9 %7d B\n' "$1" "$(raw "$1")" "$(gz "$1")"; }
+entry() { # name, files...
+  local name=$1; shift
+  local sum=0 f
+  for f in "$@"; do sum=$((sum + $(gz "$f"))); done
+  printf '  %-34s %8d B gzip -9 (sum of gzipped %s)\n' "$name" "$sum" "$*"
+}
+node_wasm=pkg/web/polyjob_bg.wasm
+[ -f pkg/node/polyjob_bg.wasm ] && node_wasm=pkg/node/polyjob_bg.wasm
 echo "== polyjob package sizes =="
-for f in pkg/node/polyjob_bg.wasm pkg/node/polyjob.js pkg/node/index.mjs pkg/web/polyjob_bg.wasm pkg/web/polyjob.js; do size "$f"; done
-web_total=$(cat pkg/web/polyjob_bg.wasm | gzip -9c | wc -c); web_js=$(gzip -9c pkg/web/polyjob.js | wc -c)
-node_total=$(cat pkg/node/polyjob_bg.wasm | gzip -9c | wc -c); node_js=$(gzip -9c pkg/node/polyjob.js | wc -c)
-echo "web entry (wasm + glue):  $((web_total + web_js)) B gzip -9"
-echo "node entry (wasm + glue): $((node_total + node_js)) B gzip -9   (budget for the whole package: 45 KB)"
+for f in $(cd pkg && find node web -type f \( -name '*.js' -o -name '*.mjs' -o -name '*.wasm' \) | sort); do size "pkg/$f"; done
+echo "per entry (what one runtime loads):"
+entry "node import (index.mjs)"   $node_wasm pkg/node/polyjob.js pkg/node/index.mjs
+entry "node require"              $node_wasm pkg/node/polyjob.js
+entry "browser/bundler (default)" pkg/web/polyjob_bg.wasm pkg/web/polyjob.js pkg/web/browser.js
+entry "workerd"                   pkg/web/polyjob_bg.wasm pkg/web/polyjob.js pkg/web/workerd.js
+entry "polyjob/web (bare page)"   pkg/web/polyjob_bg.wasm pkg/web/polyjob.js
+packed=$(cd pkg && npm pack --dry-run --json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const p=JSON.parse(s)[0];console.log(`${p.size} B packed, ${p.unpackedSize} B unpacked, ${p.entryCount} files`)})' || echo "n/a")
+echo "npm tarball: $packed   (wasm files shipped: $(find pkg -name '*.wasm' | wc -l))"

@@ -57,6 +57,9 @@ rm -rf tests/js/node_modules tests/js/polyjob-*.tgz
   && npm install --no-save --no-audit --no-fund --loglevel=error ./polyjob-*.tgz && rm -f polyjob-*.tgz)
 node --test --test-reporter=spec tests/js/
 
+step "runtimes: Node ESM/CJS, types (tsc), Vite page in Chromium, bare page, Miniflare Worker"
+bash scripts/test-runtimes.sh
+
 step "demo page end to end (Playwright + Chromium)"
 bash scripts/test-e2e.sh
 

@@ -24,6 +24,8 @@ const TS_TYPES: &'static str = r#"
 /** A normalized job status. FINISHED, FAILED, TIMEOUT and CANCELLED are terminal. */
 export type JobStatus = "PENDING" | "QUEUED" | "PROCESSING" | "STREAMING" | "FINISHED"
   | "FAILED" | "TIMEOUT" | "CANCELLED" | "UNKNOWN";
+/** The statuses after which a job no longer changes (`isTerminal` narrows to these). */
+export type TerminalStatus = "FINISHED" | "FAILED" | "TIMEOUT" | "CANCELLED";
 /** The providers polyjob speaks to. */
 export type ProviderName = "socaity" | "optexity" | "deapi" | "serika";
 /** A provider job, normalized. */
@@ -74,7 +76,7 @@ export interface RealtimeOptions {
   /** Default `${baseUrl}/broadcasting/auth`. */
   authUrl?: string;
   /** A WebSocket constructor, where the runtime has no global one (Node < 22: `ws`). */
-  WebSocket?: unknown;
+  WebSocket?: new (url: string, protocols?: string | string[]) => unknown;
 }
 /** What to run. Socaity, Optexity and Serika need `model`; deAPI needs `task`. */
 export interface SubmitRequest {
@@ -252,7 +254,7 @@ impl JobClient {
     pub fn submit(
         &self,
         #[wasm_bindgen(unchecked_param_type = "SubmitRequest")] request: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         let engine = self.engine.clone();
         future_to_promise(async move {
@@ -271,7 +273,7 @@ impl JobClient {
     pub fn get(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         let engine = self.engine.clone();
         future_to_promise(async move {
@@ -290,7 +292,7 @@ impl JobClient {
     pub fn cancel(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         let engine = self.engine.clone();
         future_to_promise(async move {
@@ -308,7 +310,7 @@ impl JobClient {
     #[wasm_bindgen(unchecked_return_type = "Promise<Job[]>")]
     pub fn list(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         let engine = self.engine.clone();
         future_to_promise(async move {
@@ -328,7 +330,7 @@ impl JobClient {
     pub fn wait(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "WaitOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "WaitOptions")] options: JsValue,
     ) -> Promise {
         let engine = self.engine.clone();
         future_to_promise(async move {
@@ -360,7 +362,7 @@ impl JobClient {
     pub fn run(
         &self,
         #[wasm_bindgen(unchecked_param_type = "SubmitRequest")] request: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "WaitOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "WaitOptions")] options: JsValue,
     ) -> Promise {
         let engine = self.engine.clone();
         future_to_promise(async move {
@@ -388,7 +390,7 @@ impl JobClient {
     pub fn stream(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string | SubmitRequest")] target: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Result<JsValue, JsValue> {
         if !adapter(self.engine.cfg.provider).capabilities().streaming {
             return Err(reject(Error::unsupported(
@@ -411,7 +413,7 @@ impl JobClient {
     pub fn watch(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Result<JsValue, JsValue> {
         let id = convert::job_id(&id).map_err(reject)?;
         let opts = convert::call_options(&options).map_err(reject)?;

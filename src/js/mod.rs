@@ -20,7 +20,7 @@ use crate::core::JobStatus;
 
 /// True for the terminal statuses FINISHED, FAILED, TIMEOUT and CANCELLED; false for every
 /// other value, including unknown strings.
-#[wasm_bindgen(js_name = isTerminal)]
+#[wasm_bindgen(js_name = isTerminal, unchecked_return_type = "status is TerminalStatus")]
 pub fn is_terminal(status: &str) -> bool {
     JobStatus::from_normalized(status).is_some_and(JobStatus::is_terminal)
 }

@@ -169,7 +169,7 @@ fn is_request(value: &JsValue) -> bool {
 #[wasm_bindgen(js_name = verifyWebhook, unchecked_return_type = "Promise<Job>")]
 pub fn verify_webhook(
     #[wasm_bindgen(unchecked_param_type = "VerifyWebhookOptions | Request")] input: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "VerifyRequestOptions | undefined")] options: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "VerifyRequestOptions")] options: JsValue,
 ) -> Promise {
     future_to_promise(async move {
         let parsed = if is_request(&input) {
@@ -235,7 +235,10 @@ impl WebhookDeduper {
 
     /// True the first time `deliveryId` is seen, false for a repeat.
     #[wasm_bindgen(js_name = firstDelivery)]
-    pub fn first_delivery(&mut self, delivery_id: &str) -> bool {
+    pub fn first_delivery(
+        &mut self,
+        #[wasm_bindgen(js_name = "deliveryId")] delivery_id: &str,
+    ) -> bool {
         self.inner.first_delivery(delivery_id)
     }
 }

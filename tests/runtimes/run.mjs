@@ -1,0 +1,395 @@
+// Runtime tests of the built package, run by scripts/test-runtimes.sh (which installs this folder's
+// deps first). Packs pkg/ with `npm pack`, installs the tarball into a fresh temporary app, then:
+//   exports map     node resolves "polyjob" per condition (import, require, workerd, ./web)
+//   node ESM/CJS    `import` / `require("polyjob")`, a job per provider submitted and waited for
+//   types           tests/types: usage.ts compiles strict (bundler + nodenext), fail.ts fails as marked
+//   vite            `vite build` of a page importing "polyjob", run in headless Chromium
+//   bare page       `polyjob/web` + `await init()` via an import map, in headless Chromium
+//   workerd         a Worker importing "polyjob" (workerd condition), bundled like wrangler does,
+//                   run in Miniflare 3 (workerd)
+// Env: POLYJOB_MOCK_URL (the mock providers server), POLYJOB_PKG (default ../../pkg),
+// CHROMIUM (default /usr/bin/chromium). Ends with `runtimes: N passed, M failed`.
+// Every process started here is stopped here (by PID / handle); each test has a time limit.
+import { spawn } from "node:child_process";
+import { createServer } from "node:http";
+import { cp, mkdtemp, mkdir, readFile, readdir, rm, stat, writeFile, copyFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, "../..");
+const PKG = path.resolve(process.env.POLYJOB_PKG || path.join(ROOT, "pkg"));
+const MOCK = (process.env.POLYJOB_MOCK_URL || "").replace(/\/+$/, "");
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-quic",
+  "--no-first-run",
+];
+
+const results = [];
+const cleanups = [];
+
+function log(...a) {
+  console.log(...a);
+}
+
+async function test(name, ms, fn) {
+  const started = Date.now();
+  let timer;
+  try {
+    const timeout = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    });
+    const detail = await Promise.race([fn(), timeout]);
+    results.push({ name, ok: true });
+    log(`ok    ${name} (${Date.now() - started} ms)${detail ? ` — ${detail}` : ""}`);
+  } catch (err) {
+    results.push({ name, ok: false });
+    log(`FAIL  ${name} (${Date.now() - started} ms)\n      ${String(err && err.stack ? err.stack : err).split("\n").join("\n      ")}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs a command to completion (killed by PID after `ms`); resolves { code, stdout, stderr }. */
+function run(cmd, args, { cwd, env, ms = 60_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      try {
+        process.kill(child.pid, "SIGKILL");
+      } catch {}
+      reject(new Error(`${cmd} ${args.join(" ")}: killed after ${ms} ms\n${stdout}\n${stderr}`));
+    }, ms);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function mustRun(cmd, args, opts) {
+  const r = await run(cmd, args, opts);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+  return r;
+}
+
+function summarize(jsonLine) {
+  const jobs = JSON.parse(jsonLine);
+  return jobs.map((j) => `${j.provider} ${j.status} (${j.updates} updates, ${j.requests} requests)`).join(", ");
+}
+
+// ---- a static file server for the built pages ----------------------------------------------------
+const MIME = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".wasm": "application/wasm",
+  ".json": "application/json",
+  ".css": "text/css",
+  ".svg": "image/svg+xml",
+};
+
+async function serveStatic(root) {
+  const server = createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url, "http://x");
+      let file = path.normalize(path.join(root, decodeURIComponent(url.pathname)));
+      if (!file.startsWith(root)) throw new Error("outside root");
+      if ((await stat(file)).isDirectory()) file = path.join(file, "index.html");
+      const body = await readFile(file);
+      res.writeHead(200, { "content-type": MIME[path.extname(file)] || "application/octet-stream", "cache-control": "no-store" });
+      res.end(body);
+    } catch {
+      res.writeHead(404, { "content-type": "text/plain" });
+      res.end("not found");
+    }
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  cleanups.push(
+    () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  );
+  return { url: `http://127.0.0.1:${server.address().port}`, server };
+}
+
+// ---- the app: a fresh consumer with the packed tarball installed -----------------------------------
+async function makeApp() {
+  const tmp = await mkdtemp(path.join(tmpdir(), "polyjob-runtimes-"));
+  cleanups.push(() => rm(tmp, { recursive: true, force: true }));
+  const app = path.join(tmp, "app");
+  await mkdir(app);
+  const packed = await mustRun("npm", ["pack", "--silent", "--pack-destination", tmp, PKG], { cwd: tmp, ms: 60_000 });
+  const tgz = packed.stdout.trim().split("\n").pop();
+  await writeFile(path.join(app, "package.json"), JSON.stringify({ name: "polyjob-runtime-app", private: true, type: "module" }, null, 2));
+  await mustRun("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", path.join(tmp, tgz)], { cwd: app, ms: 120_000 });
+  for (const f of ["jobs.mjs", "node-esm.mjs", "node-cjs.cjs"]) await copyFile(path.join(HERE, f), path.join(app, f));
+  for (const d of ["vite", "bare", "worker"]) await cp(path.join(HERE, d), path.join(app, d), { recursive: true });
+  await cp(path.join(ROOT, "tests", "types"), path.join(app, "types"), { recursive: true });
+  return { tmp, app, tgz };
+}
+
+// ---- tests ---------------------------------------------------------------------------------------
+async function main() {
+  if (!MOCK) throw new Error("POLYJOB_MOCK_URL is not set (start target/debug/polyjob-mock first)");
+  if (!existsSync(path.join(PKG, "package.json"))) throw new Error(`no built package at ${PKG} (run scripts/build.sh)`);
+  const { app, tgz } = await makeApp();
+  log(`packed ${tgz}, installed into ${app}`);
+  const nodeEnv = { POLYJOB_MOCK_URL: MOCK };
+
+  await test("exports map: import / require / workerd / ./workerd / ./web resolve to their entries", 30_000, async () => {
+    const resolve = async (conditions, expr) => {
+      const args = [...conditions.map((c) => `--conditions=${c}`), "--input-type=module", "-e", `console.log(${expr})`];
+      return (await mustRun(process.execPath, args, { cwd: app })).stdout.trim();
+    };
+    const want = {
+      import: [[], 'import.meta.resolve("polyjob")', "/node/index.mjs"],
+      require: [[], '(await import("node:module")).createRequire(import.meta.url).resolve("polyjob")', "/node/polyjob.js"],
+      workerd: [["workerd"], 'import.meta.resolve("polyjob")', "/web/workerd.js"],
+      "./workerd": [[], 'import.meta.resolve("polyjob/workerd")', "/web/workerd.js"],
+      web: [[], 'import.meta.resolve("polyjob/web")', "/web/polyjob.js"],
+      wasm: [[], 'import.meta.resolve("polyjob/web/polyjob_bg.wasm")', "/web/polyjob_bg.wasm"],
+    };
+    for (const [name, [conds, expr, suffix]] of Object.entries(want)) {
+      const got = await resolve(conds, expr);
+      if (!got.endsWith(`node_modules/polyjob${suffix}`)) throw new Error(`${name}: resolved ${got}, want …/polyjob${suffix}`);
+    }
+    const meta = JSON.parse(await readFile(path.join(app, "node_modules/polyjob/package.json"), "utf8"));
+    const keys = Object.keys(meta.exports["."]);
+    const order = ["types", "workerd", "node", "browser", "default"];
+    if (keys.join() !== order.join()) throw new Error(`"." conditions are ${keys.join(", ")}, want ${order.join(", ")}`);
+    const wasm = (await listFiles(path.join(app, "node_modules/polyjob"))).filter((f) => f.endsWith(".wasm"));
+    if (wasm.length !== 1) throw new Error(`the tarball ships ${wasm.length} wasm files: ${wasm.join(", ")}`);
+    return `${Object.keys(want).length} resolutions checked, 1 wasm file in the tarball`;
+  });
+
+  await test("node ESM: import { JobClient } from \"polyjob\" runs a job per provider", 60_000, async () => {
+    const r = await mustRun(process.execPath, ["node-esm.mjs"], { cwd: app, env: nodeEnv });
+    return summarize(r.stdout.trim().split("\n").pop());
+  });
+
+  await test("node CJS: require(\"polyjob\") runs a job per provider", 60_000, async () => {
+    const r = await mustRun(process.execPath, ["node-cjs.cjs"], { cwd: app, env: nodeEnv });
+    return summarize(r.stdout.trim().split("\n").pop());
+  });
+
+  const tsc = path.join(HERE, "node_modules", "typescript", "bin", "tsc");
+  const types = path.join(app, "types");
+  await test("types: tests/types/usage.ts compiles with tsc --strict (moduleResolution bundler and nodenext)", 120_000, async () => {
+    for (const cfg of ["tsconfig.json", "tsconfig.nodenext.json"]) {
+      const r = await run(process.execPath, [tsc, "-p", cfg], { cwd: types, ms: 110_000 });
+      if (r.code !== 0) throw new Error(`tsc -p ${cfg} exited ${r.code}\n${r.stdout}${r.stderr}`);
+    }
+    const dts = await readFile(path.join(app, "node_modules/polyjob/node/polyjob.d.ts"), "utf8");
+    if (/\bany\b/.test(dts.replace(/\/\*[\s\S]*?\*\//g, ""))) throw new Error("node/polyjob.d.ts mentions `any`");
+    return "both configs clean; no `any` in node/polyjob.d.ts";
+  });
+
+  await test("types: tests/types/fail.ts fails to compile with exactly the marked errors", 120_000, async () => {
+    const src = (await readFile(path.join(types, "fail.ts"), "utf8")).split("\n");
+    const expected = new Map();
+    src.forEach((line, i) => {
+      const m = /\/\/ expect-error (TS\d+)/.exec(line);
+      if (m) expected.set(i + 1, m[1]);
+    });
+    if (expected.size < 2) throw new Error("fail.ts marks fewer than 2 expected errors");
+    const r = await run(process.execPath, [tsc, "-p", "tsconfig.fail.json"], { cwd: types, ms: 110_000 });
+    if (r.code === 0) throw new Error("tsc compiled fail.ts without errors");
+    const got = new Map();
+    for (const m of r.stdout.matchAll(/fail\.ts\((\d+),\d+\): error (TS\d+)/g)) got.set(Number(m[1]), m[2]);
+    const problems = [];
+    for (const [line, code] of expected) if (got.get(line) !== code) problems.push(`line ${line}: want ${code}, got ${got.get(line) || "no error"}`);
+    for (const [line, code] of got) if (!expected.has(line)) problems.push(`line ${line}: unexpected ${code}`);
+    if (problems.length) throw new Error(`${problems.join("\n")}\n--- tsc output ---\n${r.stdout}${r.stderr}`);
+    return `${expected.size} expected errors (wrong provider, wrong status literals, …), exit ${r.code}`;
+  });
+
+  // Vite build, then the built page and the bare page in one headless Chromium.
+  let viteOk = false;
+  await test("vite 7: build of a page importing \"polyjob\" (no init call, default config)", 120_000, async () => {
+    const { build } = await import("vite");
+    await build({
+      root: path.join(app, "vite"),
+      base: "./",
+      configFile: false,
+      logLevel: "warn",
+      build: { outDir: path.join(app, "vite-dist"), emptyOutDir: true },
+    });
+    const files = await listFiles(path.join(app, "vite-dist"));
+    const wasm = files.filter((f) => f.endsWith(".wasm"));
+    if (wasm.length !== 1) throw new Error(`vite emitted ${wasm.length} wasm files: ${files.join(", ")}`);
+    viteOk = true;
+    return `emitted ${files.map((f) => path.relative(path.join(app, "vite-dist"), f)).join(", ")}`;
+  });
+
+  const { chromium } = await import("playwright-core");
+  const site = await serveStatic(app);
+  let browser = null;
+  cleanups.unshift(async () => {
+    if (browser) await browser.close().catch(() => {});
+  });
+  const inPage = async (url) => {
+    if (!browser) browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
+    const page = await browser.newPage();
+    const console_ = [];
+    page.on("console", (m) => console_.push(`[${m.type()}] ${m.text()}`));
+    page.on("pageerror", (e) => console_.push(`[pageerror] ${e.message}`));
+    try {
+      await page.goto(url, { timeout: 30_000 });
+      await page.waitForSelector("#out[data-state]", { timeout: 45_000 }).catch(() => {});
+      const state = await page.getAttribute("#out", "data-state");
+      const text = await page.textContent("#out");
+      if (state !== "passed") throw new Error(`page state ${state}: ${text}\n${console_.join("\n")}`);
+      return summarize(text);
+    } finally {
+      await page.close().catch(() => {});
+    }
+  };
+
+  await test("vite page in headless Chromium runs a job per provider", 90_000, async () => {
+    if (!viteOk) throw new Error("no vite build");
+    return inPage(`${site.url}/vite-dist/index.html?mock=${encodeURIComponent(MOCK)}`);
+  });
+
+  await test("vite 7 dev server (optimizeDeps.exclude: [\"polyjob\"], as the README says) in headless Chromium", 90_000, async () => {
+    const { createServer } = await import("vite");
+    const dev = await createServer({
+      root: path.join(app, "vite"),
+      configFile: false,
+      logLevel: "warn",
+      server: { host: "127.0.0.1", port: 0, strictPort: false, hmr: false },
+      optimizeDeps: { exclude: ["polyjob"] },
+    });
+    try {
+      await dev.listen();
+      const url = dev.resolvedUrls.local[0].replace(/\/$/, "");
+      return await inPage(`${url}/index.html?mock=${encodeURIComponent(MOCK)}`);
+    } finally {
+      await dev.close();
+    }
+  });
+
+  await test("bare page: polyjob/web + await init() via an import map, in headless Chromium", 90_000, async () => {
+    return inPage(`${site.url}/bare/index.html?mock=${encodeURIComponent(MOCK)}`);
+  });
+
+  if (browser) {
+    await browser.close().catch(() => {});
+    browser = null;
+  }
+
+  await test("workerd (Miniflare 3): a Worker importing \"polyjob\" runs a job per provider", 120_000, async () => {
+    const outDir = path.join(app, "worker-dist");
+    await bundleWorker(path.join(app, "worker", "worker.mjs"), outDir);
+    const { Miniflare } = await import("miniflare");
+    const mf = new Miniflare({
+      modules: true,
+      scriptPath: path.join(outDir, "worker.js"),
+      modulesRoot: outDir,
+      modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+      compatibilityDate: "2024-09-23",
+      cf: false,
+      bindings: { MOCK_URL: MOCK },
+    });
+    try {
+      const res = await mf.dispatchFetch("http://worker.test/");
+      const body = await res.json();
+      if (!body.ok) throw new Error(`worker answered ${res.status}: ${body.error}`);
+      return summarize(JSON.stringify(body.results));
+    } finally {
+      await mf.dispose();
+    }
+  });
+}
+
+/** Bundles a Worker as wrangler does: conditions workerd/worker/browser, .wasm kept as a module. */
+async function bundleWorker(entry, outDir) {
+  const esbuild = await import("esbuild");
+  await mkdir(outDir, { recursive: true });
+  const wasmModules = {
+    name: "wasm-modules",
+    setup(b) {
+      b.onResolve({ filter: /\.wasm$/ }, async (args) => {
+        const abs = path.resolve(args.resolveDir, args.path);
+        const name = path.basename(abs);
+        await copyFile(abs, path.join(outDir, name));
+        return { path: `./${name}`, external: true };
+      });
+    },
+  };
+  await esbuild.build({
+    entryPoints: [entry],
+    outfile: path.join(outDir, "worker.js"),
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    conditions: ["workerd", "worker", "browser"],
+    mainFields: ["module", "main"],
+    plugins: [wasmModules],
+    logLevel: "warning",
+  });
+  const bundle = await readFile(path.join(outDir, "worker.js"), "utf8");
+  if (!bundle.includes("initSync({ module:")) throw new Error("the Worker bundle did not take the package's workerd entry");
+}
+
+async function listFiles(dir) {
+  const out = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await listFiles(p)));
+    else out.push(p);
+  }
+  return out;
+}
+
+// On SIGTERM/SIGINT (the outer `timeout`), stop what was started before exiting.
+for (const sig of ["SIGTERM", "SIGINT"]) {
+  process.once(sig, async () => {
+    log(`runtimes: ${sig}, stopping`);
+    for (const c of cleanups) {
+      try {
+        await c();
+      } catch {}
+    }
+    log(`runtimes: ${results.filter((r) => r.ok).length} passed, ${results.filter((r) => !r.ok).length + 1} failed`);
+    process.exit(1);
+  });
+}
+
+let fatal = null;
+try {
+  await main();
+} catch (err) {
+  fatal = err;
+  results.push({ name: "setup", ok: false });
+  log(`FAIL  setup\n      ${String(err && err.stack ? err.stack : err)}`);
+} finally {
+  for (const c of cleanups) {
+    try {
+      await c();
+    } catch {}
+  }
+}
+const passed = results.filter((r) => r.ok).length;
+const failed = results.length - passed;
+log(`runtimes: ${passed} passed, ${failed} failed`);
+process.exit(failed || fatal ? 1 : 0);

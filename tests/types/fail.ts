@@ -1,0 +1,16 @@
+// Must NOT compile: every line marked `// expect-error TSnnnn` has to fail with that code, and no
+// other line may fail (scripts/test-runtimes.sh checks both, plus tsc's non-zero exit).
+import { JobClient, isTerminal, type Job, type JobStatus, type PolyjobError } from "polyjob";
+
+export async function wrong(job: Job, err: PolyjobError): Promise<void> {
+  new JobClient({ provider: "replicate", apiKey: "k" }); // expect-error TS2322
+  const status: JobStatus = "COMPLETED"; // expect-error TS2322
+  if (job.status === "DONE") return; // expect-error TS2367
+  const client = new JobClient({ provider: "deapi" });
+  await client.wait(42); // expect-error TS2345
+  await client.run({ task: "txt2img", input: {} }, { via: "websocket" }); // expect-error TS2322
+  job.progress.toFixed(2); // expect-error TS18047
+  if (err.code === "OOPS") return; // expect-error TS2367
+  if (isTerminal(job.status) && job.status === "PROCESSING") return; // expect-error TS2367
+  void status;
+}

@@ -1,0 +1,212 @@
+// Uses every public API of `polyjob` under `tsc --noEmit --strict` (scripts/test-runtimes.sh copies
+// this folder next to the installed tarball). Nothing here runs: it only has to type-check, and its
+// type-level assertions prove the .d.ts has no `any` where the shape is known.
+import {
+  JobClient,
+  JobStream,
+  JobWatch,
+  WebhookDeduper,
+  isTerminal,
+  verifyWebhook,
+  verifyWebhookSync,
+  type Capabilities,
+  type CallOptions,
+  type ClientStats,
+  type ErrorCode,
+  type Job,
+  type JobClientOptions,
+  type JobStatus,
+  type PolyjobError,
+  type ProviderName,
+  type RealtimeOptions,
+  type SubmitRequest,
+  type TerminalStatus,
+  type VerifyRequestOptions,
+  type VerifyWebhookOptions,
+  type Via,
+  type WaitOptions,
+} from "polyjob";
+import init, { initSync, JobClient as WebJobClient } from "polyjob/web";
+import defaultExport from "polyjob";
+
+// ---- type-level helpers ---------------------------------------------------------------------
+type IsAny<T> = 0 extends 1 & T ? true : false;
+type IsUnknown<T> = unknown extends T ? (IsAny<T> extends true ? false : true) : false;
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type Expect<T extends true> = T;
+type Not<T extends boolean> = T extends true ? false : true;
+/** True when a function type has an `any` parameter or result. */
+type HasAny<F> = F extends (...args: infer A) => infer R
+  ? true extends { [I in keyof A]-?: IsAny<A[I]> }[number]
+    ? true
+    : IsAny<R>
+  : IsAny<F>;
+type MembersWithAny<C> = { [K in keyof C]-?: HasAny<C[K]> extends true ? K : never }[keyof C];
+
+export type Checks = [
+  Expect<Equal<Job["status"], JobStatus>>,
+  Expect<Equal<Job["provider"], ProviderName>>,
+  Expect<Equal<Job["progress"], number | null>>,
+  Expect<IsUnknown<Job["raw"]>>,
+  Expect<IsUnknown<Job["result"]>>,
+  Expect<Equal<Job["error"], { code: string | null; message: string } | null>>,
+  Expect<Equal<JobStatus, "PENDING" | "QUEUED" | "PROCESSING" | "STREAMING" | "FINISHED" | "FAILED" | "TIMEOUT" | "CANCELLED" | "UNKNOWN">>,
+  Expect<Equal<TerminalStatus, "FINISHED" | "FAILED" | "TIMEOUT" | "CANCELLED">>,
+  Expect<Equal<ProviderName, "socaity" | "optexity" | "deapi" | "serika">>,
+  Expect<Equal<Via, "auto" | "poll" | "realtime" | "stream">>,
+  Expect<Equal<PolyjobError["code"], ErrorCode>>,
+  Expect<Equal<ReturnType<JobClient["wait"]>, Promise<Job>>>,
+  Expect<Equal<ReturnType<JobClient["list"]>, Promise<Job[]>>>,
+  Expect<Equal<Parameters<JobClient["get"]>, [id: string, options?: CallOptions]>>,
+  Expect<Equal<Parameters<JobClient["run"]>, [request: SubmitRequest, options?: WaitOptions]>>,
+  Expect<Equal<NonNullable<WaitOptions["onUpdate"]>, (job: Job) => void>>,
+  Expect<Equal<MembersWithAny<JobClient>, never>>,
+  Expect<Equal<MembersWithAny<JobWatch>, never>>,
+  Expect<Equal<MembersWithAny<JobStream>, never>>,
+  Expect<Equal<MembersWithAny<WebhookDeduper>, never>>,
+  Expect<Not<HasAny<typeof isTerminal>>>,
+  Expect<Not<HasAny<typeof verifyWebhook>>>,
+  Expect<Not<HasAny<typeof verifyWebhookSync>>>,
+  Expect<Not<IsAny<ConstructorParameters<typeof JobClient>[0]>>>,
+  Expect<Equal<typeof WebJobClient, typeof JobClient>>,
+];
+
+// ---- every call -------------------------------------------------------------------------------
+declare const ws: new (url: string, protocols?: string | string[]) => unknown;
+
+export async function everything(signal: AbortSignal, request: Request): Promise<void> {
+  const realtime: RealtimeOptions = { clientId: "42", key: "k", wsUrl: "wss://example.test", authUrl: "https://example.test/auth", WebSocket: ws };
+  const options: JobClientOptions = {
+    provider: "deapi",
+    apiKey: "key",
+    baseUrl: "https://api.deapi.ai",
+    fetch: (input, init) => fetch(input, init),
+    headers: { "x-trace": "1" },
+    pollIntervalMs: 500,
+    maxPollIntervalMs: 5000,
+    requestTimeoutMs: 60000,
+    maxRetries: 3,
+    realtime,
+  };
+  const client = new JobClient(options);
+  const provider: ProviderName = client.provider;
+  const baseUrl: string = client.baseUrl;
+  const caps: Capabilities = client.capabilities;
+  const can: boolean = caps.cancel && caps.list && caps.webhooks && caps.realtime && caps.streaming;
+  const stats: ClientStats = client.stats;
+  const sent: number = stats.requests + stats.retries + stats.retriesDenied;
+  void [provider, baseUrl, can, sent];
+
+  const req: SubmitRequest = { task: "txt2img", input: { prompt: "a fox" }, webhookUrl: "https://example.test/hook", idempotencyKey: "k1" };
+  const first: Job = await client.submit(req);
+  await client.submit({ model: "m", input: {} }, { signal, via: "poll" });
+  const again: Job = await client.get(first.id);
+  await client.get(first.id, { signal });
+  const cancelled: Job = await client.cancel(first.id, { signal });
+  const recent: Job[] = await client.list({ signal });
+  const waitOptions: WaitOptions = {
+    signal,
+    via: "auto",
+    timeoutMs: 120000,
+    onUpdate: (job) => {
+      const p: number | null = job.progress;
+      const preview: string | null = job.preview;
+      void [p, preview];
+    },
+  };
+  const done: Job = await client.wait(first.id, waitOptions);
+  const ran: Job = await client.run(req, { timeoutMs: 1000, via: "realtime" });
+  await client.run(req);
+  void [again, cancelled, recent, done, ran];
+
+  // Narrowing by status.
+  const status: JobStatus = done.status;
+  if (isTerminal(status)) {
+    const t: TerminalStatus = status;
+    void t;
+  } else {
+    const live: "PENDING" | "QUEUED" | "PROCESSING" | "STREAMING" | "UNKNOWN" = status;
+    void live;
+  }
+  switch (done.status) {
+    case "FINISHED": {
+      const url: string | null = done.resultUrl;
+      const result: unknown = done.result;
+      void [url, result];
+      break;
+    }
+    case "FAILED":
+      done.error?.message.toUpperCase();
+      break;
+    default:
+      break;
+  }
+  const when: (string | null)[] = [done.createdAt, done.completedAt, done.estimatedCompletion];
+  void when;
+  isTerminal("anything at all");
+
+  // Async iterators.
+  for await (const job of client.watch(first.id, { signal })) {
+    const s: JobStatus = job.status;
+    void s;
+  }
+  const watch: JobWatch = client.watch(first.id);
+  const step: IteratorResult<Job, undefined> = await watch.next();
+  if (!step.done) step.value.id.toUpperCase();
+  await watch.return();
+  watch.free();
+
+  const stream: JobStream = client.stream(first.id, { signal });
+  for await (const chunk of client.stream({ model: "m", input: {} })) {
+    const c: unknown = chunk;
+    void c;
+  }
+  const chunk: IteratorResult<unknown, undefined> = await stream.next();
+  void chunk;
+  await stream.return();
+
+  // Push channels.
+  const delivered: number = client.notify(done);
+  void delivered;
+  const verifyOptions: VerifyWebhookOptions = {
+    provider: "deapi",
+    body: new Uint8Array(0),
+    headers: { "x-deapi-signature": "sha256=..." },
+    secret: "s",
+    toleranceSec: 300,
+    now: new Date(),
+  };
+  const fromHook: Job = await verifyWebhook(verifyOptions);
+  const requestOptions: VerifyRequestOptions = { secret: "s", now: Date.now() };
+  const fromRequest: Job = await verifyWebhook(request, requestOptions);
+  const sync: Job = verifyWebhookSync({ provider: "deapi", body: "{}", headers: [["x-deapi-timestamp", "1"]], secret: "s" });
+  const dedupe = new WebhookDeduper();
+  const dedupeSmall = new WebhookDeduper(100);
+  const fresh: boolean = dedupe.firstDelivery("delivery-1") && dedupeSmall.firstDelivery("delivery-2");
+  void [fromHook, fromRequest, sync, fresh];
+
+  // Errors.
+  try {
+    await client.run(req);
+  } catch (e) {
+    const err = e as PolyjobError;
+    const code: ErrorCode = err.code;
+    const httpStatus: number | null = err.status;
+    const from: ProviderName | null = err.provider;
+    const retry: boolean = err.retryable;
+    const attempts: number = err.attempts;
+    const after: number | undefined = err.retryAfterMs;
+    const failedJob: Job | undefined = err.job;
+    const name: "PolyjobError" = err.name;
+    if (err.code === "JOB_FAILED" && err.job) err.job.status satisfies JobStatus;
+    void [code, httpStatus, from, retry, attempts, after, failedJob, name];
+  }
+
+  // The default export (the module object) and the bare-page entry.
+  const viaDefault: typeof JobClient = defaultExport.JobClient;
+  void viaDefault;
+  await init();
+  await init({ module_or_path: new URL("https://example.test/polyjob_bg.wasm") });
+  initSync({ module: new WebAssembly.Module(new Uint8Array(0)) });
+  client.free();
+}
