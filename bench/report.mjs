@@ -1,0 +1,255 @@
+// Assembles bench/out/{size,startup,jobs,cpu,memory}.json into results.json, RESULTS.md (the
+// table, ratios, targets met or not, where the bytes go) and chart.svg (requests per job and
+// notification delay per strategy), and — for a full run — README.md's "Performance" section.
+//
+//   node bench/report.mjs [--quick]   (quick: writes to bench/out/quick/, leaves README alone)
+//   node bench/report.mjs --from-results   (rebuild the outputs from bench/results.json)
+import { readFileSync, writeFileSync, existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import os from "node:os";
+import { parseArgs, round, ROOT, OUT, BENCH } from "./lib/common.mjs";
+import { rustPath } from "./lib/wasm.mjs";
+
+const args = parseArgs();
+const QUICK = !!args.quick;
+const dest = QUICK ? join(OUT, "quick") : BENCH;
+mkdirSync(dest, { recursive: true });
+// --from-results: regenerate RESULTS.md, chart.svg and README from bench/results.json (no re-run).
+const FROM = args["from-results"] ? JSON.parse(readFileSync(join(BENCH, "results.json"), "utf8")) : null;
+const load = (n) => (FROM ? FROM[n] ?? null : existsSync(join(OUT, `${n}.json`)) ? JSON.parse(readFileSync(join(OUT, `${n}.json`), "utf8")) : null);
+const size = load("size"), startup = load("startup"), jobs = load("jobs"), cpu = load("cpu"), memory = load("memory");
+const kb = (b) => (b == null ? "—" : `${(b / 1000).toFixed(1)} KB`); // KB = 1000 B, as the issue counts (44,831 B = 44.8 KB)
+const ms = (x) => (x == null ? "—" : `${x} ms`);
+const pct = (x) => (x == null ? "—" : `${(100 * x).toFixed(1)} %`);
+const x2 = (a, b) => (a == null || b == null || !b ? "—" : `${(a / b).toFixed(2)}×`);
+
+const cpuInfo = os.cpus();
+const meta = FROM?.meta ?? {
+  date: new Date().toISOString(),
+  mode: QUICK ? "quick" : "full",
+  machine: `${cpuInfo[0]?.model?.trim() ?? "?"}, ${cpuInfo.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()} (${os.arch()})`,
+  node: process.version,
+  workerd: "Miniflare 3 (workerd) — see bench/package-lock.json",
+};
+
+// ---- targets ----
+const strat = (name) => jobs?.strategies?.find((s) => s.strategy.startsWith(name));
+const poll = strat("polyjob wait"), fixed = strat("fixed"), rt = strat("polyjob deAPI realtime"), sse = strat("polyjob Socaity stream");
+const nodeStart = startup?.node?.["polyjob (node entry: instantiate + new JobClient)"];
+const workerdStart = startup?.workerd?.results?.["polyjob (instantiate + new JobClient)"];
+const wholeGzip = size?.polyjob?.allCodeFiles?.gzip;
+const largest = size ? Object.entries(size.polyjob.entries).reduce((a, b) => (b[1].gzip > a[1].gzip ? b : a)) : null;
+const targets = [
+  { id: "size", what: "whole polyjob package (all shipped code files) ≤ 45 KB gzip", value: kb(wholeGzip), met: wholeGzip != null && wholeGzip <= 45_000 },
+  { id: "size-entry", what: `largest single entry (${largest?.[0]}) ≤ fal + pusher-js + standard-webhooks (${kb(size?.targets?.falPusherStandardWebhooksGzip)})`, value: kb(largest?.[1]?.gzip), met: largest != null && largest[1].gzip <= size.targets.falPusherStandardWebhooksGzip },
+  { id: "startup-node", what: "start-up ≤ 5 ms (Node, node entry, median)", value: ms(nodeStart?.medianMs), met: nodeStart?.medianMs != null && nodeStart.medianMs <= 5 },
+  { id: "startup-workerd", what: "start-up ≤ 5 ms (workerd, in the Worker, median)", value: ms(workerdStart?.medianMs), met: workerdStart?.medianMs != null && workerdStart.medianMs <= 5 },
+  { id: "requests", what: "adaptive wait: ≤ 25 % of the fixed-500 ms poller's status requests", value: poll && fixed ? pct(poll.statusRequestsPerJob / fixed.statusRequestsPerJob) : "—", met: !!(poll && fixed && poll.statusRequestsPerJob <= 0.25 * fixed.statusRequestsPerJob) },
+  { id: "delay-fraction", what: "adaptive wait: p95 delay ≤ 10 % of job duration", value: pct(poll?.delayFraction?.p95), met: poll?.delayFraction?.p95 != null && poll.delayFraction.p95 <= 0.1 },
+  { id: "push-realtime", what: "deAPI realtime: 1 status request per job and p95 delay ≤ 50 ms", value: rt?.delayMs ? `${rt.statusRequestsPerJob} req/job, p95 ${rt.delayMs.p95} ms` : "—", met: !!(rt?.delayMs && rt.statusRequestsPerJob <= 1 && rt.delayMs.p95 <= 50 && rt.errors === 0) },
+  { id: "push-stream", what: "Socaity stream: 1 status request per job and p95 delay ≤ 50 ms", value: sse?.delayMs ? `${sse.statusRequestsPerJob} req/job, p95 ${sse.delayMs.p95} ms` : "—", met: !!(sse?.delayMs && sse.statusRequestsPerJob <= 1 && sse.delayMs.p95 <= 50 && sse.errors === 0) },
+  { id: "cpu", what: "CPU per status update ≤ 1.0× plain JS", value: cpu ? `${cpu.ratio}×` : "—", met: cpu?.ratio != null && cpu.ratio <= 1.0 },
+  { id: "memory", what: "memory ≤ 1 KB per tracked job", value: memory ? `${memory.polyjob.bytesPerJob} B` : "—", met: memory?.polyjob?.bytesPerJob != null && memory.polyjob.bytesPerJob <= 1024 },
+];
+
+const results = { meta, targets, size, startup, jobs, cpu, memory };
+writeFileSync(join(dest, "results.json"), JSON.stringify(results, null, 2) + "\n");
+
+// ---- the summary table (RESULTS.md and README) ----
+function summaryTable() {
+  const rows = [["comparison", "polyjob", "plain JS / anchor", "ratio", "target", "met"]];
+  const t = Object.fromEntries(targets.map((x) => [x.id, x]));
+  const ok = (id) => (t[id].met ? "✅" : "❌");
+  if (size) {
+    const trio = size.targets.falPusherStandardWebhooksGzip;
+    rows.push(["size, whole package (all code files), gzip -9", kb(wholeGzip), `fal + pusher-js + standard-webhooks ${kb(trio)}`, x2(wholeGzip, trio), "≤ 45 KB", ok("size")]);
+    rows.push([`size, largest entry (${largest[0]}), gzip -9`, kb(largest[1].gzip), `replicate ${kb(size.anchors.replicate.gzip)}, fal ${kb(size.anchors["@fal-ai/client"].gzip)}`, `${x2(largest[1].gzip, trio)} of the trio`, "≤ the trio", ok("size-entry")]);
+  }
+  if (startup) {
+    const a = startup.node;
+    const fal = a["@fal-ai/client (import bundle)"], rep = a["replicate (import bundle)"];
+    rows.push(["start-up, Node (fresh process, median)", ms(nodeStart?.medianMs), `import fal ${ms(fal?.medianMs)}, replicate ${ms(rep?.medianMs)}`, x2(nodeStart?.medianMs, fal?.medianMs) + " of fal", "≤ 5 ms", ok("startup-node")]);
+    const w = startup.workerd?.results ?? {};
+    const wf = w["@fal-ai/client (import bundle)"];
+    rows.push(["start-up, workerd (Miniflare, median)", ms(workerdStart?.medianMs ?? null), `import fal ${ms(wf?.medianMs)}`, x2(workerdStart?.medianMs, wf?.medianMs) + " of fal", "≤ 5 ms", ok("startup-workerd")]);
+  }
+  if (poll && fixed) {
+    rows.push([`status requests per job (${jobs.jobs} jobs, ${jobs.minMs / 1000}–${jobs.maxMs / 1000} s)`, String(poll.statusRequestsPerJob), `fixed 500 ms: ${fixed.statusRequestsPerJob}`, x2(poll.statusRequestsPerJob, fixed.statusRequestsPerJob), "≤ 0.25×", ok("requests")]);
+    rows.push(["delay p95 / job duration", pct(poll.delayFraction.p95), `fixed 500 ms: ${pct(fixed.delayFraction.p95)}`, x2(poll.delayFraction.p95, fixed.delayFraction.p95), "≤ 10 %", ok("delay-fraction")]);
+  }
+  if (rt?.delayMs) rows.push(["deAPI realtime: requests / job, p95 delay", `${rt.statusRequestsPerJob}, ${ms(rt.delayMs.p95)}`, `fixed 500 ms: ${fixed?.statusRequestsPerJob}, ${ms(fixed?.delayMs?.p95)}`, x2(rt.statusRequestsPerJob, fixed?.statusRequestsPerJob), "1, ≤ 50 ms", ok("push-realtime")]);
+  if (sse?.delayMs) rows.push(["Socaity stream: requests / job, p95 delay", `${sse.statusRequestsPerJob}, ${ms(sse.delayMs.p95)}`, `fixed 500 ms: ${fixed?.statusRequestsPerJob}, ${ms(fixed?.delayMs?.p95)}`, x2(sse.statusRequestsPerJob, fixed?.statusRequestsPerJob), "1, ≤ 50 ms", ok("push-stream")]);
+  if (cpu) rows.push([`CPU per status update (${cpu.bodies.toLocaleString("en")} bodies)`, `${cpu.polyjobUsPerUpdate} µs`, `${cpu.jsUsPerUpdate} µs`, `${cpu.ratio}×`, "≤ 1.0×", ok("cpu")]);
+  if (memory) rows.push([`memory per tracked job (${memory.jobs.toLocaleString("en")} waits)`, `${memory.polyjob.bytesPerJob} B`, `${memory["plain-js"].bytesPerJob} B`, `${memory.ratio}×`, "≤ 1 KB", ok("memory")]);
+  return rows.map((r, i) => `| ${r.join(" | ")} |` + (i === 0 ? `\n|${r.map(() => "---").join("|")}|` : "")).join("\n");
+}
+
+function strategyTable() {
+  if (!jobs) return "";
+  const rows = ["| strategy | jobs ok | status requests / job (max) | delay p50 | p95 | p99 | p50 / duration | p95 / duration | p99 / duration |", "|---|---|---|---|---|---|---|---|---|"];
+  for (const s of jobs.strategies) {
+    if (s.skipped) { rows.push(`| ${s.strategy} | skipped: ${s.skipped} |||||||| `); continue; }
+    rows.push(`| ${s.strategy} | ${s.completed}/${s.jobs}${s.errors ? ` (${s.errors} errors: ${s.errorSamples.join(", ")})` : ""} | ${s.statusRequestsPerJob} (${s.maxStatusRequestsPerJob}) | ${ms(s.delayMs.p50)} | ${ms(s.delayMs.p95)} | ${ms(s.delayMs.p99)} | ${pct(s.delayFraction.p50)} | ${pct(s.delayFraction.p95)} | ${pct(s.delayFraction.p99)} |`);
+  }
+  const pp = poll?.perProvider;
+  let per = "";
+  if (pp) {
+    per = "\n\nAdaptive wait per provider (requests / job, p95 delay): " + Object.entries(pp).map(([p, v]) => `${p} ${v.statusRequestsPerJob}, ${v.delayP95Ms} ms`).join("; ") +
+      ". Fixed poller: " + Object.entries(fixed?.perProvider ?? {}).map(([p, v]) => `${p} ${v.statusRequestsPerJob}, ${v.delayP95Ms} ms`).join("; ") + ".";
+  }
+  return rows.join("\n") + per;
+}
+
+function sizeTables() {
+  if (!size) return "";
+  const out = ["| polyjob entry | files | raw | gzip -9 |", "|---|---|---|---|"];
+  for (const [n, e] of Object.entries(size.polyjob.entries)) out.push(`| ${n} (\`${e.entry}\`) | ${e.files.map((f) => f.file.replace("pkg/", "")).join(" + ")} | ${e.raw.toLocaleString("en")} B | ${e.gzip.toLocaleString("en")} B |`);
+  out.push(`| whole package: all code files | ${size.polyjob.allCodeFiles.files.map((f) => f.file.replace("pkg/", "")).join(" + ")} | ${size.polyjob.allCodeFiles.raw.toLocaleString("en")} B | ${size.polyjob.allCodeFiles.gzip.toLocaleString("en")} B |`);
+  if (size.polyjob.tarball?.gzip) out.push(`| whole package: \`npm pack\` tarball (incl. README, .d.ts) | ${size.polyjob.tarball.files} files | ${size.polyjob.tarball.unpacked.toLocaleString("en")} B | ${size.polyjob.tarball.gzip.toLocaleString("en")} B |`);
+  out.push("", "| anchor (esbuild --bundle --minify --format=esm --platform=browser) | npm version | raw | gzip -9 |", "|---|---|---|---|");
+  for (const [n, a] of Object.entries(size.anchors)) out.push(`| ${n}${a.npm !== n ? ` (npm \`${a.npm}\`)` : ""} | ${a.version} | ${a.raw.toLocaleString("en")} B | ${a.gzip.toLocaleString("en")} B |`);
+  out.push(`| fal + pusher-js + standard-webhooks | | | ${size.targets.falPusherStandardWebhooksGzip.toLocaleString("en")} B |`);
+  const b = size.wasm.breakdown;
+  out.push("", `**Where the bytes go** (shipped wasm \`${size.wasm.shippedFile}\`: ` + size.wasm.shippedSections.filter((s) => s.bytes > 500).map((s) => `${s.name} ${s.bytes.toLocaleString("en")} B`).join(", ") + ").");
+  if (b) {
+    out.push(`Code bytes by area and by crate/module, from the name section of \`${b.source}\` (before wasm-bindgen and wasm-opt; \`describe\` functions left out; "est. shipped" scales each share to the shipped code section):`, "");
+    out.push("| area | bytes | share | est. shipped |", "|---|---|---|---|");
+    for (const a of b.areas) out.push(`| ${a.area} | ${a.bytes.toLocaleString("en")} | ${pct(a.share)} | ${a.estShippedBytes.toLocaleString("en")} |`);
+    out.push("", "| crate / module | bytes | share | est. shipped |", "|---|---|---|---|");
+    for (const g of b.groups.slice(0, 20)) out.push(`| \`${g.group}\` | ${g.bytes.toLocaleString("en")} | ${pct(g.share)} | ${g.estShippedBytes.toLocaleString("en")} |`);
+    out.push("", "Largest functions: " + b.topFunctions.slice(0, 10).map((f) => `\`${rustPath(f.name).filter((x) => !/^h[0-9a-f]{16}$/.test(x)).join("::").slice(0, 90)}\` ${f.bytes} B`).join(", ") + ".");
+  }
+  if (size.wasm.twiggyAvailable) out.push("", "`twiggy` is installed here: `twiggy top -n 30 target/wasm32-unknown-unknown/release/polyjob.wasm` and `twiggy dominators` give the per-function view (the shipped wasm has no names).");
+  return out.join("\n");
+}
+
+function startupTable() {
+  if (!startup) return "";
+  const out = [`| what | Node median (p90), fresh process × ${startup.nodeSamples} | workerd median (p90), in the Worker × ${startup.workerSamples} | workerd, from outside: start + first request over an empty Worker |`, "|---|---|---|---|"];
+  const w = startup.workerd?.results ?? {};
+  const wkey = (k) => (k.startsWith("polyjob (node") ? "polyjob (instantiate + new JobClient)" : k);
+  for (const [k, v] of Object.entries(startup.node)) {
+    const wv = w[wkey(k)];
+    const wcell = k.startsWith("polyjob (web") ? "" : wv ? (wv.error ? `error: ${wv.error}` : `${wv.medianMs} ms (${wv.p90Ms})`) : "—";
+    const ecell = k.startsWith("polyjob (web") ? "" : wv && !wv.error ? `${wv.externalOverEmptyMs} ms` : "—";
+    out.push(`| ${k} | ${v.error ? `error: ${v.error}` : `${v.medianMs} ms (${v.p90Ms})`} | ${wcell} | ${ecell} |`);
+  }
+  const note = startup.workerd?.error ? `\n\nworkerd: ${startup.workerd.error}` : `\n\nworkerd entry used: ${startup.workerd.entry}. Method: ${startup.workerd.method}. Date.now() has 1 ms resolution in workerd.`;
+  return out.join("\n") + note;
+}
+
+// ---- chart.svg ----
+function chart() {
+  const ss = (jobs?.strategies ?? []).filter((s) => s.delayMs);
+  const rowH = 34, top = 70, left = 250, panelW = 260, gap = 60;
+  const W = left + 2 * panelW + gap + 150;
+  const H = top + ss.length * rowH + 70;
+  const esc = (t) => String(t).replace(/&/g, "&amp;").replace(/</g, "&lt;");
+  const colors = ["#4c78a8", "#e45756", "#54a24b", "#b279a2", "#f58518"];
+  const maxReq = Math.max(1, ...ss.map((s) => s.statusRequestsPerJob));
+  const reqX = (v) => left + (v / maxReq) * panelW;
+  const dLeft = left + panelW + gap;
+  const maxD = Math.max(10, ...ss.map((s) => s.delayMs.p95));
+  const logMax = Math.ceil(Math.log10(maxD));
+  const dX = (v) => dLeft + (Math.log10(Math.max(1, v)) / logMax) * panelW;
+  let g = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12">\n<rect width="100%" height="100%" fill="#fff"/>\n`;
+  g += `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15" font-weight="600">polyjob vs a fixed 500 ms poller: ${jobs?.jobs ?? "?"} jobs of ${(jobs?.minMs ?? 0) / 1000}–${(jobs?.maxMs ?? 0) / 1000} s against the mock</text>\n`;
+  g += `<text x="${(left + left + panelW) / 2}" y="${top - 20}" text-anchor="middle" font-weight="600">status requests per job</text>\n`;
+  g += `<text x="${(dLeft + dLeft + panelW) / 2}" y="${top - 20}" text-anchor="middle" font-weight="600">notification delay, ms (log): p50 bar, p95 tick</text>\n`;
+  ss.forEach((s, i) => {
+    const y = top + i * rowH;
+    const c = colors[i % colors.length];
+    g += `<text x="${left - 10}" y="${y + 17}" text-anchor="end">${esc(s.strategy)}</text>\n`;
+    g += `<rect x="${left}" y="${y + 5}" width="${Math.max(1, reqX(s.statusRequestsPerJob) - left).toFixed(1)}" height="18" fill="${c}"/>\n`;
+    g += `<text x="${(reqX(s.statusRequestsPerJob) + 4).toFixed(1)}" y="${y + 18}">${s.statusRequestsPerJob}</text>\n`;
+    g += `<rect x="${dLeft}" y="${y + 5}" width="${Math.max(1, dX(s.delayMs.p50) - dLeft).toFixed(1)}" height="18" fill="${c}" fill-opacity="0.75"/>\n`;
+    const p95x = dX(s.delayMs.p95).toFixed(1);
+    g += `<line x1="${p95x}" x2="${p95x}" y1="${y + 2}" y2="${y + 26}" stroke="#222" stroke-width="2"/>\n`;
+    g += `<text x="${(Number(p95x) + 5).toFixed(1)}" y="${y + 18}">${s.delayMs.p50} / ${s.delayMs.p95}</text>\n`;
+  });
+  const axisY = top + ss.length * rowH + 6;
+  g += `<line x1="${left}" x2="${left + panelW}" y1="${axisY}" y2="${axisY}" stroke="#888"/>\n`;
+  for (let k = 0; k <= 4; k++) { const v = (maxReq * k) / 4; g += `<text x="${reqX(v).toFixed(1)}" y="${axisY + 15}" text-anchor="middle" fill="#555">${round(v, 1)}</text>\n`; }
+  g += `<line x1="${dLeft}" x2="${dLeft + panelW}" y1="${axisY}" y2="${axisY}" stroke="#888"/>\n`;
+  for (let e = 0; e <= logMax; e++) g += `<text x="${dX(10 ** e).toFixed(1)}" y="${axisY + 15}" text-anchor="middle" fill="#555">${10 ** e}</text>\n`;
+  g += `<text x="12" y="${H - 12}" fill="#666">${esc(`${meta.date.slice(0, 10)} · ${meta.machine} · Node ${meta.node} · ${meta.mode} run · bash scripts/bench.sh`)}</text>\n</svg>\n`;
+  return g;
+}
+writeFileSync(join(dest, "chart.svg"), chart());
+
+// ---- RESULTS.md ----
+const md = `# polyjob benchmarks${QUICK ? " — QUICK (smoke) RUN: small samples, not for quoting" : ""}
+
+Generated by \`bash scripts/bench.sh${QUICK ? " --quick" : ""}\` on ${meta.date.slice(0, 16).replace("T", " ")} UTC — ${meta.machine}; Node ${meta.node}.
+Everything runs against the mock providers server on 127.0.0.1 (\`target/mock/polyjob-mock\`), in one run.
+Raw figures: [results.json](results.json). Chart: [chart.svg](chart.svg).
+
+## Summary
+
+${summaryTable()}
+
+## Targets
+
+${targets.map((t) => `- ${t.met ? "✅" : "❌"} ${t.what}: **${t.value}**`).join("\n")}
+
+## 1. Size
+
+${sizeTables()}
+
+## 2. Start-up (instantiate + construct a client; anchors: import the bundle)
+
+${startupTable()}
+
+## 3. Requests and notification delay
+
+${jobs ? `${jobs.jobs} concurrent jobs per strategy, durations spread evenly over ${jobs.minMs}–${jobs.maxMs} ms (+${jobs.queueMs} ms queued, ${jobs.steps} progress steps), providers in turn (socaity, optexity, deapi, serika) for the two polling strategies; every strategy gets its own jobs with identical scenarios, run one strategy after another. Delay = \`wait()\` resolving − the mock's \`completes_at_ms\`; duration = submit → completion. The fixed poller is Replicate's \`wait\` loop (and fal's polling mode): one status request right after submit, then \`sleep(${jobs.baselineIntervalMs})\` after each answer.
+
+![requests per job and delay per strategy](chart.svg)
+
+${strategyTable()}` : "not run"}
+
+## 4. CPU per status update
+
+${cpu ? `${cpu.bodies.toLocaleString("en")} status bodies, cycling through the ${cpu.distinctFixtures} 2xx \`status_*\` fixtures that normalize to a job (${Object.entries(cpu.fixturesPerProvider).map(([p, n]) => `${p} ${n}`).join(", ")}), each as a pre-built \`Response\` (JSON text, built outside the timed part, in batches; sides alternate). polyjob: \`client.get(id)\` with \`fetch\` returning the Response; plain JS: the same fetch, \`await res.json()\`, then [bench/baseline/normalize.mjs](baseline/normalize.mjs). Both agree on status and progress for ${cpu.agreement.same}/${cpu.agreement.of} fixtures.
+
+| | total | per update |
+|---|---|---|
+| polyjob | ${cpu.polyjobMs} ms | ${cpu.polyjobUsPerUpdate} µs |
+| plain JS | ${cpu.jsMs} ms | ${cpu.jsUsPerUpdate} µs |
+| ratio | ${cpu.ratio}× | |` : "not run"}
+
+## 5. Memory per tracked job
+
+${memory ? `${memory.jobs.toLocaleString("en")} concurrent waits on 1-hour ${memory.provider} jobs, poll interval ${memory.pollIntervalMs / 1000} s (each wait made its first status request and sleeps), fresh process per side, growth of heapUsed + external + arrayBuffers after gc(), measured once the keep-alive sockets of the concurrent first polls had closed.
+
+| | per job | heapUsed | external (incl. wasm memory) | while the sockets were still open |
+|---|---|---|---|---|
+| polyjob \`wait\` | ${memory.polyjob.bytesPerJob} B | ${memory.polyjob.heapUsedPerJob} B | ${memory.polyjob.externalPerJob} B | ${memory.polyjob.bytesPerJobWithOpenSockets} B |
+| plain-JS fixed poller | ${memory["plain-js"].bytesPerJob} B | ${memory["plain-js"].heapUsedPerJob} B | ${memory["plain-js"].externalPerJob} B | ${memory["plain-js"].bytesPerJobWithOpenSockets} B |` : "not run"}
+`;
+writeFileSync(join(dest, "RESULTS.md"), md);
+
+// ---- README "Performance" section (full runs only) ----
+if (!QUICK && !args["no-readme"]) {
+  const readmePath = join(ROOT, "README.md");
+  const readme = readFileSync(readmePath, "utf8");
+  const section = `## Performance
+
+<!-- bench:start (generated by \`bash scripts/bench.sh\` from bench/results.json; do not edit by hand) -->
+Measured ${meta.date.slice(0, 10)} on ${meta.machine}, Node ${meta.node}, against the mock providers
+server; every comparison in the same run. Details, the size breakdown and the per-strategy table:
+[bench/RESULTS.md](bench/RESULTS.md); chart: [bench/chart.svg](bench/chart.svg).
+
+${summaryTable()}
+<!-- bench:end -->
+`;
+  let next;
+  if (/^## Performance\n[\s\S]*?<!-- bench:end -->\n/m.test(readme)) next = readme.replace(/^## Performance\n[\s\S]*?<!-- bench:end -->\n/m, section);
+  else if (/^## Layout$/m.test(readme)) next = readme.replace(/^## Layout$/m, `${section}\n## Layout`);
+  else next = readme.trimEnd() + "\n\n" + section;
+  writeFileSync(readmePath, next);
+}
+
+console.log(`\n${summaryTable()}\n`);
+for (const t of targets) console.log(`${t.met ? "MET    " : "NOT MET"} ${t.what}: ${t.value}`);
+console.log(`\nwrote ${join(dest, "RESULTS.md").replace(ROOT + "/", "")}, results.json, chart.svg${!QUICK && !args["no-readme"] ? ", README.md (Performance)" : ""}`);
