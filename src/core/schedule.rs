@@ -10,6 +10,9 @@
 use super::job::{Job, Provider};
 use super::time::iso_to_unix_ms;
 
+/// Once the predicted end has passed, polls come this share of the job's observed span apart.
+const OVERDUE_SHARE: f64 = 0.04;
+
 /// Bounds and growth of a poll schedule.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PollPolicy {
@@ -74,6 +77,8 @@ pub struct PollSchedule {
     last_status: Option<crate::core::JobStatus>,
     /// First and latest `(time, progress)` samples while progress was reported.
     first_sample: Option<(f64, f64)>,
+    /// When the first state was observed.
+    first_seen_ms: Option<f64>,
     last_sample: Option<(f64, f64)>,
     eta_ms: Option<f64>,
 }
@@ -85,6 +90,7 @@ impl PollSchedule {
             next_base_ms: policy.initial_ms,
             last_status: None,
             first_sample: None,
+            first_seen_ms: None,
             last_sample: None,
             eta_ms: None,
         }
@@ -97,6 +103,7 @@ impl PollSchedule {
 
     /// Records a job state seen at `now_ms` (unix ms).
     pub fn observe(&mut self, now_ms: f64, job: &Job) {
+        self.first_seen_ms.get_or_insert(now_ms);
         if self.last_status.is_some_and(|s| s != job.status) {
             self.next_base_ms = self.policy.initial_ms;
         }
@@ -142,6 +149,15 @@ impl PollSchedule {
                 // Aim just past the predicted end so the next answer is the terminal one.
                 delay = remaining * 1.05 + policy.min_interval_ms * 0.1;
                 return delay.clamp(policy.min_interval_ms, policy.max_interval_ms);
+            }
+            if remaining <= 0.0 {
+                // Overdue (an ETA rounded down, a late last step): the end is near, so look
+                // again after a small share of the job's span, not after the grown backoff.
+                let span = self.first_seen_ms.map_or(0.0, |t| predicted - t).max(0.0);
+                let soon = (span * OVERDUE_SHARE).max(policy.min_interval_ms);
+                return soon
+                    .min(delay)
+                    .clamp(policy.min_interval_ms, policy.max_interval_ms);
             }
         }
         delay *= 1.0 - policy.jitter * rand01.clamp(0.0, 1.0);
@@ -290,5 +306,19 @@ mod tests {
         // Without progress the schedule still terminates within the max interval.
         let (_, late) = simulate(policy, 2000.0, 60_000.0, false);
         assert!(late <= policy.max_interval_ms);
+    }
+
+    #[test]
+    fn overdue_jobs_are_polled_soon_not_after_the_backoff() {
+        let mut s = PollSchedule::new(PollPolicy::for_provider(Provider::Optexity));
+        let mut j = job(JobStatus::Processing, Some(0.9));
+        j.estimated_completion = Some("1970-01-01T00:01:00Z".into()); // 60 s
+        s.observe(0.0, &j);
+        for _ in 0..8 {
+            s.next_delay(0.0, 0.0); // the backoff grows to its ceiling
+        }
+        s.observe(61_000.0, &j); // past the ETA, not done yet
+        let d = s.next_delay(61_000.0, 0.0);
+        assert!((1000.0..=2500.0).contains(&d), "{d}");
     }
 }

@@ -65,6 +65,9 @@ pub(crate) struct Watcher {
     push_capable: bool,
     /// Poll before waiting again (catch-up after a channel change).
     poll_now: bool,
+    last_push_ms: Option<f64>,
+    /// The longest gap seen between two pushed updates of this job.
+    max_push_gap_ms: f64,
     /// The safety-net delay: restarts after every pushed update, doubles when it runs out.
     safety_delay_ms: f64,
     safety_max_ms: f64,
@@ -90,6 +93,8 @@ impl Watcher {
             pushing: push,
             push_capable: push,
             poll_now: false,
+            last_push_ms: None,
+            max_push_gap_ms: 0.0,
             safety_delay_ms: safety.initial_ms,
             safety_max_ms: safety.max_interval_ms,
         }
@@ -134,7 +139,10 @@ impl Watcher {
             self.poll_now = false;
             if !poll_at_once {
                 let delay = if self.pushing {
-                    self.safety_delay_ms * (1.0 - 0.2 * random())
+                    // Never sooner than a few of this job's own gaps between events: a job
+                    // that reports every 5 s is not stalled after 3 s of silence.
+                    let floor = (self.max_push_gap_ms * 2.5).min(self.safety_max_ms);
+                    self.safety_delay_ms.max(floor) * (1.0 - 0.2 * random())
                 } else {
                     self.schedule.next_delay(now_ms(), random())
                 };
@@ -218,6 +226,7 @@ impl Watcher {
                 Ok(None)
             }
             PushUpdate::Job(job) if job.is_terminal() => {
+                self.note_push();
                 // Confirm the end with one status request, so the terminal Job has the same
                 // shape (result, timestamps) whatever channel announced it.
                 match self
@@ -232,8 +241,20 @@ impl Watcher {
                     _ => Ok(self.accept(job)),
                 }
             }
-            PushUpdate::Job(job) => Ok(self.accept(job)),
+            PushUpdate::Job(job) => {
+                self.note_push();
+                Ok(self.accept(job))
+            }
         }
+    }
+
+    /// Records the arrival of a pushed update, to learn the job's usual gap between events.
+    fn note_push(&mut self) {
+        let now = now_ms();
+        if let Some(last) = self.last_push_ms {
+            self.max_push_gap_ms = self.max_push_gap_ms.max(now - last);
+        }
+        self.last_push_ms = Some(now);
     }
 
     /// Takes a new state into account; returns it when it is a change to report.
