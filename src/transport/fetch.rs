@@ -104,7 +104,20 @@ pub(crate) async fn finish(response: &Response) -> Result<HttpResponse, FetchFai
         }
         return Err(FetchFailure::TooLarge);
     }
-    let text = read_capped(response).await?;
+    // With a declared length under the cap (the common case) one `text()` is cheapest: the
+    // runtime enforces Content-Length. Without one, read chunk by chunk and stop at the cap.
+    let text = if declared_len.is_some() {
+        let promise = response
+            .text()
+            .map_err(|e| FetchFailure::Network(error_text(&e)))?;
+        JsFuture::from(promise)
+            .await
+            .map_err(|e| FetchFailure::Network(error_text(&e)))?
+            .as_string()
+            .unwrap_or_default()
+    } else {
+        read_capped(response).await?
+    };
     Ok(HttpResponse {
         status: status as u16,
         headers: read_headers,

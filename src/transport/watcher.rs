@@ -5,7 +5,7 @@
 //! change, so duplicates from several channels are reported once.
 //!
 //! With a push feed the poll becomes a slow safety net: it fires only when no pushed update
-//! arrived for a while (3 s, doubling to 30 s), which is also how a stalled channel is detected.
+//! arrived for a while (6 s, doubling to 30 s), which is also how a stalled channel is detected.
 //! When the feed is lost (socket refused or given up) polling takes over at once.
 
 use std::rc::Rc;
@@ -19,6 +19,11 @@ use super::timer::sleep;
 use super::{now_ms, random};
 use crate::core::schedule::{PollPolicy, PollSchedule};
 use crate::core::{Error, ErrorCode, Job};
+
+/// The first safety-net delay while a push channel carries the job. Long enough that a job
+/// reporting every few seconds is not polled; short enough to catch a failure the channel does
+/// not announce (deAPI sends errors by webhook only) within seconds.
+const SAFETY_FIRST_MS: f64 = 6_000.0;
 
 /// A wait gives up after this many polls in a row fail transiently (each after its retries).
 const MAX_FAILED_POLLS: u32 = 3;
@@ -295,12 +300,12 @@ fn merge(current: &Job, mut job: Job) -> Job {
     job
 }
 
-/// The safety-net poll while a push channel carries the job: 3 s, doubling to 30 s.
+/// The safety-net poll while a push channel carries the job: 6 s, doubling to 30 s.
 fn safety_policy(poll: &PollPolicy) -> PollPolicy {
     PollPolicy {
-        min_interval_ms: poll.min_interval_ms.max(3_000.0),
+        min_interval_ms: poll.min_interval_ms.max(SAFETY_FIRST_MS),
         max_interval_ms: poll.max_interval_ms.max(30_000.0),
-        initial_ms: poll.min_interval_ms.max(3_000.0),
+        initial_ms: poll.min_interval_ms.max(SAFETY_FIRST_MS),
         growth: 2.0,
         jitter: 0.2,
     }
