@@ -7,7 +7,6 @@ use std::rc::Rc;
 
 use js_sys::{Array, Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use super::convert::{self, capabilities_to_js, job_to_js, CallOptions};
 use super::error::to_js_error;
@@ -257,7 +256,7 @@ impl JobClient {
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         let engine = self.engine.clone();
-        future_to_promise(async move {
+        super::promise(async move {
             let req = convert::submit_request(&request).map_err(reject)?;
             let opts = convert::call_options(&options).map_err(reject)?;
             let job = engine
@@ -276,7 +275,7 @@ impl JobClient {
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         let engine = self.engine.clone();
-        future_to_promise(async move {
+        super::promise(async move {
             let id = convert::job_id(&id).map_err(reject)?;
             let opts = convert::call_options(&options).map_err(reject)?;
             let job = engine
@@ -295,7 +294,7 @@ impl JobClient {
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         let engine = self.engine.clone();
-        future_to_promise(async move {
+        super::promise(async move {
             let id = convert::job_id(&id).map_err(reject)?;
             let opts = convert::call_options(&options).map_err(reject)?;
             let job = engine
@@ -313,7 +312,7 @@ impl JobClient {
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         let engine = self.engine.clone();
-        future_to_promise(async move {
+        super::promise(async move {
             let opts = convert::call_options(&options).map_err(reject)?;
             let jobs = engine.list(opts.signal.as_ref()).await.map_err(reject)?;
             let out = Array::new();
@@ -333,7 +332,7 @@ impl JobClient {
         #[wasm_bindgen(unchecked_optional_param_type = "WaitOptions")] options: JsValue,
     ) -> Promise {
         let engine = self.engine.clone();
-        future_to_promise(async move {
+        super::promise(async move {
             let id = convert::job_id(&id).map_err(reject)?;
             let CallOptions {
                 signal,
@@ -365,7 +364,7 @@ impl JobClient {
         #[wasm_bindgen(unchecked_optional_param_type = "WaitOptions")] options: JsValue,
     ) -> Promise {
         let engine = self.engine.clone();
-        future_to_promise(async move {
+        super::promise(async move {
             let req = convert::submit_request(&request).map_err(reject)?;
             let CallOptions {
                 signal,

@@ -14,6 +14,10 @@ pub use stream::JobStream;
 pub use watch::JobWatch;
 pub use webhook::WebhookDeduper;
 
+use std::future::Future;
+use std::pin::Pin;
+
+use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
 use crate::core::JobStatus;
@@ -23,4 +27,11 @@ use crate::core::JobStatus;
 #[wasm_bindgen(js_name = isTerminal, unchecked_return_type = "status is TerminalStatus")]
 pub fn is_terminal(status: &str) -> bool {
     JobStatus::from_normalized(status).is_some_and(JobStatus::is_terminal)
+}
+
+/// Runs an exported async operation as a JS promise. Every export goes through this one boxed
+/// type, so `future_to_promise` is instantiated once instead of once per method (wasm size).
+pub(crate) fn promise(f: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
+    let boxed: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>> = Box::pin(f);
+    wasm_bindgen_futures::future_to_promise(boxed)
 }

@@ -8,7 +8,6 @@ use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect, Symbol};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 use web_sys::AbortSignal;
 
 use super::error::to_js_error;
@@ -90,7 +89,7 @@ impl JobStream {
         let engine = self.engine.clone();
         let slot = self.state.clone();
         let signal = self.signal.clone();
-        future_to_promise(async move {
+        super::promise(async move {
             let state = std::mem::replace(&mut *slot.borrow_mut(), State::Busy);
             match state {
                 State::Ended => {

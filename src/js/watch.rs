@@ -8,7 +8,6 @@ use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect, Symbol};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 use web_sys::AbortSignal;
 
 use super::convert::job_to_js;
@@ -70,7 +69,7 @@ impl JobWatch {
         let slot = self.watcher.clone();
         let stopped = self.stopped.clone();
         let signal = self.signal.clone();
-        future_to_promise(async move {
+        super::promise(async move {
             if *stopped.borrow() {
                 return Ok(step(&JsValue::UNDEFINED, true));
             }

@@ -6,7 +6,7 @@
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
 use super::convert::{job_to_js, opt_number, opt_string};
 use super::error::to_js_error;
@@ -171,7 +171,7 @@ pub fn verify_webhook(
     #[wasm_bindgen(unchecked_param_type = "VerifyWebhookOptions | Request")] input: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "VerifyRequestOptions")] options: JsValue,
 ) -> Promise {
-    future_to_promise(async move {
+    super::promise(async move {
         let parsed = if is_request(&input) {
             let opts = if options.is_object() {
                 options
