@@ -308,11 +308,18 @@ pub async fn config_errors() {
 pub async fn mock_json(path: &str) -> JsValue {
     let fetch: Function = get(&js_sys::global(), "fetch").unchecked_into();
     let url = format!("{}{path}", mock_url());
-    let resp = settle(fetch.call1(&JsValue::UNDEFINED, &url.into()).unwrap().unchecked_into())
-        .await
-        .unwrap();
+    let resp = settle(
+        fetch
+            .call1(&JsValue::UNDEFINED, &url.into())
+            .unwrap()
+            .unchecked_into(),
+    )
+    .await
+    .unwrap();
     let json: Function = get(&resp, "json").unchecked_into();
-    settle(json.call0(&resp).unwrap().unchecked_into()).await.unwrap()
+    settle(json.call0(&resp).unwrap().unchecked_into())
+        .await
+        .unwrap()
 }
 
 pub async fn realtime_job() {
@@ -335,14 +342,21 @@ pub async fn realtime_job() {
     assert_eq!(get_str(&job, "status").as_deref(), Some("FINISHED"));
     let id = get_str(&job, "id").unwrap();
     let state = mock_json(&format!("/__mock/jobs/{id}")).await;
-    assert_eq!(get(&state, "status_requests").as_f64(), Some(1.0), "one status request");
+    assert_eq!(
+        get(&state, "status_requests").as_f64(),
+        Some(1.0),
+        "one status request"
+    );
     assert!(seen.borrow().len() >= 3, "live updates over the socket");
 }
 
 pub async fn stream_chunks() {
     let c = client("socaity", "test-key");
     let job = settle(c.submit(
-        request_for("socaity", r#"{"queue_ms":0,"stream":{"chunks":["a","b","c","d"],"interval_ms":20}}"#),
+        request_for(
+            "socaity",
+            r#"{"queue_ms":0,"stream":{"chunks":["a","b","c","d"],"interval_ms":20}}"#,
+        ),
         JsValue::UNDEFINED,
     ))
     .await
@@ -352,7 +366,9 @@ pub async fn stream_chunks() {
     let next: Function = get(&stream, "next").unchecked_into();
     let mut got = Vec::new();
     loop {
-        let step = settle(next.call0(&stream).unwrap().unchecked_into()).await.unwrap();
+        let step = settle(next.call0(&stream).unwrap().unchecked_into())
+            .await
+            .unwrap();
         if get(&step, "done").as_bool() == Some(true) {
             break;
         }
