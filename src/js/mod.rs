@@ -35,3 +35,21 @@ pub(crate) fn promise(f: impl Future<Output = Result<JsValue, JsValue>> + 'stati
     let boxed: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>> = Box::pin(f);
     wasm_bindgen_futures::future_to_promise(boxed)
 }
+
+/// An iterator result `{ value, done }`.
+pub(crate) fn iter_step(value: &JsValue, done: bool) -> JsValue {
+    let o = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&o, &JsValue::from_str("value"), value);
+    let _ = js_sys::Reflect::set(&o, &JsValue::from_str("done"), &JsValue::from_bool(done));
+    o.into()
+}
+
+/// Makes `iterator` (an object with `next()`) usable with `for await`: its
+/// `[Symbol.asyncIterator]` is `Object.prototype.valueOf`, which returns `this` — exactly what
+/// that method must do, without evaluating code (Workers forbid eval / new Function).
+pub(crate) fn make_async_iterable(iterator: &JsValue) {
+    let proto = js_sys::Object::get_prototype_of(&js_sys::Object::new());
+    if let Ok(value_of) = js_sys::Reflect::get(&proto, &JsValue::from_str("valueOf")) {
+        let _ = js_sys::Reflect::set(iterator, &js_sys::Symbol::async_iterator(), &value_of);
+    }
+}

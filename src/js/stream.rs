@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Object, Promise, Reflect, Symbol};
+use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
@@ -31,13 +31,6 @@ pub struct JobStream {
     signal: Option<AbortSignal>,
 }
 
-fn step(value: &JsValue, done: bool) -> JsValue {
-    let o = Object::new();
-    let _ = Reflect::set(&o, &JsValue::from_str("value"), value);
-    let _ = Reflect::set(&o, &JsValue::from_str("done"), &JsValue::from_bool(done));
-    o.into()
-}
-
 impl JobStream {
     /// The stream of job `id`, or of the job `request` submits.
     pub(crate) fn new(
@@ -55,12 +48,7 @@ impl JobStream {
             signal,
         }
         .into();
-        if let Ok(value_of) = Reflect::get(
-            &Object::get_prototype_of(&Object::new()),
-            &JsValue::from_str("valueOf"),
-        ) {
-            let _ = Reflect::set(&js, &Symbol::async_iterator(), &value_of);
-        }
+        super::make_async_iterable(&js);
         js
     }
 }
@@ -94,7 +82,7 @@ impl JobStream {
             match state {
                 State::Ended => {
                     *slot.borrow_mut() = State::Ended;
-                    return Ok(step(&JsValue::UNDEFINED, true));
+                    return Ok(super::iter_step(&JsValue::UNDEFINED, true));
                 }
                 State::Busy => {
                     return Err(to_js_error(&Error::config(
@@ -119,11 +107,11 @@ impl JobStream {
                         StreamItem::Done | StreamItem::Error(_) => JsValue::UNDEFINED,
                     };
                     *slot.borrow_mut() = State::Reading(reader);
-                    Ok(step(&value, false))
+                    Ok(super::iter_step(&value, false))
                 }
                 Ok(None) => {
                     *slot.borrow_mut() = State::Ended;
-                    Ok(step(&JsValue::UNDEFINED, true))
+                    Ok(super::iter_step(&JsValue::UNDEFINED, true))
                 }
                 Err(e) => {
                     *slot.borrow_mut() = State::Ended;
@@ -143,6 +131,6 @@ impl JobStream {
         if let State::Reading(mut r) = previous {
             r.stop();
         }
-        Promise::resolve(&step(&JsValue::UNDEFINED, true))
+        Promise::resolve(&super::iter_step(&JsValue::UNDEFINED, true))
     }
 }

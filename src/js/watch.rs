@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Object, Promise, Reflect, Symbol};
+use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
@@ -26,13 +26,6 @@ pub struct JobWatch {
     _lease: Rc<RefCell<Option<Lease>>>,
 }
 
-fn step(value: &JsValue, done: bool) -> JsValue {
-    let o = Object::new();
-    let _ = Reflect::set(&o, &JsValue::from_str("value"), value);
-    let _ = Reflect::set(&o, &JsValue::from_str("done"), &JsValue::from_bool(done));
-    o.into()
-}
-
 impl JobWatch {
     /// The watch as a JS value that is also async-iterable (`[Symbol.asyncIterator]` returns it).
     pub(crate) fn new(
@@ -49,14 +42,7 @@ impl JobWatch {
             signal,
         };
         let js: JsValue = watch.into();
-        // Object.prototype.valueOf returns `this`: exactly what [Symbol.asyncIterator] must do,
-        // without evaluating code (Workers forbid eval / new Function).
-        if let Ok(value_of) = Reflect::get(
-            &Object::get_prototype_of(&Object::new()),
-            &JsValue::from_str("valueOf"),
-        ) {
-            let _ = Reflect::set(&js, &Symbol::async_iterator(), &value_of);
-        }
+        super::make_async_iterable(&js);
         js
     }
 }
@@ -71,7 +57,7 @@ impl JobWatch {
         let signal = self.signal.clone();
         super::promise(async move {
             if *stopped.borrow() {
-                return Ok(step(&JsValue::UNDEFINED, true));
+                return Ok(super::iter_step(&JsValue::UNDEFINED, true));
             }
             let Some(mut watcher) = slot.borrow_mut().take() else {
                 return Err(to_js_error(&Error::config(
@@ -84,8 +70,8 @@ impl JobWatch {
             }
             *slot.borrow_mut() = Some(watcher);
             match result {
-                Ok(Some(job)) => Ok(step(&job_to_js(&job), false)),
-                Ok(None) => Ok(step(&JsValue::UNDEFINED, true)),
+                Ok(Some(job)) => Ok(super::iter_step(&job_to_js(&job), false)),
+                Ok(None) => Ok(super::iter_step(&JsValue::UNDEFINED, true)),
                 Err(err) => {
                     *stopped.borrow_mut() = true;
                     Err(to_js_error(&err))
@@ -105,6 +91,6 @@ impl JobWatch {
         if let Some(w) = self.watcher.borrow_mut().as_mut() {
             w.stop();
         }
-        Promise::resolve(&step(&JsValue::UNDEFINED, true))
+        Promise::resolve(&super::iter_step(&JsValue::UNDEFINED, true))
     }
 }
