@@ -9,6 +9,9 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
+mod fuzz_config;
+use fuzz_config::config;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -20,26 +23,6 @@ use polyjob::core::retry::advised_delay_ms;
 use polyjob::core::time::{http_date_to_unix_ms, iso_to_unix_ms, unix_ms_to_iso};
 use polyjob::core::{Body, Error, ErrorCode, HttpResponse, Job, JobStatus, Json, Provider};
 use polyjob::providers::{parse_cancel, parse_list, parse_status, parse_submit, timestamp_to_iso};
-
-fn cases() -> u32 {
-    match std::env::var("POLYJOB_FUZZ_CASES") {
-        Ok(v) => v
-            .trim()
-            .replace('_', "")
-            .parse()
-            .unwrap_or_else(|_| panic!("POLYJOB_FUZZ_CASES must be a number, got {v:?}")),
-        Err(_) => 2_000,
-    }
-}
-
-fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: cases(),
-        // Failures are reported with the minimal input; nothing is written into the source tree.
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
 
 // ------------------------------------------------------------------------------ strategies
 

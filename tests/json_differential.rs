@@ -12,31 +12,15 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
+mod fuzz_config;
+use fuzz_config::config;
+
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::TestCaseError;
 
 use polyjob::core::json::parse;
 use polyjob::core::Json;
-
-fn cases() -> u32 {
-    match std::env::var("POLYJOB_FUZZ_CASES") {
-        Ok(v) => v
-            .trim()
-            .replace('_', "")
-            .parse()
-            .unwrap_or_else(|_| panic!("POLYJOB_FUZZ_CASES must be a number, got {v:?}")),
-        Err(_) => 2_000,
-    }
-}
-
-fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: cases(),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
 
 // ------------------------------------------------------------------------------ comparison
 

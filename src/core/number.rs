@@ -401,20 +401,25 @@ mod tests {
             (4_940_656_458_412, -336),
         ];
         for &(m, e) in cases {
-            let mut s = String::new();
-            push_u64(&mut s, m);
-            s.push('e');
-            if e < 0 {
-                s.push('-');
-            }
-            push_u64(&mut s, u64::from(e.unsigned_abs()));
-            let want: f64 = s.parse().unwrap();
-            let got = from_decimal_parts(m, e);
-            if want.is_infinite() {
-                assert_eq!(got, None, "{s}");
-            } else {
-                assert_eq!(got, Some(want), "{s}");
-            }
+            agrees_with_std(m, e);
+        }
+    }
+
+    /// `from_decimal_parts(m, e)` equals std's parse of "{m}e{e}" (None where std overflows).
+    fn agrees_with_std(m: u64, e: i32) {
+        let mut s = String::new();
+        push_u64(&mut s, m);
+        s.push('e');
+        if e < 0 {
+            s.push('-');
+        }
+        push_u64(&mut s, u64::from(e.unsigned_abs()));
+        let want: f64 = s.parse().unwrap();
+        let got = from_decimal_parts(m, e);
+        if want.is_infinite() {
+            assert_eq!(got, None, "{s}");
+        } else {
+            assert_eq!(got, Some(want), "{s}");
         }
     }
 
@@ -427,20 +432,7 @@ mod tests {
             x ^= x << 17;
             let m = x >> (x % 64);
             let e = (x % 700) as i32 - 350;
-            let mut s = String::new();
-            push_u64(&mut s, m);
-            s.push('e');
-            if e < 0 {
-                s.push('-');
-            }
-            push_u64(&mut s, u64::from(e.unsigned_abs()));
-            let want: f64 = s.parse().unwrap();
-            let got = from_decimal_parts(m, e);
-            if want.is_infinite() {
-                assert_eq!(got, None, "{s}");
-            } else {
-                assert_eq!(got, Some(want), "{s}");
-            }
+            agrees_with_std(m, e);
         }
     }
 
