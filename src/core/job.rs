@@ -1,7 +1,7 @@
 //! The normalized [`Job`]: the one shape every provider's job bodies are translated into.
 //! It holds data only; translating provider bodies is `providers/*`'s business.
 
-use super::json::Json;
+use super::json::{push_json_string, Json};
 use super::status::JobStatus;
 
 /// The providers polyjob speaks to. Exposed to JS as the lower-case name.
@@ -91,6 +91,61 @@ impl Job {
         }
     }
 
+    /// The JS `Job` shape as compact JSON text: `id`, `provider`, `status`, `progress`, `result`,
+    /// `resultUrl`, `error` (`{ code, message }`), `createdAt`, `completedAt`,
+    /// `estimatedCompletion`, `preview`, `raw`, every one present (`null` when absent). The
+    /// wasm surface hands this to one `JSON.parse`, which builds the object faster than setting
+    /// its fields one by one across the boundary.
+    pub fn to_json_string(&self) -> String {
+        fn opt_str(out: &mut String, key: &str, value: &Option<String>) {
+            out.push_str(key);
+            match value {
+                Some(v) => push_json_string(out, v),
+                None => out.push_str("null"),
+            }
+        }
+        let mut out = String::with_capacity(160);
+        out.push_str("{\"id\":");
+        push_json_string(&mut out, &self.id);
+        out.push_str(",\"provider\":\"");
+        out.push_str(self.provider.as_str());
+        out.push_str("\",\"status\":\"");
+        out.push_str(self.status.as_str());
+        out.push_str("\",\"progress\":");
+        match self.progress {
+            Some(p) => super::number::push_f64(&mut out, p),
+            None => out.push_str("null"),
+        }
+        out.push_str(",\"result\":");
+        match &self.result {
+            Some(r) => r.write_json(&mut out),
+            None => out.push_str("null"),
+        }
+        opt_str(&mut out, ",\"resultUrl\":", &self.result_url);
+        out.push_str(",\"error\":");
+        match &self.error {
+            Some(e) => {
+                opt_str(&mut out, "{\"code\":", &e.code);
+                out.push_str(",\"message\":");
+                push_json_string(&mut out, &e.message);
+                out.push('}');
+            }
+            None => out.push_str("null"),
+        }
+        opt_str(&mut out, ",\"createdAt\":", &self.created_at);
+        opt_str(&mut out, ",\"completedAt\":", &self.completed_at);
+        opt_str(
+            &mut out,
+            ",\"estimatedCompletion\":",
+            &self.estimated_completion,
+        );
+        opt_str(&mut out, ",\"preview\":", &self.preview);
+        out.push_str(",\"raw\":");
+        self.raw.write_json(&mut out);
+        out.push('}');
+        out
+    }
+
     /// True when the status is terminal (see [`JobStatus::is_terminal`]).
     pub fn is_terminal(&self) -> bool {
         self.status.is_terminal()
@@ -125,6 +180,30 @@ mod tests {
         assert_eq!(normalize_progress(150.0, 100.0), Some(1.0));
         assert_eq!(normalize_progress(-3.0, 1.0), Some(0.0));
         assert_eq!(normalize_progress(f64::NAN, 1.0), None);
+    }
+
+    #[test]
+    fn js_shape_as_json_text() {
+        let mut job = Job::new(Provider::Deapi, "j\"1", JobStatus::Failed);
+        job.progress = Some(0.35);
+        job.result = Some(Json::object([("n", Json::from(1.5))]));
+        job.error = Some(JobError {
+            code: None,
+            message: "bad\nthing".into(),
+        });
+        job.created_at = Some("2026-01-01T00:00:00Z".into());
+        job.raw = Json::object([("status", Json::from("error"))]);
+        let text = job.to_json_string();
+        assert_eq!(
+            text,
+            r#"{"id":"j\"1","provider":"deapi","status":"FAILED","progress":0.35,"result":{"n":1.5},"resultUrl":null,"error":{"code":null,"message":"bad\nthing"},"createdAt":"2026-01-01T00:00:00Z","completedAt":null,"estimatedCompletion":null,"preview":null,"raw":{"status":"error"}}"#
+        );
+        // The text is valid JSON and round-trips through core's parser.
+        let back = super::super::json::parse(&text).unwrap();
+        assert_eq!(back.get_str("id"), Some("j\"1"));
+        assert_eq!(back.get("progress").and_then(Json::as_f64), Some(0.35));
+        let bare = Job::new(Provider::Serika, "x", JobStatus::Queued).to_json_string();
+        assert!(bare.ends_with(r#""error":null,"createdAt":null,"completedAt":null,"estimatedCompletion":null,"preview":null,"raw":null}"#));
     }
 
     #[test]

@@ -613,7 +613,8 @@ impl Json {
         out
     }
 
-    fn write_json(&self, out: &mut String) {
+    /// Appends the compact JSON text of this value to `out` (see [`Json::to_json_string`]).
+    pub(crate) fn write_json(&self, out: &mut String) {
         match self {
             Json::Null => out.push_str("null"),
             Json::Bool(true) => out.push_str("true"),
@@ -647,7 +648,7 @@ impl Json {
 }
 
 /// Appends `s` as a quoted JSON string.
-fn push_json_string(out: &mut String, s: &str) {
+pub(crate) fn push_json_string(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
     let mut start = 0;

@@ -9,7 +9,7 @@ use web_sys::AbortSignal;
 use crate::core::{Error, Job, JobError, JobStatus, Json, Provider};
 use crate::providers::{Capabilities, SubmitRequest};
 use crate::transport::RealtimeConfig;
-use crate::transport::{from_js, to_js, Via};
+use crate::transport::{from_js, Via};
 
 fn get(obj: &JsValue, key: &str) -> JsValue {
     if !obj.is_object() {
@@ -233,47 +233,10 @@ pub(crate) fn job_id(value: &JsValue) -> Result<String, Error> {
     }
 }
 
-fn opt_str_js(s: &Option<String>) -> JsValue {
-    s.as_deref().map_or(JsValue::NULL, JsValue::from_str)
-}
-
 /// The JS `Job` object for `job`.
 pub(crate) fn job_to_js(job: &Job) -> JsValue {
-    let o = Object::new();
-    set(&o, "id", &JsValue::from_str(&job.id));
-    set(&o, "provider", &JsValue::from_str(job.provider.as_str()));
-    set(&o, "status", &JsValue::from_str(job.status.as_str()));
-    set(
-        &o,
-        "progress",
-        &job.progress.map_or(JsValue::NULL, JsValue::from_f64),
-    );
-    set(
-        &o,
-        "result",
-        &job.result.as_ref().map_or(JsValue::NULL, to_js),
-    );
-    set(&o, "resultUrl", &opt_str_js(&job.result_url));
-    let error = match &job.error {
-        Some(e) => {
-            let eo = Object::new();
-            set(&eo, "code", &opt_str_js(&e.code));
-            set(&eo, "message", &JsValue::from_str(&e.message));
-            eo.into()
-        }
-        None => JsValue::NULL,
-    };
-    set(&o, "error", &error);
-    set(&o, "createdAt", &opt_str_js(&job.created_at));
-    set(&o, "completedAt", &opt_str_js(&job.completed_at));
-    set(
-        &o,
-        "estimatedCompletion",
-        &opt_str_js(&job.estimated_completion),
-    );
-    set(&o, "preview", &opt_str_js(&job.preview));
-    set(&o, "raw", &to_js(&job.raw));
-    o.into()
+    // One JSON.parse of the whole shape beats a dozen boundary-crossing property sets.
+    js_sys::JSON::parse(&job.to_json_string()).unwrap_or(JsValue::NULL)
 }
 
 /// A JS `Job` (as polyjob produces, e.g. from `verifyWebhook`) back to a [`Job`].

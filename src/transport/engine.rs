@@ -88,10 +88,8 @@ impl Engine {
             }
             self.count(|s| s.requests += 1);
             attempts += 1;
-            let child = ChildSignal::new(signal, Some(self.request_timeout_ms)).map_err(|_| {
-                Error::config("this runtime has no AbortController").with_provider(provider)
-            })?;
-            let outcome = fetch::send(&self.fetch_fn, &current, &child.signal()).await;
+            let outcome =
+                fetch::send(&self.fetch_fn, &current, signal, self.request_timeout_ms).await;
             let error = match outcome {
                 Ok(resp) if is_redirect(resp.status) => {
                     match redirect_target(&current.url, &resp) {
@@ -126,25 +124,20 @@ impl Engine {
                     let err = Error::bad_response(provider, "response body exceeds the size limit");
                     return Err(with_attempts(err, attempts));
                 }
-                Err(FetchFailure::Network(message)) => match child.cause() {
-                    Some(AbortCause::Parent) => {
-                        return Err(with_attempts(self.aborted(), attempts))
-                    }
-                    Some(AbortCause::Timeout) => {
-                        Error::new(ErrorCode::Timeout, "the request timed out")
-                            .with_provider(provider)
-                            .with_retryable(true)
-                    }
-                    None => {
-                        let mut m = String::from("network error: ");
-                        m.push_str(&message);
-                        Error::new(ErrorCode::Network, m)
-                            .with_provider(provider)
-                            .with_retryable(true)
-                    }
-                },
+                Err(FetchFailure::Aborted) => return Err(with_attempts(self.aborted(), attempts)),
+                Err(FetchFailure::Timeout) => {
+                    Error::new(ErrorCode::Timeout, "the request timed out")
+                        .with_provider(provider)
+                        .with_retryable(true)
+                }
+                Err(FetchFailure::Network(message)) => {
+                    let mut m = String::from("network error: ");
+                    m.push_str(&message);
+                    Error::new(ErrorCode::Network, m)
+                        .with_provider(provider)
+                        .with_retryable(true)
+                }
             };
-            drop(child);
             let wanted = self
                 .retry
                 .delay_for(&error, attempts - 1, idempotent, random());
@@ -248,20 +241,8 @@ impl Engine {
         let deadline_signal = deadline.signal();
         if via == Via::Stream {
             // Read the output stream to its end first; the terminal state then comes from one
-            // status request. A job that does not stream (409) or a broken stream falls back
-            // to polling.
-            let mut reader = StreamReader::for_job(self.clone(), id, last.as_ref())?;
-            loop {
-                match reader.next(Some(&deadline_signal)).await {
-                    Ok(Some(_chunk)) => {}
-                    Ok(None) => break,
-                    Err(err) if err.code == ErrorCode::Aborted => {
-                        return Err(self.deadline_error(&deadline, err, last.clone()));
-                    }
-                    Err(err) if err.code == ErrorCode::NotFound => return Err(err),
-                    Err(_) => break,
-                }
-            }
+            // status request. Boxed, so a parked poll-mode wait does not carry its state.
+            Box::pin(self.drain_stream(id, last.as_ref(), &deadline, &deadline_signal)).await?;
         }
         let mut watcher = Watcher::new(self.clone(), id.to_string(), last, lease.is_some());
         let mut latest: Option<Job> = None;
@@ -280,6 +261,30 @@ impl Engine {
                     return Err(self.deadline_error(&deadline, err, watcher.current.clone()));
                 }
                 Err(err) => return Err(err),
+            }
+        }
+    }
+
+    /// Reads job `id`'s output stream to its end (a `wait` via "stream"). A job that does not
+    /// stream (409) or a broken stream ends the read without error: the wait falls back to
+    /// polling. Fails on abort, the wait's deadline and NOT_FOUND.
+    async fn drain_stream(
+        self: &Rc<Self>,
+        id: &str,
+        last: Option<&Job>,
+        deadline: &ChildSignal,
+        deadline_signal: &AbortSignal,
+    ) -> Result<(), Error> {
+        let mut reader = StreamReader::for_job(self.clone(), id, last)?;
+        loop {
+            match reader.next(Some(deadline_signal)).await {
+                Ok(Some(_chunk)) => {}
+                Ok(None) => return Ok(()),
+                Err(err) if err.code == ErrorCode::Aborted => {
+                    return Err(self.deadline_error(deadline, err, last.cloned()));
+                }
+                Err(err) if err.code == ErrorCode::NotFound => return Err(err),
+                Err(_) => return Ok(()),
             }
         }
     }

@@ -1,22 +1,44 @@
-//! One HTTP exchange through a `fetch` function (the global one or the user's): builds the
-//! request from an [`HttpRequest`], reads status, the headers the policies need, and the body,
-//! and decodes the body with the host's `JSON.parse`. No retries, no policy.
+//! One HTTP exchange through a `fetch` function (the global one or the user's). The exchange
+//! itself (request init, headers, capped body read, per-request timeout) runs in the small JS
+//! helper `exchange.js`, called once per request; this module turns what it resolves to into an
+//! [`HttpResponse`] and decodes the body with core's JSON parser. No retries, no policy.
 
-use js_sys::{Function, Object, Promise, Reflect, Uint8Array, JSON};
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, ReadableStreamDefaultReader, Response};
+use web_sys::{AbortSignal, Response};
 
 use crate::core::{json, Body, HttpRequest, HttpResponse, Json};
 
-/// Response headers the core reads (redirect target, retry advice, rate-limit class, type).
-const READ_HEADERS: [&str; 6] = [
+#[wasm_bindgen(module = "/src/transport/exchange.js")]
+extern "C" {
+    /// Sends one request and reads its answer; resolves to an outcome array (see exchange.js).
+    #[wasm_bindgen(js_name = exchange)]
+    fn js_exchange(
+        fetch_fn: &Function,
+        url: &str,
+        method: &str,
+        headers: Vec<String>,
+        body: Option<String>,
+        parent: Option<AbortSignal>,
+        timeout_ms: f64,
+        cap: f64,
+    ) -> Promise;
+
+    /// Reads an opened response's status, headers and capped body into an outcome array.
+    #[wasm_bindgen(js_name = describe)]
+    fn js_describe(response: &Response, cap: f64) -> Promise;
+}
+
+/// The response headers the core reads, in the order exchange.js hands them over (redirect
+/// target, retry advice, rate-limit class, type).
+const READ_HEADERS: [&str; 5] = [
     "location",
     "retry-after",
     "retry-after-ms",
     "x-ratelimit-type",
     "content-type",
-    "content-length",
 ];
 
 /// Bodies larger than this are refused rather than read (a 100 MB body must not OOM a page).
@@ -25,9 +47,13 @@ pub(crate) const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// Why an exchange produced no response.
 #[derive(Debug)]
 pub(crate) enum FetchFailure {
-    /// `fetch` rejected or threw (network error, abort, bad request init). The message is the
-    /// host's, which never contains the key (the key only travels in headers).
+    /// `fetch` rejected or threw (network error, bad request init). The message is the host's,
+    /// which never contains the key (the key only travels in headers).
     Network(String),
+    /// The per-request timeout elapsed first.
+    Timeout,
+    /// The caller's signal fired.
+    Aborted,
     /// The response was larger than [`MAX_BODY_BYTES`].
     TooLarge,
 }
@@ -51,9 +77,7 @@ pub(crate) async fn open(
             "content-type",
             &JsValue::from_str("application/json"),
         );
-        let text =
-            to_json_text(body).map_err(|_| String::from("could not encode the request body"))?;
-        set(&init, "body", &text);
+        set(&init, "body", &JsValue::from_str(&body.to_json_string()));
     }
     set(&init, "headers", &headers);
     set(&init, "signal", signal);
@@ -72,96 +96,67 @@ pub(crate) async fn open(
     Ok(response)
 }
 
-/// Sends `req` through `fetch_fn` with `signal` and reads the whole (capped) body.
+/// Sends `req` through `fetch_fn` and reads the whole (capped) body. The request is aborted
+/// when `parent` fires ([`FetchFailure::Aborted`]) or after `timeout_ms`
+/// ([`FetchFailure::Timeout`]; `f64::INFINITY` for none).
 pub(crate) async fn send(
     fetch_fn: &Function,
     req: &HttpRequest,
-    signal: &AbortSignal,
+    parent: Option<&AbortSignal>,
+    timeout_ms: f64,
 ) -> Result<HttpResponse, FetchFailure> {
-    let response = open(fetch_fn, req, signal)
-        .await
-        .map_err(FetchFailure::Network)?;
-    finish(&response).await
+    let mut headers = Vec::with_capacity(req.headers.len() * 2);
+    for (name, value) in &req.headers {
+        headers.push(name.clone());
+        headers.push(value.clone());
+    }
+    let promise = js_exchange(
+        fetch_fn,
+        &req.url,
+        req.method.as_str(),
+        headers,
+        req.body.as_ref().map(Json::to_json_string),
+        parent.cloned(),
+        timeout_ms,
+        MAX_BODY_BYTES as f64,
+    );
+    outcome(JsFuture::from(promise).await)
 }
 
 /// Reads status, the policy headers and the capped body of an opened response.
 pub(crate) async fn finish(response: &Response) -> Result<HttpResponse, FetchFailure> {
-    let status = response.status();
-    let mut read_headers = Vec::new();
-    let response_headers = response.headers();
-    for name in READ_HEADERS {
-        if let Ok(Some(value)) = response_headers.get(name) {
-            read_headers.push((name.to_string(), value));
-        }
-    }
-    let declared_len = read_headers
-        .iter()
-        .find(|(k, _)| k == "content-length")
-        .and_then(|(_, v)| crate::core::number::parse_decimal(v));
-    if declared_len.is_some_and(|n| n > MAX_BODY_BYTES as f64) {
-        if let Some(body) = response.body() {
-            let _ = body.cancel();
-        }
-        return Err(FetchFailure::TooLarge);
-    }
-    // With a declared length under the cap (the common case) one `text()` is cheapest: the
-    // runtime enforces Content-Length. Without one, read chunk by chunk and stop at the cap.
-    let text = if declared_len.is_some() {
-        let promise = response
-            .text()
-            .map_err(|e| FetchFailure::Network(error_text(&e)))?;
-        JsFuture::from(promise)
-            .await
-            .map_err(|e| FetchFailure::Network(error_text(&e)))?
-            .as_string()
-            .unwrap_or_default()
-    } else {
-        read_capped(response).await?
-    };
-    Ok(HttpResponse {
-        status: status as u16,
-        headers: read_headers,
-        body: decode_body(text),
-    })
+    outcome(JsFuture::from(js_describe(response, MAX_BODY_BYTES as f64)).await)
 }
 
-/// Reads the body as UTF-8 text, chunk by chunk, refusing it as soon as it passes
-/// [`MAX_BODY_BYTES`] (the stream is cancelled, so the rest is never downloaded).
-async fn read_capped(response: &Response) -> Result<String, FetchFailure> {
-    let Some(stream) = response.body() else {
-        return Ok(String::new());
-    };
-    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
-    let mut bytes: Vec<u8> = Vec::new();
-    loop {
-        let step = JsFuture::from(reader.read())
-            .await
-            .map_err(|e| FetchFailure::Network(error_text(&e)))?;
-        if Reflect::get(&step, &JsValue::from_str("done"))
-            .ok()
-            .and_then(|d| d.as_bool())
-            .unwrap_or(true)
-        {
-            break;
+/// Turns an outcome array of exchange.js into a response or a failure.
+fn outcome(settled: Result<JsValue, JsValue>) -> Result<HttpResponse, FetchFailure> {
+    let out: Array = settled
+        .map_err(|e| FetchFailure::Network(error_text(&e)))?
+        .unchecked_into();
+    match out.get(0).as_f64().unwrap_or(1.0) as u32 {
+        0 => {
+            let mut headers = Vec::new();
+            for (i, name) in READ_HEADERS.iter().enumerate() {
+                if let Some(value) = out.get(2 + i as u32).as_string() {
+                    headers.push((name.to_string(), value));
+                }
+            }
+            let text = out.get(2 + READ_HEADERS.len() as u32).as_string();
+            Ok(HttpResponse {
+                status: out.get(1).as_f64().unwrap_or(0.0) as u16,
+                headers,
+                body: decode_body(text.unwrap_or_default()),
+            })
         }
-        let chunk = Reflect::get(&step, &JsValue::from_str("value")).unwrap_or(JsValue::UNDEFINED);
-        let Some(chunk) = chunk.dyn_ref::<Uint8Array>() else {
-            return Err(FetchFailure::Network(
-                "the response body is not a byte stream".into(),
-            ));
-        };
-        if bytes.len() + chunk.length() as usize > MAX_BODY_BYTES {
-            let _ = reader.cancel();
-            return Err(FetchFailure::TooLarge);
-        }
-        let start = bytes.len();
-        bytes.resize(start + chunk.length() as usize, 0);
-        chunk.copy_to(&mut bytes[start..]);
+        2 => Err(FetchFailure::Timeout),
+        3 => Err(FetchFailure::Aborted),
+        4 => Err(FetchFailure::TooLarge),
+        _ => Err(FetchFailure::Network(
+            out.get(1)
+                .as_string()
+                .unwrap_or_else(|| "fetch failed".into()),
+        )),
     }
-    Ok(match String::from_utf8(bytes) {
-        Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    })
 }
 
 /// Decodes a body: empty → `Empty`, JSON → `Json` (core's parser), else `Text`.
@@ -195,10 +190,6 @@ pub(crate) fn from_js(value: &JsValue) -> Option<Json> {
     }
     let text = JSON::stringify(value).ok()?.as_string()?;
     json::parse(&text).ok()
-}
-
-fn to_json_text(value: &Json) -> Result<JsValue, JsValue> {
-    Ok(JsValue::from_str(&value.to_json_string()))
 }
 
 fn set(target: &Object, key: &str, value: &JsValue) {

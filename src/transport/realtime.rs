@@ -14,7 +14,6 @@ use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::abort::ChildSignal;
 use super::fetch;
 use super::push::{PushRegistry, PushUpdate};
 use super::signal::{race, Either, Mailbox};
@@ -348,9 +347,7 @@ impl RealtimeHub {
                 ("channel_name", Json::from(channel)),
             ])),
         };
-        let guard = ChildSignal::new(None, Some(AUTH_TIMEOUT_MS))
-            .map_err(|_| String::from("no AbortController"))?;
-        let resp = fetch::send(&self.fetch_fn, &req, &guard.signal())
+        let resp = fetch::send(&self.fetch_fn, &req, None, AUTH_TIMEOUT_MS)
             .await
             .map_err(|_| String::from("the auth endpoint could not be reached"))?;
         if !resp.is_success() {

@@ -133,7 +133,7 @@ impl Watcher {
         loop {
             // Updates already delivered come first.
             for update in self.feed.drain() {
-                if let Some(job) = self.apply_push(update, signal).await? {
+                if let Some(job) = Box::pin(self.apply_push(update, signal)).await? {
                     return Ok(Some(job));
                 }
             }
@@ -153,7 +153,7 @@ impl Watcher {
                 };
                 match race(self.feed.recv(), sleep(delay, signal)).await {
                     Either::Left(Some(update)) => {
-                        if let Some(job) = self.apply_push(update, signal).await? {
+                        if let Some(job) = Box::pin(self.apply_push(update, signal)).await? {
                             return Ok(Some(job));
                         }
                         continue;
@@ -171,7 +171,8 @@ impl Watcher {
                 }
             }
             self.polled = true;
-            if let Some(job) = self.poll(signal).await? {
+            // Boxed: a parked watch then holds only the small sleep state, not a request's.
+            if let Some(job) = Box::pin(self.poll(signal)).await? {
                 return Ok(Some(job));
             }
         }

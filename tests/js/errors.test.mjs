@@ -223,4 +223,49 @@ describe("errors", { concurrency: true, timeout: 60_000 }, () => {
     await assert.rejects(c.get("abc"), isPolyjobError("TIMEOUT"));
     assert.ok(Date.now() - t0 < 3000);
   });
+
+  test("per-request timeouts share one timer yet fire per request; signals of finished requests never fire", { timeout: 15_000 }, async () => {
+    // Requests to ids starting with "hang" never answer; the others answer at once. Every
+    // signal handed to fetch is recorded, so a reused signal that fired late would show.
+    const signals = [];
+    const mixed = (input, init) => {
+      const s = signalOf(input, init);
+      signals.push(s);
+      if (!String(input).includes("/hang")) return Promise.resolve(json(200, { status: "processing", progress: 10 })());
+      return new Promise((_, reject) => s.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError"))));
+    };
+    const slow = client("deapi", { fetch: mixed, requestTimeoutMs: 600, maxRetries: 0 });
+    const fast = client("deapi", { fetch: mixed, requestTimeoutMs: 200, maxRetries: 0 });
+    const t0 = Date.now();
+    const settled = await Promise.allSettled([
+      slow.get("hang-a").then(() => "ok", (e) => [e.code, Date.now() - t0]),
+      fast.get("hang-b").then(() => "ok", (e) => [e.code, Date.now() - t0]),
+      ...Array.from({ length: 40 }, (_, i) => fast.get(`ok-${i}`).then((j) => j.status)),
+    ]);
+    const [a, b, ...rest] = settled.map((r) => r.value);
+    assert.equal(b[0], "TIMEOUT");
+    assert.ok(b[1] >= 150 && b[1] < 550, `the 200 ms timeout fired after ${b[1]} ms`);
+    assert.equal(a[0], "TIMEOUT");
+    assert.ok(a[1] >= 550, `the 600 ms timeout fired after ${a[1]} ms`);
+    assert.deepEqual(new Set(rest), new Set(["PROCESSING"]));
+    // Requests after the timeouts still work, and no signal of an answered request ever fired.
+    assert.equal((await fast.get("ok-late")).status, "PROCESSING");
+    const answered = signals.filter((s) => !s.aborted);
+    assert.equal(signals.filter((s) => s.aborted).length, 2, "exactly the two hanging requests were aborted");
+    assert.ok(answered.length >= 41);
+  });
+
+  test("an idle client does not keep Node running (the timeout timer is unref'd)", { timeout: 20_000 }, async () => {
+    const { spawnSync } = await import("node:child_process");
+    const { fileURLToPath } = await import("node:url");
+    const helpers = fileURLToPath(new URL("./helpers.mjs", import.meta.url));
+    const script = `
+      const { JobClient, baseUrl, KEY } = await import(${JSON.stringify(helpers)});
+      const c = new JobClient({ provider: "socaity", apiKey: KEY, baseUrl: baseUrl("socaity"), requestTimeoutMs: 60000 });
+      await c.get("no-such-job").catch((e) => process.stdout.write(e.code));`;
+    const t0 = Date.now();
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 15_000, env: process.env });
+    assert.equal(r.stdout, "NOT_FOUND", r.stderr);
+    assert.ok(Date.now() - t0 < 10_000, `the process lingered ${Date.now() - t0} ms after its last request`);
+  });
 });

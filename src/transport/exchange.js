@@ -1,0 +1,152 @@
+// One HTTP exchange in one call from wasm: fetch, the response headers the core reads, and the
+// body text under a size cap. Doing this here rather than field by field from Rust saves ~20
+// boundary crossings, a string copy per header and a wasm-side UTF-8 decode per request.
+// Request timeouts share one timer (see `deadlines`) instead of a setTimeout per request.
+// No policy here: retries, redirects and parsing stay in Rust.
+
+/** The response headers handed to Rust, in this order (see fetch.rs `READ_HEADERS`). */
+const READ_HEADERS = ["location", "retry-after", "retry-after-ms", "x-ratelimit-type", "content-type"];
+
+/** Outcome kinds, the first element of what `exchange` resolves to. */
+const OK = 0, NETWORK = 1, TIMEOUT = 2, ABORTED = 3, TOO_LARGE = 4;
+
+// In-flight requests with a timeout, and the one timer armed for the earliest deadline. The
+// timer is unref'd in Node, so an idle client never keeps a process alive.
+const inflight = new Set();
+let timer = null;
+let armedFor = Infinity;
+
+function arm(deadline) {
+  if (deadline >= armedFor) return;
+  if (timer !== null) clearTimeout(timer);
+  armedFor = deadline;
+  timer = setTimeout(expire, Math.max(0, deadline - Date.now()));
+  if (typeof timer === "object" && timer !== null && typeof timer.unref === "function") timer.unref();
+}
+
+function expire() {
+  timer = null;
+  armedFor = Infinity;
+  const now = Date.now();
+  let next = Infinity;
+  for (const entry of inflight) {
+    if (entry.deadline <= now) {
+      inflight.delete(entry);
+      entry.timedOut = true;
+      entry.controller.abort();
+    } else if (entry.deadline < next) {
+      next = entry.deadline;
+    }
+  }
+  if (next !== Infinity) arm(next);
+}
+
+/**
+ * Reads a response body as text, refusing it (resolving `undefined`, the stream cancelled) once
+ * it passes `cap` bytes. A declared Content-Length is trusted (the runtime enforces it), so the
+ * common case is one `text()`.
+ */
+async function readBody(response, cap) {
+  const declared = response.headers.get("content-length");
+  if (declared !== null && Number(declared) > cap) {
+    if (response.body) response.body.cancel().catch(() => {});
+    return undefined;
+  }
+  if (declared !== null || !response.body) return response.text();
+  const reader = response.body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > cap) {
+      reader.cancel().catch(() => {});
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return new TextDecoder().decode(chunks[0]);
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+/** The message of a thrown value; Node's undici puts the useful part ("ECONNREFUSED") in `cause.code`. */
+/**
+ * Reads an opened response: [OK, status, location, retryAfter, retryAfterMs, rateLimitType,
+ * contentType, text], or [TOO_LARGE] when the body passes `cap` bytes. Rejects when reading fails.
+ */
+export async function describe(response, cap) {
+  const text = await readBody(response, cap);
+  if (text === undefined) return [TOO_LARGE];
+  const out = [OK, response.status];
+  const h = response.headers;
+  for (const name of READ_HEADERS) out.push(h.get(name) ?? undefined);
+  out.push(text);
+  return out;
+}
+
+function errorText(e) {
+  if (e instanceof Error) {
+    const code = e.cause && typeof e.cause.code === "string" ? ` (${e.cause.code})` : "";
+    return e.message + code;
+  }
+  return typeof e === "string" ? e : "fetch failed";
+}
+
+/**
+ * Sends one request and reads its answer. `headers` is a flat [name, value, ...] array, `body`
+ * the JSON text or undefined. Resolves (never rejects) to
+ *   [OK, status, location, retryAfter, retryAfterMs, rateLimitType, contentType, text]
+ * or [NETWORK, message] / [TIMEOUT] / [ABORTED] (the `parent` signal fired) / [TOO_LARGE].
+ * Redirects are never followed (`redirect: "manual"`): the key travels in a header.
+ */
+export async function exchange(fetchFn, url, method, headers, body, parent, timeoutMs, cap) {
+  if (parent && parent.aborted) return [ABORTED];
+  const controller = takeController();
+  const entry = { deadline: Date.now() + timeoutMs, controller, timedOut: false };
+  const onParentAbort = () => controller.abort();
+  if (parent) parent.addEventListener("abort", onParentAbort);
+  if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
+    inflight.add(entry);
+    arm(entry.deadline);
+  }
+  const init = { method, headers: {}, signal: controller.signal, redirect: "manual" };
+  for (let i = 0; i + 1 < headers.length; i += 2) init.headers[headers[i]] = headers[i + 1];
+  if (body !== undefined) {
+    init.headers["content-type"] = "application/json";
+    init.body = body;
+  }
+  try {
+    return await describe(await fetchFn(url, init), cap);
+  } catch (e) {
+    if (entry.timedOut) return [TIMEOUT];
+    if (parent && parent.aborted) return [ABORTED];
+    return [NETWORK, errorText(e)];
+  } finally {
+    inflight.delete(entry);
+    if (parent) parent.removeEventListener("abort", onParentAbort);
+    giveBack(controller);
+  }
+}
+
+// AbortControllers are costly to create in Node (~5 µs each, a tenth of a status poll), so
+// those of finished requests that never fired are reused. A fetch may leave its listener on the
+// signal until GC; firing it later is a no-op for a settled fetch, and each controller serves
+// at most REUSES requests, so such listeners stay under Node's leak warning (10).
+const REUSES = 8;
+const POOL_MAX = 64;
+const pool = [];
+
+function takeController() {
+  return pool.pop() ?? Object.assign(new AbortController(), { uses: 0 });
+}
+
+function giveBack(controller) {
+  if (!controller.signal.aborted && ++controller.uses < REUSES && pool.length < POOL_MAX) pool.push(controller);
+}
