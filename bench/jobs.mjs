@@ -9,6 +9,9 @@
 // mock completed the job, also as a fraction of the job's duration (submit → completion).
 //
 //   node --experimental-websocket bench/jobs.mjs [--jobs 1000] [--min-ms 1000] [--max-ms 60000]
+//        [--strategies poll,fixed,realtime,stream]   a subset, e.g. `poll` while tuning
+//        [--out jobs]                                 writes bench/out/<out>.json
+//        [--rows]                                     keeps every job's row (provider, duration, requests, delay)
 import { JobClient } from "../pkg/node/index.mjs";
 import { parseArgs, quantile, round, writeStep, mockUrl, mockJob, KEY, PROVIDERS, polyjobRequest } from "./lib/common.mjs";
 import { submit as baseSubmit, waitFixed, INTERVAL_MS } from "./baseline/poller.mjs";
@@ -23,6 +26,8 @@ const MOCK = mockUrl();
 const WS = `${MOCK.replace(/^http/, "ws")}/deapi-ws`;
 const PHASE_TIMEOUT_MS = MAX_MS + QUEUE_MS + 90_000;
 const runId = Date.now().toString(36);
+const STRATEGIES = new Set(String(args.strategies ?? "poll,fixed,realtime,stream").split(",").map((x) => x.trim()).filter(Boolean));
+for (const s of STRATEGIES) if (!["poll", "fixed", "realtime", "stream"].includes(s)) throw new Error(`unknown strategy ${s} (poll, fixed, realtime, stream)`);
 
 const durationOf = (i) => Math.round(MIN_MS + ((MAX_MS - MIN_MS) * i) / Math.max(1, JOBS - 1));
 const scenario = (strategy, i, extra = {}) => ({ queue_ms: QUEUE_MS, duration_ms: durationOf(i), steps: STEPS, nonce: `${runId}-${strategy}-${i}`, ...extra });
@@ -36,6 +41,8 @@ async function settleAll(promises) {
   if (which === "deadline") throw new Error(`phase did not finish within ${PHASE_TIMEOUT_MS} ms`);
   return done;
 }
+
+const pctOf = (f) => [f.p50, f.p95, f.p99].map((x) => `${round(100 * x, 1)} %`).join("/");
 
 /** Runs one strategy: `one(i)` resolves { id, provider, resolvedAt } per job. */
 async function phase(name, plan, one, extraStats = () => ({})) {
@@ -56,7 +63,14 @@ async function phase(name, plan, one, extraStats = () => ({})) {
   const perProvider = {};
   for (const p of PROVIDERS) {
     const rs = rows.filter((r) => r.provider === p);
-    if (rs.length) perProvider[p] = { jobs: rs.length, statusRequestsPerJob: round(rs.reduce((n, r) => n + r.requests, 0) / rs.length), delayP95Ms: quantile(rs.map((r) => r.delay), 0.95) };
+    if (!rs.length) continue;
+    const f = rs.map((r) => r.delay / r.duration);
+    perProvider[p] = {
+      jobs: rs.length,
+      statusRequestsPerJob: round(rs.reduce((n, r) => n + r.requests, 0) / rs.length),
+      delayP95Ms: quantile(rs.map((r) => r.delay), 0.95),
+      delayFraction: { p50: round(quantile(f, 0.5), 4), p95: round(quantile(f, 0.95), 4), p99: round(quantile(f, 0.99), 4) },
+    };
   }
   const res = {
     strategy: name,
@@ -71,8 +85,12 @@ async function phase(name, plan, one, extraStats = () => ({})) {
     perProvider,
     wallMs: Date.now() - t0,
     ...extraStats(),
+    ...(args.rows ? { rows } : {}),
   };
-  console.log(`  ${name.padEnd(34)} ${String(res.completed).padStart(5)}/${res.jobs} ok  req/job ${String(res.statusRequestsPerJob).padStart(6)}  delay p50/p95/p99 ${res.delayMs.p50}/${res.delayMs.p95}/${res.delayMs.p99} ms  (${(res.wallMs / 1000).toFixed(1)} s)`);
+  console.log(`  ${name.padEnd(34)} ${String(res.completed).padStart(5)}/${res.jobs} ok  req/job ${String(res.statusRequestsPerJob).padStart(6)}  delay p50/p95/p99 ${res.delayMs.p50}/${res.delayMs.p95}/${res.delayMs.p99} ms  / duration ${pctOf(res.delayFraction)}  (${(res.wallMs / 1000).toFixed(1)} s)`);
+  if (Object.keys(perProvider).length > 1) {
+    for (const [p, v] of Object.entries(perProvider)) console.log(`    ${p.padEnd(32)} ${String(v.jobs).padStart(5)} jobs  req/job ${String(v.statusRequestsPerJob).padStart(6)}  delay p95 ${v.delayP95Ms} ms  / duration ${pctOf(v.delayFraction)}`);
+  }
   return res;
 }
 
@@ -83,7 +101,7 @@ const results = [];
 console.log(`jobs: ${JOBS} per strategy, durations ${MIN_MS}-${MAX_MS} ms (+${QUEUE_MS} ms queue), mock ${MOCK}`);
 
 // polyjob adaptive wait (library defaults), all four providers.
-{
+if (STRATEGIES.has("poll")) {
   const clients = Object.fromEntries(PROVIDERS.map((p) => [p, new JobClient(clientOpts(p))]));
   results.push(await phase("polyjob wait (adaptive poll)", all, async (i) => {
     const p = providerOf(i);
@@ -94,7 +112,7 @@ console.log(`jobs: ${JOBS} per strategy, durations ${MIN_MS}-${MAX_MS} ms (+${QU
 }
 
 // Baseline: fixed 500 ms poller in plain JS, same scenarios.
-{
+if (STRATEGIES.has("fixed")) {
   results.push(await phase(`fixed ${INTERVAL_MS} ms poller (plain JS)`, all, async (i) => {
     const p = providerOf(i);
     const id = await baseSubmit(p, `${MOCK}/${p}`, KEY, polyjobRequest(p, scenario("fixed", i)));
@@ -104,18 +122,18 @@ console.log(`jobs: ${JOBS} per strategy, durations ${MIN_MS}-${MAX_MS} ms (+${QU
 }
 
 // deAPI realtime: every job on deAPI, one shared socket.
-if (typeof WebSocket === "function") {
+if (STRATEGIES.has("realtime") && typeof WebSocket === "function") {
   const c = new JobClient({ ...clientOpts("deapi"), realtime: { clientId: "1001", wsUrl: WS } });
   results.push(await phase("polyjob deAPI realtime", all, async (i) => {
     const end = await c.run(polyjobRequest("deapi", scenario("realtime", i)), { timeoutMs: PHASE_TIMEOUT_MS });
     return { id: end.id, provider: "deapi", resolvedAt: Date.now() };
   }));
-} else {
+} else if (STRATEGIES.has("realtime")) {
   results.push({ strategy: "polyjob deAPI realtime", skipped: "no global WebSocket (Node 20: --experimental-websocket)" });
 }
 
 // Socaity stream: `mock.stream` jobs, STEPS chunks over the same duration, wait via the stream.
-{
+if (STRATEGIES.has("stream")) {
   const c = new JobClient(clientOpts("socaity"));
   results.push(await phase("polyjob Socaity stream", all, async (i) => {
     const interval = Math.max(1, Math.round(durationOf(i) / STEPS));
@@ -126,4 +144,4 @@ if (typeof WebSocket === "function") {
   }));
 }
 
-writeStep("jobs", { jobs: JOBS, minMs: MIN_MS, maxMs: MAX_MS, queueMs: QUEUE_MS, steps: STEPS, baselineIntervalMs: INTERVAL_MS, strategies: results });
+writeStep(String(args.out ?? "jobs"), { jobs: JOBS, minMs: MIN_MS, maxMs: MAX_MS, queueMs: QUEUE_MS, steps: STEPS, baselineIntervalMs: INTERVAL_MS, strategies: results });

@@ -94,8 +94,9 @@ function strategyTable() {
   const pp = poll?.perProvider;
   let per = "";
   if (pp) {
-    per = "\n\nAdaptive wait per provider (requests / job, p95 delay): " + Object.entries(pp).map(([p, v]) => `${p} ${v.statusRequestsPerJob}, ${v.delayP95Ms} ms`).join("; ") +
-      ". Fixed poller: " + Object.entries(fixed?.perProvider ?? {}).map(([p, v]) => `${p} ${v.statusRequestsPerJob}, ${v.delayP95Ms} ms`).join("; ") + ".";
+    const one = ([p, v]) => `${p} ${v.statusRequestsPerJob}, ${v.delayP95Ms} ms` + (v.delayFraction ? ` (${pct(v.delayFraction.p95)} of duration)` : "");
+    per = "\n\nAdaptive wait per provider (requests / job, p95 delay): " + Object.entries(pp).map(one).join("; ") +
+      ". Fixed poller: " + Object.entries(fixed?.perProvider ?? {}).map(one).join("; ") + ".";
   }
   return rows.join("\n") + per;
 }

@@ -1,11 +1,15 @@
 //! The adaptive poll schedule: when to ask a provider for a job's status next. Pure — the
 //! driver passes the time and a random number in, and sleeps on the delay it gets back.
 //!
-//! Shape: start near the provider's documented cadence, back off geometrically, poll sooner
-//! when the job's progress rate or its ETA says completion is near, jitter downwards so many
-//! waiters do not poll in lock-step, and always stay within `[min_interval_ms, max_interval_ms]`.
-//! A change of status restarts the backoff (the job is moving). The schedule knows nothing of
-//! HTTP, timers or deadlines.
+//! Shape: start at the provider's documented cadence and back off geometrically; when the job's
+//! progress rate or its ETA predicts the end, wait half the remaining time while the end is far
+//! and aim one poll just past it when it is near (such a poll may come sooner than the cadence,
+//! never sooner than the floor); when nothing predicts the end (no progress, no ETA), poll at
+//! most a fixed share of the job's age apart ([`PollPolicy::max_lateness_share`]) so the end is
+//! seen late by at most that share of the job's duration, whatever the duration. Jitter is
+//! downwards so many waiters do not poll in lock-step; every delay stays within
+//! `[min_interval_ms, max_interval_ms]`. A change of status restarts the backoff (the job is
+//! moving). The schedule knows nothing of HTTP, timers or deadlines.
 
 use super::job::{Job, Provider};
 use super::time::iso_to_unix_ms;
@@ -13,36 +17,70 @@ use super::time::iso_to_unix_ms;
 /// Once the predicted end has passed, polls come this share of the job's observed span apart.
 const OVERDUE_SHARE: f64 = 0.04;
 
+/// While the predicted end is further off than the backoff, the next poll waits at least this
+/// share of the predicted remaining time (halving the distance): the polls before the end only
+/// refine the prediction, and the one that lands near the end is aimed by it. A job that ends
+/// sooner than predicted is seen at most this share of the remaining time late, and never more
+/// than `max_interval_ms`.
+const FAR_SHARE: f64 = 0.5;
+
+/// The default [`PollPolicy::max_lateness_share`]: a job with nothing to predict its end from
+/// is seen done at most 8 % of its duration late (plus a request's round trip) once its age is
+/// past `initial_ms / 0.08` (12.5 s at 1 s; before that it is polled at `initial_ms`).
+/// Downward jitter makes the average share lower still.
+pub const DEFAULT_MAX_LATENESS_SHARE: f64 = 0.08;
+
+/// The default floor for every provider (Socaity's recommended cadence). Only polls aimed at a
+/// job's predicted end come sooner than the provider's first delay.
+const DEFAULT_MIN_INTERVAL_MS: f64 = 500.0;
+
 /// Bounds and growth of a poll schedule.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PollPolicy {
-    /// Never poll more often than this.
+    /// Never poll more often than this. Only a poll aimed at the job's predicted end (or just
+    /// after it, when the job is overdue) may come sooner than `initial_ms`.
     pub min_interval_ms: f64,
     /// Never wait longer than this between polls.
     pub max_interval_ms: f64,
-    /// The first delay.
+    /// The first delay, and the shortest one chosen without a prediction of the job's end.
     pub initial_ms: f64,
     /// Each delay is the previous one times this.
     pub growth: f64,
     /// Delays are shortened by up to this fraction at random (0.2 → 80–100 % of the delay).
     pub jitter: f64,
+    /// While nothing predicts the job's end (no ETA, no rising progress), the next poll comes
+    /// at most this share of the job's age after the current one (age: since its `created_at`,
+    /// or since it was first seen when that is earlier), still within
+    /// `[initial_ms, max_interval_ms]`. A job that ends at age `d` is then seen by about
+    /// `d × (1 + share)`: the detection delay stays under `share` of the job's duration for
+    /// every duration past `initial_ms / share`, where the geometric backoff alone can be up to
+    /// `growth − 1` late (50 % at 1.5). The price is requests while the job is young: one every
+    /// `initial_ms` up to the age `d₀ = initial_ms / share`, then about
+    /// `ln(d / d₀) / ln(1 + share)` more (a 60 s job: ~33 polls at 1 s and 0.08, where the
+    /// backoff alone makes ~11), up to the age where `share × age` reaches `max_interval_ms`,
+    /// after which the ceiling rules as before. `None`: the backoff alone.
+    pub max_lateness_share: Option<f64>,
 }
 
 impl PollPolicy {
-    /// The default policy for `provider`, from its documents: Socaity recommends 500 ms at
-    /// first; deAPI's SDK starts at 1 s and grows ×1.5 up to 10 s; Optexity documents no
-    /// cadence; Serika's example polls every 2 s.
+    /// The default policy for `provider`. The first delay follows its documents: Socaity
+    /// recommends 500 ms at first; deAPI's SDK starts at 1 s and grows ×1.5 up to 10 s;
+    /// Optexity documents no cadence (1 s); Serika's example polls every 2 s (1 s). The floor is
+    /// 500 ms for all, used only by polls a job's progress or ETA aims at its end (a job due in
+    /// 300 ms is not made to wait a whole second). A job with nothing to predict its end from is
+    /// seen at most [`DEFAULT_MAX_LATENESS_SHARE`] of its duration late.
     pub fn for_provider(provider: Provider) -> PollPolicy {
         let initial_ms = match provider {
             Provider::Socaity => 500.0,
             Provider::Optexity | Provider::Deapi | Provider::Serika => 1000.0,
         };
         PollPolicy {
-            min_interval_ms: initial_ms,
+            min_interval_ms: DEFAULT_MIN_INTERVAL_MS,
             max_interval_ms: 10_000.0,
             initial_ms,
             growth: 1.5,
             jitter: 0.2,
+            max_lateness_share: Some(DEFAULT_MAX_LATENESS_SHARE),
         }
     }
 
@@ -79,6 +117,8 @@ pub struct PollSchedule {
     first_sample: Option<(f64, f64)>,
     /// When the first state was observed.
     first_seen_ms: Option<f64>,
+    /// When the job was created, by its `created_at` (unix ms), if sent.
+    created_ms: Option<f64>,
     last_sample: Option<(f64, f64)>,
     eta_ms: Option<f64>,
 }
@@ -91,6 +131,7 @@ impl PollSchedule {
             last_status: None,
             first_sample: None,
             first_seen_ms: None,
+            created_ms: None,
             last_sample: None,
             eta_ms: None,
         }
@@ -104,6 +145,9 @@ impl PollSchedule {
     /// Records a job state seen at `now_ms` (unix ms).
     pub fn observe(&mut self, now_ms: f64, job: &Job) {
         self.first_seen_ms.get_or_insert(now_ms);
+        if self.created_ms.is_none() {
+            self.created_ms = job.created_at.as_deref().and_then(iso_to_unix_ms);
+        }
         if self.last_status.is_some_and(|s| s != job.status) {
             self.next_base_ms = self.policy.initial_ms;
         }
@@ -138,6 +182,15 @@ impl PollSchedule {
         Some(t1 + (1.0 - p1) / rate)
     }
 
+    /// The job's age at `now_ms`: since its `created_at`, or since it was first seen when that
+    /// is earlier (no `created_at`, or a server clock ahead of ours). `None` before any
+    /// observation.
+    pub fn age_ms(&self, now_ms: f64) -> Option<f64> {
+        let seen = self.first_seen_ms?;
+        let start = self.created_ms.map_or(seen, |c| c.min(seen));
+        Some((now_ms - start).max(0.0))
+    }
+
     /// The delay before the next poll, given the time now and `rand01` uniform in `[0, 1)`.
     pub fn next_delay(&mut self, now_ms: f64, rand01: f64) -> f64 {
         let policy = self.policy;
@@ -145,8 +198,10 @@ impl PollSchedule {
         self.next_base_ms = (self.next_base_ms * policy.growth).min(policy.max_interval_ms);
         if let Some(predicted) = self.predicted_completion_ms() {
             let remaining = predicted - now_ms;
-            if remaining > 0.0 && remaining < delay {
-                // Aim just past the predicted end so the next answer is the terminal one.
+            if remaining > 0.0 && remaining < delay + policy.min_interval_ms {
+                // The end is due before the poll after next could come: aim the next poll just
+                // past it so its answer is the terminal one, rather than polling once more
+                // before the end and then a whole floor interval after it.
                 delay = remaining * 1.05 + policy.min_interval_ms * 0.1;
                 return delay.clamp(policy.min_interval_ms, policy.max_interval_ms);
             }
@@ -159,9 +214,15 @@ impl PollSchedule {
                     .min(delay)
                     .clamp(policy.min_interval_ms, policy.max_interval_ms);
             }
+            // The end is further off than the backoff: halve the distance to it.
+            delay = delay.max(remaining * FAR_SHARE);
+        } else if let (Some(share), Some(age)) = (policy.max_lateness_share, self.age_ms(now_ms)) {
+            // Nothing to predict the end from: look again within `share` of the job's age.
+            delay = delay.min(share * age);
         }
         delay *= 1.0 - policy.jitter * rand01.clamp(0.0, 1.0);
-        delay.clamp(policy.min_interval_ms, policy.max_interval_ms)
+        // Unaimed polls keep to the provider's cadence (`initial_ms`, never below the floor).
+        delay.clamp(policy.initial_ms, policy.max_interval_ms)
     }
 }
 
@@ -203,6 +264,211 @@ mod tests {
             }
             now += s.next_delay(now, 0.5);
             assert!(polls < 10_000, "runaway schedule");
+        }
+    }
+
+    /// What a simulated provider sends about a running job (the mock's shapes).
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    enum Sends {
+        /// Progress in `STEPS` equal steps (Socaity, deAPI).
+        Progress,
+        /// Progress floored to whole percent and an ETA floored to the second (Optexity).
+        ProgressAndEta,
+        /// Nothing but the status (Serika).
+        Nothing,
+    }
+
+    /// Progress steps of a simulated job (as bench/jobs.mjs asks of the mock).
+    const STEPS: f64 = 20.0;
+    /// Queue time of a simulated job (bench/jobs.mjs).
+    const QUEUE_MS: f64 = 200.0;
+    /// Mean round trip of one status request on the virtual clock (each is 50–150 % of it).
+    const RTT_MS: f64 = 40.0;
+    /// The first poll goes out up to this long after the submit answered (a burst of submits).
+    const FIRST_POLL_SPREAD_MS: f64 = 600.0;
+
+    /// A small deterministic generator for jitter, round trips and clock phases.
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self) -> f64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    /// One followed job: status requests, and detection delay / job duration.
+    #[derive(Clone, Copy, Debug)]
+    struct Row {
+        polls: u32,
+        fraction: f64,
+    }
+
+    /// One job submitted at 0 that completes at `QUEUE_MS + duration_ms`, followed the way the
+    /// watcher does it (a first poll soon after the submit, then sleep on `next_delay`; each
+    /// request is answered one round trip later with the state at its midpoint). `epoch_ms`
+    /// places 0 on the wall clock, for the second-precision `created_at` and ETA.
+    fn follow(
+        policy: PollPolicy,
+        sends: Sends,
+        created_at: bool,
+        duration_ms: f64,
+        epoch_ms: f64,
+        rng: &mut Lcg,
+    ) -> Row {
+        let iso = |t: f64| {
+            let whole_s = ((t + epoch_ms) / 1000.0).floor() * 1000.0;
+            crate::core::time::unix_ms_to_iso(whole_s).unwrap()
+        };
+        let done_at = QUEUE_MS + duration_ms;
+        let mut s = PollSchedule::new(policy);
+        let mut sent = RTT_MS + FIRST_POLL_SPREAD_MS * rng.next();
+        let mut polls = 0;
+        loop {
+            polls += 1;
+            let rtt = RTT_MS * (0.5 + rng.next());
+            let (at, answered) = (sent + rtt / 2.0, sent + rtt);
+            let mut j = if at >= done_at {
+                job(JobStatus::Finished, Some(1.0))
+            } else if at < QUEUE_MS {
+                job(JobStatus::Queued, None)
+            } else {
+                let p = ((at - QUEUE_MS) / duration_ms * STEPS).floor() / STEPS;
+                match sends {
+                    Sends::Progress => job(JobStatus::Processing, Some(p)),
+                    Sends::ProgressAndEta => {
+                        let mut j = job(JobStatus::Processing, Some((p * 100.0).floor() / 100.0));
+                        j.estimated_completion = Some(iso(done_at));
+                        j
+                    }
+                    Sends::Nothing => job(JobStatus::Processing, None),
+                }
+            };
+            if created_at {
+                j.created_at = Some(iso(0.0));
+            }
+            s.observe(answered + epoch_ms, &j);
+            if j.status.is_terminal() {
+                let fraction = (answered - done_at) / done_at;
+                return Row { polls, fraction };
+            }
+            sent = answered + s.next_delay(answered + epoch_ms, rng.next());
+            assert!(polls < 10_000, "runaway schedule");
+        }
+    }
+
+    /// The fleet of bench/jobs.mjs on the virtual clock: `n` jobs with durations spread evenly
+    /// over 1–60 s (+ the queue), the providers in turn, each with `policy(provider)` and what
+    /// the mock sends for it. Rows per provider, in that order.
+    fn fleet(n: usize, policy: impl Fn(Provider) -> PollPolicy) -> [(Provider, Vec<Row>); 4] {
+        let kinds = [
+            (Provider::Socaity, Sends::Progress, true),
+            (Provider::Optexity, Sends::ProgressAndEta, true),
+            (Provider::Deapi, Sends::Progress, false),
+            (Provider::Serika, Sends::Nothing, true),
+        ];
+        let mut rng = Lcg(7);
+        let mut out = kinds.map(|k| (k.0, Vec::new()));
+        for i in 0..n {
+            let duration = 1000.0 + 59_000.0 * i as f64 / (n - 1) as f64;
+            let (provider, sends, created_at) = kinds[i % 4];
+            let epoch = 1.7e12 + (rng.next() * 1000.0).floor();
+            let row = follow(
+                policy(provider),
+                sends,
+                created_at,
+                duration,
+                epoch,
+                &mut rng,
+            );
+            out[i % 4].1.push(row);
+        }
+        out
+    }
+
+    /// (requests per job, delay fraction at quantile `q`) of some rows.
+    fn summary<'a>(rows: impl Iterator<Item = &'a Row>, q: f64) -> (f64, f64) {
+        let rows: Vec<&Row> = rows.collect();
+        let mut f: Vec<f64> = rows.iter().map(|r| r.fraction).collect();
+        f.sort_by(f64::total_cmp);
+        let rank = ((q * f.len() as f64).ceil() as usize).clamp(1, f.len());
+        let polls: u32 = rows.iter().map(|r| r.polls).sum();
+        (f64::from(polls) / rows.len() as f64, f[rank - 1])
+    }
+
+    /// The fixed 500 ms poller of the bench's baseline, as a policy.
+    fn fixed_500() -> PollPolicy {
+        PollPolicy {
+            min_interval_ms: 500.0,
+            max_interval_ms: 500.0,
+            initial_ms: 500.0,
+            growth: 1.0,
+            jitter: 0.0,
+            max_lateness_share: None,
+        }
+    }
+
+    #[test]
+    fn the_bench_fleet_meets_its_targets_on_the_virtual_clock() {
+        // Issue 6's targets with margin: ≤ 22 % of a fixed 500 ms poller's status requests,
+        // and p95 of delay / duration ≤ 9 %.
+        let baseline = fleet(1000, |_| fixed_500());
+        let (base_requests, _) = summary(baseline.iter().flat_map(|p| &p.1), 0.95);
+        let ours = fleet(1000, PollPolicy::for_provider);
+        let (requests, p95) = summary(ours.iter().flat_map(|p| &p.1), 0.95);
+        assert!(
+            requests <= 0.22 * base_requests,
+            "{requests} vs {base_requests}"
+        );
+        assert!(p95 <= 0.09, "p95 {p95}");
+        // The share of age is what keeps Serika's (no progress, no ETA) long jobs on time:
+        // past 15 s, its p99 is within the share plus a round trip.
+        let serika = &ours[3].1;
+        let long = serika.iter().skip(serika.len() / 4);
+        let (_, p99) = summary(long, 0.99);
+        assert!(
+            p99 <= DEFAULT_MAX_LATENESS_SHARE + 0.005,
+            "serika p99 {p99}"
+        );
+    }
+
+    #[test]
+    #[ignore = "prints the fleet table; run with --ignored --nocapture when tuning"]
+    fn fleet_table() {
+        let pct = |rows: &[&Row]| {
+            let (requests, p50) = summary(rows.iter().copied(), 0.5);
+            let (_, p95) = summary(rows.iter().copied(), 0.95);
+            let (_, p99) = summary(rows.iter().copied(), 0.99);
+            let late = rows.iter().filter(|r| r.fraction > 0.09).count();
+            let [p50, p95, p99] = [p50, p95, p99].map(|f| f * 100.0);
+            format!(
+                "requests/job {requests:6.2}  delay/duration p50 {p50:4.1} % p95 {p95:4.1} % \
+                 p99 {p99:4.1} %  ({late} over 9 %)"
+            )
+        };
+        let baseline = fleet(1000, |_| fixed_500());
+        println!(
+            "fixed 500 ms: {}",
+            pct(&baseline.iter().flat_map(|p| &p.1).collect::<Vec<_>>())
+        );
+        for share in [None, Some(0.06), Some(0.08), Some(0.1)] {
+            let f = fleet(1000, |p| PollPolicy {
+                max_lateness_share: share,
+                ..PollPolicy::for_provider(p)
+            });
+            println!(
+                "share {share:?}: {}",
+                pct(&f.iter().flat_map(|p| &p.1).collect::<Vec<_>>())
+            );
+            for (p, rows) in &f {
+                println!(
+                    "  {:9} {}",
+                    format!("{p:?}"),
+                    pct(&rows.iter().collect::<Vec<_>>())
+                );
+            }
         }
     }
 
@@ -267,10 +533,16 @@ mod tests {
         j.estimated_completion = Some("1970-01-01T00:00:01.200Z".into());
         s.observe(0.0, &j);
         assert_eq!(s.predicted_completion_ms(), Some(1200.0));
-        // Base delay 1000 < 1200 remaining: stays geometric.
-        assert_eq!(s.next_delay(0.0, 0.0), 1000.0);
-        // Next base 1500 > 200 remaining: aim just past the ETA, never under the floor.
-        assert_eq!(s.next_delay(1000.0, 0.0), 1000.0);
+        // Due before the poll after next could come (1000 + 500 ms): one poll, just past it.
+        assert_eq!(s.next_delay(0.0, 0.0), 1310.0);
+        // 200 ms to go: aim just past it, but never under the floor.
+        assert_eq!(s.next_delay(1000.0, 0.0), 500.0);
+        // Far off (60 s): halve the distance, within the ceiling.
+        let mut s = PollSchedule::new(PollPolicy::for_provider(Provider::Optexity));
+        j.estimated_completion = Some("1970-01-01T00:00:16Z".into());
+        s.observe(0.0, &j);
+        assert_eq!(s.next_delay(0.0, 0.0), 8000.0);
+        assert_eq!(s.next_delay(8000.0, 0.0), 4000.0);
     }
 
     #[test]
@@ -303,9 +575,114 @@ mod tests {
             true,
         );
         assert!(polls * 4 <= polls_fixed, "{polls} vs {polls_fixed}");
-        // Without progress the schedule still terminates within the max interval.
+        // Without progress the end is seen within the lateness share of the job's duration.
         let (_, late) = simulate(policy, 2000.0, 60_000.0, false);
-        assert!(late <= policy.max_interval_ms);
+        assert!(late <= DEFAULT_MAX_LATENESS_SHARE * 60_000.0, "late {late}");
+    }
+
+    /// The delays a schedule gives a job that never reports progress nor an ETA, from its first
+    /// sighting at 0 (created `age_at_first_sight_ms` before) until `until_ms`; `rand` picks
+    /// the jitter of each poll. Returns (time, delay) per poll.
+    fn blind_polls(
+        policy: PollPolicy,
+        age_at_first_sight_ms: Option<f64>,
+        until_ms: f64,
+        rand: impl Fn(u32) -> f64,
+    ) -> Vec<(f64, f64)> {
+        let epoch = 1.7e12;
+        let mut s = PollSchedule::new(policy);
+        let mut j = job(JobStatus::Processing, None);
+        j.created_at =
+            age_at_first_sight_ms.map(|a| crate::core::time::unix_ms_to_iso(epoch - a).unwrap());
+        let (mut now, mut out) = (0.0, Vec::new());
+        while now < until_ms {
+            s.observe(epoch + now, &j);
+            let d = s.next_delay(epoch + now, rand(out.len() as u32));
+            out.push((now, d));
+            now += d;
+        }
+        out
+    }
+
+    #[test]
+    fn without_progress_polls_stay_within_a_share_of_the_jobs_age() {
+        let policy = PollPolicy::for_provider(Provider::Serika);
+        let share = policy.max_lateness_share.unwrap();
+        for rand in [|_| 0.0, |_| 0.999, |k| f64::from(k % 7) / 7.0] {
+            let polls = blind_polls(policy, None, 600_000.0, rand);
+            for &(age, gap) in &polls {
+                // Never later than the share of the age, the cadence or the ceiling allows ...
+                let bound = (share * age).clamp(policy.initial_ms, policy.max_interval_ms);
+                assert!(gap <= bound + 0.01, "gap {gap} at age {age}");
+                // ... never sooner than the cadence, and jitter only shortens.
+                assert!(gap >= policy.initial_ms, "gap {gap} at age {age}");
+            }
+            // The price: a poll a second until 12.5 s, then 6.4–8 % apart (by the jitter).
+            // 60 s: 33 polls without jitter, 38 at the most.
+            let by_60s = polls.iter().filter(|p| p.0 < 60_000.0).count();
+            assert!((30..=38).contains(&by_60s), "{by_60s} polls in 60 s");
+            // Past the age where 8 % of it is 10 s, the ceiling rules: 10 s apart (jittered).
+            let late: Vec<_> = polls.iter().filter(|p| p.0 > 130_000.0).collect();
+            assert!(late.iter().all(|p| p.1 >= 8000.0 && p.1 <= 10_000.0));
+        }
+    }
+
+    #[test]
+    fn without_progress_the_end_is_seen_within_the_share_of_the_duration() {
+        let policy = PollPolicy::for_provider(Provider::Serika);
+        let share = policy.max_lateness_share.unwrap();
+        let mut done_at = 500.0;
+        while done_at < 600_000.0 {
+            let (_, late) = simulate(policy, 0.0, done_at, false);
+            // Within the share once it exceeds the cadence, and within the ceiling.
+            let bound = (share * done_at).clamp(policy.initial_ms, policy.max_interval_ms);
+            assert!(late <= bound, "done at {done_at}: {late} late");
+            done_at *= 1.037;
+        }
+        // The backoff alone (the old schedule) is up to half the duration late.
+        let backoff = PollPolicy {
+            max_lateness_share: None,
+            ..policy
+        };
+        let (_, late) = simulate(backoff, 0.0, 13_000.0, false);
+        assert!(late > 0.3 * 13_000.0, "{late}");
+    }
+
+    #[test]
+    fn the_age_counts_from_created_at() {
+        let policy = PollPolicy::for_provider(Provider::Serika);
+        // First seen 5 min after it was created: already old, so the backoff rules at once.
+        let old = blind_polls(policy, Some(300_000.0), 20_000.0, |_| 0.0);
+        let delays: Vec<f64> = old.iter().map(|p| p.1).take(4).collect();
+        assert_eq!(delays, [1000.0, 1500.0, 2250.0, 3375.0]);
+        // Without created_at the age starts at the first sighting: a poll a second.
+        let new = blind_polls(policy, None, 20_000.0, |_| 0.0);
+        assert!(new.iter().take(12).all(|p| p.1 == 1000.0));
+        // A created_at ahead of our clock (server skew) is not taken for a younger job.
+        let skewed = blind_polls(policy, Some(-5000.0), 20_000.0, |_| 0.0);
+        assert_eq!(skewed, new);
+    }
+
+    #[test]
+    fn a_users_floor_bounds_every_poll() {
+        let policy = PollPolicy::for_provider(Provider::Deapi).with_bounds(Some(2000.0), None);
+        assert_eq!(
+            (policy.min_interval_ms, policy.initial_ms),
+            (2000.0, 2000.0)
+        );
+        // Aimed at a predicted end 100 ms away: still the user's floor.
+        let mut s = PollSchedule::new(policy);
+        s.observe(0.0, &job(JobStatus::Processing, Some(0.5)));
+        s.observe(5000.0, &job(JobStatus::Processing, Some(0.99)));
+        assert!(s.predicted_completion_ms().unwrap() < 5200.0);
+        assert_eq!(s.next_delay(5000.0, 0.9), 2000.0);
+        // Blind, young job: the user's floor, not the share of its age.
+        let polls = blind_polls(policy, None, 30_000.0, |_| 0.9);
+        assert!(polls.iter().all(|p| p.1 >= 2000.0));
+        // And the user's ceiling caps the share of a long job's age.
+        let policy = PollPolicy::for_provider(Provider::Serika).with_bounds(None, Some(3000.0));
+        let polls = blind_polls(policy, Some(600_000.0), 60_000.0, |_| 0.0);
+        assert!(polls.iter().all(|p| p.1 <= 3000.0));
     }
 
     #[test]

@@ -309,5 +309,6 @@ fn safety_policy(poll: &PollPolicy) -> PollPolicy {
         initial_ms: poll.min_interval_ms.max(SAFETY_FIRST_MS),
         growth: 2.0,
         jitter: 0.2,
+        max_lateness_share: None,
     }
 }
