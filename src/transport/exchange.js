@@ -78,11 +78,41 @@ async function readBody(response, cap) {
 
 /** The message of a thrown value; Node's undici puts the useful part ("ECONNREFUSED") in `cause.code`. */
 /**
+ * Calls `fetchFn` for one request and resolves to its Response, body unread. `headers` is a flat
+ * [name, value, ...] array, `body` the JSON text or undefined. Redirects are never followed
+ * (`redirect: "manual"`): the key travels in a header, and the engine follows same-origin ones.
+ */
+function send(fetchFn, url, method, headers, body, signal) {
+  const init = { method, headers: {}, signal, redirect: "manual" };
+  for (let i = 0; i + 1 < headers.length; i += 2) init.headers[headers[i]] = headers[i + 1];
+  if (body !== undefined) {
+    init.headers["content-type"] = "application/json";
+    init.body = body;
+  }
+  return fetchFn(url, init);
+}
+
+/** `send` for streams: resolves to the Response, or rejects with the error's text. */
+export async function open(fetchFn, url, method, headers, body, signal) {
+  try {
+    return await send(fetchFn, url, method, headers, body, signal);
+  } catch (e) {
+    throw errorText(e);
+  }
+}
+
+/**
  * Reads an opened response: [OK, status, location, retryAfter, retryAfterMs, rateLimitType,
- * contentType, text], or [TOO_LARGE] when the body passes `cap` bytes. Rejects when reading fails.
+ * contentType, text], [TOO_LARGE] when the body passes `cap` bytes, [NETWORK, message] when
+ * reading fails.
  */
 export async function describe(response, cap) {
-  const text = await readBody(response, cap);
+  let text;
+  try {
+    text = await readBody(response, cap);
+  } catch (e) {
+    return [NETWORK, errorText(e)];
+  }
   if (text === undefined) return [TOO_LARGE];
   const out = [OK, response.status];
   const h = response.headers;
@@ -100,11 +130,9 @@ function errorText(e) {
 }
 
 /**
- * Sends one request and reads its answer. `headers` is a flat [name, value, ...] array, `body`
- * the JSON text or undefined. Resolves (never rejects) to
+ * Sends one request (see `send`) and reads its answer. Resolves (never rejects) to
  *   [OK, status, location, retryAfter, retryAfterMs, rateLimitType, contentType, text]
  * or [NETWORK, message] / [TIMEOUT] / [ABORTED] (the `parent` signal fired) / [TOO_LARGE].
- * Redirects are never followed (`redirect: "manual"`): the key travels in a header.
  */
 export async function exchange(fetchFn, url, method, headers, body, parent, timeoutMs, cap) {
   if (parent && parent.aborted) return [ABORTED];
@@ -116,23 +144,19 @@ export async function exchange(fetchFn, url, method, headers, body, parent, time
     inflight.add(entry);
     arm(entry.deadline);
   }
-  const init = { method, headers: {}, signal: controller.signal, redirect: "manual" };
-  for (let i = 0; i + 1 < headers.length; i += 2) init.headers[headers[i]] = headers[i + 1];
-  if (body !== undefined) {
-    init.headers["content-type"] = "application/json";
-    init.body = body;
-  }
+  let out;
   try {
-    return await describe(await fetchFn(url, init), cap);
+    out = await describe(await send(fetchFn, url, method, headers, body, controller.signal), cap);
   } catch (e) {
-    if (entry.timedOut) return [TIMEOUT];
-    if (parent && parent.aborted) return [ABORTED];
-    return [NETWORK, errorText(e)];
-  } finally {
-    inflight.delete(entry);
-    if (parent) parent.removeEventListener("abort", onParentAbort);
-    giveBack(controller);
+    out = [NETWORK, errorText(e)];
   }
+  inflight.delete(entry);
+  if (parent) parent.removeEventListener("abort", onParentAbort);
+  giveBack(controller);
+  // A failure while the signal fired (sending or reading the body) is the timeout's or the caller's.
+  if (out[0] === NETWORK && entry.timedOut) return [TIMEOUT];
+  if (out[0] === NETWORK && parent && parent.aborted) return [ABORTED];
+  return out;
 }
 
 // AbortControllers are costly to create in Node (~5 µs each, a tenth of a status poll), so

@@ -3,7 +3,7 @@
 //! helper `exchange.js`, called once per request; this module turns what it resolves to into an
 //! [`HttpResponse`] and decodes the body with core's JSON parser. No retries, no policy.
 
-use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
+use js_sys::{Array, Function, Promise, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -24,6 +24,17 @@ extern "C" {
         parent: Option<AbortSignal>,
         timeout_ms: f64,
         cap: f64,
+    ) -> Promise;
+
+    /// Sends one request; resolves to the Response (body unread), rejects with the error text.
+    #[wasm_bindgen(js_name = open)]
+    fn js_open(
+        fetch_fn: &Function,
+        url: &str,
+        method: &str,
+        headers: Vec<String>,
+        body: Option<String>,
+        signal: &AbortSignal,
     ) -> Promise;
 
     /// Reads an opened response's status, headers and capped body into an outcome array.
@@ -65,35 +76,29 @@ pub(crate) async fn open(
     req: &HttpRequest,
     signal: &AbortSignal,
 ) -> Result<Response, String> {
-    let init = Object::new();
-    let headers = Object::new();
-    for (name, value) in &req.headers {
-        set(&headers, name, &JsValue::from_str(value));
-    }
-    set(&init, "method", &JsValue::from_str(req.method.as_str()));
-    if let Some(body) = &req.body {
-        set(
-            &headers,
-            "content-type",
-            &JsValue::from_str("application/json"),
-        );
-        set(&init, "body", &JsValue::from_str(&body.to_json_string()));
-    }
-    set(&init, "headers", &headers);
-    set(&init, "signal", signal);
-    // Never follow a redirect silently: the key is in a header, and x-api-key is not stripped
-    // on cross-origin redirects. The engine follows same-origin ones itself.
-    set(&init, "redirect", &JsValue::from_str("manual"));
-
-    let promise = fetch_fn
-        .call2(&js_sys::global(), &JsValue::from_str(&req.url), &init)
-        .map_err(|e| error_text(&e))?;
-    let promise: Promise = promise.unchecked_into();
-    let response: Response = JsFuture::from(promise)
+    let (headers, body) = request_parts(req);
+    let promise = js_open(
+        fetch_fn,
+        &req.url,
+        req.method.as_str(),
+        headers,
+        body,
+        signal,
+    );
+    JsFuture::from(promise)
         .await
-        .map_err(|e| error_text(&e))?
-        .unchecked_into();
-    Ok(response)
+        .map(JsCast::unchecked_into)
+        .map_err(|e| e.as_string().unwrap_or_else(|| "fetch failed".into()))
+}
+
+/// The flat `[name, value, ...]` headers and the JSON body text exchange.js takes.
+fn request_parts(req: &HttpRequest) -> (Vec<String>, Option<String>) {
+    let mut headers = Vec::with_capacity(req.headers.len() * 2);
+    for (name, value) in &req.headers {
+        headers.push(name.clone());
+        headers.push(value.clone());
+    }
+    (headers, req.body.as_ref().map(Json::to_json_string))
 }
 
 /// Sends `req` through `fetch_fn` and reads the whole (capped) body. The request is aborted
@@ -105,17 +110,13 @@ pub(crate) async fn send(
     parent: Option<&AbortSignal>,
     timeout_ms: f64,
 ) -> Result<HttpResponse, FetchFailure> {
-    let mut headers = Vec::with_capacity(req.headers.len() * 2);
-    for (name, value) in &req.headers {
-        headers.push(name.clone());
-        headers.push(value.clone());
-    }
+    let (headers, body) = request_parts(req);
     let promise = js_exchange(
         fetch_fn,
         &req.url,
         req.method.as_str(),
         headers,
-        req.body.as_ref().map(Json::to_json_string),
+        body,
         parent.cloned(),
         timeout_ms,
         MAX_BODY_BYTES as f64,
@@ -131,7 +132,7 @@ pub(crate) async fn finish(response: &Response) -> Result<HttpResponse, FetchFai
 /// Turns an outcome array of exchange.js into a response or a failure.
 fn outcome(settled: Result<JsValue, JsValue>) -> Result<HttpResponse, FetchFailure> {
     let out: Array = settled
-        .map_err(|e| FetchFailure::Network(error_text(&e)))?
+        .map_err(|e| FetchFailure::Network(e.as_string().unwrap_or_else(|| "fetch failed".into())))?
         .unchecked_into();
     match out.get(0).as_f64().unwrap_or(1.0) as u32 {
         0 => {
@@ -190,28 +191,4 @@ pub(crate) fn from_js(value: &JsValue) -> Option<Json> {
     }
     let text = JSON::stringify(value).ok()?.as_string()?;
     json::parse(&text).ok()
-}
-
-fn set(target: &Object, key: &str, value: &JsValue) {
-    let _ = Reflect::set(target, &JsValue::from_str(key), value);
-}
-
-/// The message of a thrown JS value (an `Error`'s `.message`, a string, or a generic text).
-pub(crate) fn error_text(e: &JsValue) -> String {
-    if let Some(err) = e.dyn_ref::<js_sys::Error>() {
-        let mut msg: String = err.message().into();
-        // Node's undici puts the useful part ("ECONNREFUSED") in `cause`.
-        if let Ok(cause) = Reflect::get(err, &JsValue::from_str("cause")) {
-            if let Some(code) = Reflect::get(&cause, &JsValue::from_str("code"))
-                .ok()
-                .and_then(|c| c.as_string())
-            {
-                msg.push_str(" (");
-                msg.push_str(&code);
-                msg.push(')');
-            }
-        }
-        return msg;
-    }
-    e.as_string().unwrap_or_else(|| "fetch failed".into())
 }

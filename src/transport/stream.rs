@@ -14,7 +14,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, ReadableStreamDefaultReader, Response};
 
 use super::engine::Engine;
-use super::fetch::{self, error_text};
+use super::fetch;
 use super::timer::sleep;
 use crate::core::sse::SseDecoder;
 use crate::core::{Error, ErrorCode, HttpRequest, Job};
@@ -135,11 +135,10 @@ impl StreamReader {
                     }
                     finished
                 }
-                Err(e) => {
+                Err(_) => {
                     if signal.is_some_and(AbortSignal::aborted) {
                         return Err(self.aborted());
                     }
-                    let _ = error_text(&e);
                     true
                 }
             };
