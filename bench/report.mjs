@@ -113,14 +113,14 @@ function sizeTables() {
   const b = size.wasm.breakdown;
   out.push("", `**Where the bytes go** (shipped wasm \`${size.wasm.shippedFile}\`: ` + size.wasm.shippedSections.filter((s) => s.bytes > 500).map((s) => `${s.name} ${s.bytes.toLocaleString("en")} B`).join(", ") + ").");
   if (b) {
-    out.push(`Code bytes by area and by crate/module, from the name section of \`${b.source}\` (before wasm-bindgen and wasm-opt; \`describe\` functions left out; "est. shipped" scales each share to the shipped code section):`, "");
+    out.push(`Code bytes by area and by crate/module, from the name section of \`${b.source}\` (built with ${b.builtWith ?? "?"}; before wasm-bindgen and wasm-opt; \`describe\` functions left out; "est. shipped" scales each share to the shipped code section):`, "");
     out.push("| area | bytes | share | est. shipped |", "|---|---|---|---|");
     for (const a of b.areas) out.push(`| ${a.area} | ${a.bytes.toLocaleString("en")} | ${pct(a.share)} | ${a.estShippedBytes.toLocaleString("en")} |`);
     out.push("", "| crate / module | bytes | share | est. shipped |", "|---|---|---|---|");
     for (const g of b.groups.slice(0, 20)) out.push(`| \`${g.group}\` | ${g.bytes.toLocaleString("en")} | ${pct(g.share)} | ${g.estShippedBytes.toLocaleString("en")} |`);
     out.push("", "Largest functions: " + b.topFunctions.slice(0, 10).map((f) => `\`${rustPath(f.name).filter((x) => !/^h[0-9a-f]{16}$/.test(x)).join("::").slice(0, 90)}\` ${f.bytes} B`).join(", ") + ".");
   }
-  if (size.wasm.twiggyAvailable) out.push("", "`twiggy` is installed here: `twiggy top -n 30 target/wasm32-unknown-unknown/release/polyjob.wasm` and `twiggy dominators` give the per-function view (the shipped wasm has no names).");
+  if (size.wasm.twiggyAvailable) out.push("", "`twiggy` is installed here: `twiggy top -n 30 target/shipped/wasm32-unknown-unknown/release/polyjob.wasm` and `twiggy dominators` give the per-function view (the shipped wasm has no names).");
   return out.join("\n");
 }
 

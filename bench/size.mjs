@@ -2,7 +2,7 @@
 // tarball), beside the anchors bundled with esbuild (--bundle --minify --format=esm
 // --platform=browser) from the versions pinned in bench/package.json. Plus "where the bytes go":
 // the shipped wasm's sections, and code bytes per crate / polyjob module from the name section of
-// the release module before wasm-bindgen and wasm-opt (target/wasm32-unknown-unknown/release).
+// the release module before wasm-bindgen and wasm-opt (target/shipped/wasm32-unknown-unknown/release).
 //
 //   node bench/size.mjs
 import { readFileSync, writeFileSync, mkdirSync, existsSync, statSync } from "node:fs";
@@ -94,7 +94,9 @@ const trioGzip = trio.reduce((n, a) => n + anchors[a].gzip, 0);
 // Where the bytes go.
 const shippedWasm = codeFiles.find((f) => f.endsWith(".wasm"));
 const shipped = parseWasm(readFileSync(shippedWasm));
-const releaseWasm = join(ROOT, "target/wasm32-unknown-unknown/release/polyjob.wasm");
+const releaseWasm = join(ROOT, "target/shipped/wasm32-unknown-unknown/release/polyjob.wasm");
+const toolchainFile = join(ROOT, "target/shipped/toolchain.txt");
+const builtWith = existsSync(toolchainFile) ? readFileSync(toolchainFile, "utf8").trim() : null;
 let breakdown = null;
 if (existsSync(releaseWasm)) {
   const m = parseWasm(readFileSync(releaseWasm));
@@ -115,6 +117,7 @@ if (existsSync(releaseWasm)) {
   breakdown = {
     source: releaseWasm.replace(ROOT + "/", ""),
     sourceBuiltAt: statSync(releaseWasm).mtime.toISOString(),
+    builtWith,
     note: "code bytes per group in the release module before wasm-bindgen/wasm-opt; 'est. shipped' scales each share to the shipped code section",
     hasNames: m.hasNames,
     codeBytes: total,

@@ -15,6 +15,16 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
   rustup target add wasm32-unknown-unknown
 fi
 
+# The pinned nightly + rust-src that builds the shipped wasm (scripts/release-toolchain.sh).
+# Best effort: without it build.sh builds on stable and reports the bigger module.
+. scripts/release-toolchain.sh
+if ! rustup run "$RELEASE_TOOLCHAIN" rustc --version >/dev/null 2>&1 \
+  || [ ! -d "$(rustup run "$RELEASE_TOOLCHAIN" rustc --print sysroot 2>/dev/null)/lib/rustlib/src/rust/library" ]; then
+  say "installing $RELEASE_TOOLCHAIN (minimal + rust-src) for the release wasm build; ~30 s"
+  rustup toolchain install "$RELEASE_TOOLCHAIN" --profile minimal --component rust-src --no-self-update \
+    || say "WARNING: could not install $RELEASE_TOOLCHAIN; the package will be built on stable (bigger wasm)"
+fi
+
 # wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
 if [ ! -f Cargo.lock ]; then cargo generate-lockfile; fi
 wb_version=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
