@@ -24,3 +24,10 @@ mod transport;
 /// API; JS users see it as the package's exports.
 #[cfg(target_arch = "wasm32")]
 pub mod js;
+
+/// The wasm's global allocator: talc (size-binned free lists, grows linear memory on demand)
+/// instead of std's dlmalloc, which is bigger (~6 KB of code) and slower for the many small,
+/// short-lived allocations of parsing and normalizing status bodies. Single-threaded wasm only.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
