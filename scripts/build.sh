@@ -6,7 +6,7 @@
 #
 # Layout of pkg/ (exports map in packaging/package.json):
 #   node/polyjob.js    CJS glue (wasm-bindgen --target nodejs), instantiates the wasm on require
-#   node/index.mjs     ESM wrapper of it for `import` in Node
+#   node/index.mjs     `import` in Node: the web glue below + initSync from the wasm file
 #   node/polyjob.d.ts  the types of every auto-init entry ("." and "./workerd")
 #   web/polyjob.js     ESM glue with `init()` / `initSync()` (wasm-bindgen --target web): "./web"
 #   web/browser.js     "." for browsers and bundlers: top-level `await init(new URL(wasm))`
@@ -99,6 +99,19 @@ for entry in pkg/node/index.mjs pkg/web/browser.js pkg/web/workerd.js; do
   done
 done
 
+# The wasm-bindgen glue and the snippets ship minified: whitespace and syntax only, so every
+# class and function keeps its name (stack traces, `constructor.name`). The hand-written entries
+# (index.mjs, browser.js, workerd.js) stay as written.
+esbuild="$root/.tools/node_modules/.bin/esbuild"
+minify() { # file, cjs|esm
+  "$esbuild" "$1" --minify-whitespace --minify-syntax --format="$2" --log-level=warning --outfile="$1.min.js"
+  mv "$1.min.js" "$1"
+}
+minify pkg/node/polyjob.js cjs
+minify pkg/web/polyjob.js esm
+while IFS= read -r -d '' snippet; do minify "$snippet" cjs; done < <(find pkg/node/snippets -name '*.js' -print0 2>/dev/null)
+while IFS= read -r -d '' snippet; do minify "$snippet" esm; done < <(find pkg/web/snippets -name '*.js' -print0 2>/dev/null)
+
 gz() { cat "$@" | gzip -9c | wc -c; }
 raw() { cat "$@" | wc -c; }
 size() { printf '  %-28s raw %8d B   gzip -9 %7d B\n' "$1" "$(raw "$1")" "$(gz "$1")"; }
@@ -115,7 +128,7 @@ node_wasm=pkg/web/polyjob_bg.wasm
 echo "== polyjob package sizes =="
 for f in $(cd pkg && find node web -type f \( -name '*.js' -o -name '*.mjs' -o -name '*.wasm' \) | sort); do size "pkg/$f"; done
 echo "per entry (what one runtime loads):"
-entry "node import (index.mjs)"   $node_wasm pkg/node/polyjob.js $node_snippets pkg/node/index.mjs
+entry "node import (index.mjs)"   pkg/web/polyjob_bg.wasm pkg/web/polyjob.js $web_snippets pkg/node/index.mjs
 entry "node require"              $node_wasm pkg/node/polyjob.js $node_snippets
 entry "browser/bundler (default)" pkg/web/polyjob_bg.wasm pkg/web/polyjob.js $web_snippets pkg/web/browser.js
 entry "workerd"                   pkg/web/polyjob_bg.wasm pkg/web/polyjob.js $web_snippets pkg/web/workerd.js

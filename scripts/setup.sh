@@ -37,10 +37,11 @@ if [ "$have" != "$wb_version" ]; then
 fi
 
 # wasm-opt from npm's binaryen (Debian's binaryen 108 produces wasm that traps).
-if [ ! -x .tools/node_modules/.bin/wasm-opt ]; then
-  say "installing wasm-opt (npm binaryen) into .tools/"
+# esbuild minifies the shipped JS glue (whitespace and syntax only: every name is kept).
+if [ ! -x .tools/node_modules/.bin/wasm-opt ] || [ ! -x .tools/node_modules/.bin/esbuild ]; then
+  say "installing wasm-opt (npm binaryen) and esbuild into .tools/"
   mkdir -p .tools
-  npm install --prefix .tools --no-audit --no-fund --loglevel=error binaryen@132.0.0
+  npm install --prefix .tools --no-audit --no-fund --loglevel=error binaryen@132.0.0 esbuild@0.28.2
 fi
 
 if [ "${POLYJOB_SKIP_BROWSER:-0}" != "1" ]; then
