@@ -1,6 +1,7 @@
 //! The sans-IO core: normalized job model, statuses, errors, HTTP request/response values, and
 //! the retry and poll-schedule policies. Nothing here performs I/O or reads a clock.
 
+pub mod deadline;
 mod error;
 mod http;
 mod job;
@@ -14,6 +15,7 @@ mod status;
 pub mod time;
 pub mod webhook;
 
+pub use deadline::Deadline;
 pub use error::{Error, ErrorCode};
 
 /// The per-request timeout when the caller sets none: long enough for SYNC endpoints, short

@@ -18,7 +18,7 @@ use super::watcher::{Via, Watcher};
 use super::{now_ms, random};
 use crate::core::retry::{advised_delay_ms, RetryBudget, RetryPolicy};
 use crate::core::schedule::PollPolicy;
-use crate::core::{Error, ErrorCode, HttpRequest, HttpResponse, Job, JobStatus};
+use crate::core::{Deadline, Error, ErrorCode, HttpRequest, HttpResponse, Job, JobStatus};
 use crate::providers::{self, adapter, ClientConfig, SubmitRequest};
 
 /// Everything a client needs to talk to one provider.
@@ -63,40 +63,60 @@ impl Engine {
         Error::new(ErrorCode::Aborted, "the operation was aborted").with_provider(self.cfg.provider)
     }
 
+    /// A wait's own deadline came (`TIMEOUT`, not retryable), with the job as last seen.
+    pub(crate) fn wait_timed_out(&self, job: Option<Job>) -> Error {
+        let mut e = Error::new(ErrorCode::Timeout, "wait timed out before the job finished")
+            .with_provider(self.cfg.provider);
+        e.job = job.map(Box::new);
+        e
+    }
+
     /// Sends `req` and parses the answer with `parse`, retrying per the policy: transient
     /// failures (network, timeout, 408/425/429/5xx, an unreadable 2xx body on an idempotent call)
     /// are retried after the advised or backoff delay while `maxRetries` and the client's retry
     /// budget allow. Same-origin redirects are followed (at most 5); others are refused, since the
-    /// key travels in a header.
+    /// key travels in a header. Each request's timeout and each retry delay are cut to what is
+    /// left of `deadline` (a wait's), which, once passed, ends the loop with
+    /// [`Engine::wait_timed_out`].
     async fn exchange<T>(
         &self,
         req: &HttpRequest,
         idempotent: bool,
         signal: Option<&AbortSignal>,
+        deadline: Deadline,
         parse: impl Fn(&HttpResponse) -> Result<T, Error>,
     ) -> Result<T, Error> {
         let provider = self.cfg.provider;
         let mut attempts: u32 = 0;
         let mut redirects = 0;
-        let mut current = req.clone();
+        // The request as sent: `req` itself until a redirect (no copy per call: at the peak of
+        // many concurrent polls, every in-flight request's copy would stay in linear memory).
+        let mut redirected: Option<HttpRequest> = None;
         loop {
+            let current = redirected.as_ref().unwrap_or(req);
             if signal.is_some_and(AbortSignal::aborted) {
                 return Err(with_attempts(self.aborted(), attempts));
+            }
+            let now = now_ms();
+            if deadline.passed(now) {
+                return Err(self.wait_timed_out(None));
             }
             if attempts == 0 {
                 self.budget.borrow_mut().on_first_attempt();
             }
             self.count(|s| s.requests += 1);
             attempts += 1;
-            let outcome =
-                fetch::send(&self.fetch_fn, &current, signal, self.request_timeout_ms).await;
+            let timeout_ms = deadline.clamp(self.request_timeout_ms, now);
+            let outcome = fetch::send(&self.fetch_fn, current, signal, timeout_ms).await;
             let error = match outcome {
                 Ok(resp) if is_redirect(resp.status) => {
                     match redirect_target(&current.url, &resp) {
                         Some(url) if redirects < 5 => {
                             redirects += 1;
                             attempts -= 1;
-                            current.url = url;
+                            let mut next = current.clone();
+                            next.url = url;
+                            redirected = Some(next);
                             continue;
                         }
                         _ => {
@@ -125,6 +145,10 @@ impl Engine {
                     return Err(with_attempts(err, attempts));
                 }
                 Err(FetchFailure::Aborted) => return Err(with_attempts(self.aborted(), attempts)),
+                Err(FetchFailure::Timeout) if timeout_ms < self.request_timeout_ms => {
+                    // Cut by the wait's deadline, not the per-request timeout.
+                    return Err(self.wait_timed_out(None));
+                }
                 Err(FetchFailure::Timeout) => {
                     Error::new(ErrorCode::Timeout, "the request timed out")
                         .with_provider(provider)
@@ -158,7 +182,10 @@ impl Engine {
                 }
                 return Err(error);
             };
-            if sleep(delay, signal).await.is_err() {
+            if sleep(deadline.clamp(delay, now_ms()), signal)
+                .await
+                .is_err()
+            {
                 return Err(with_attempts(self.aborted(), attempts));
             }
         }
@@ -177,9 +204,13 @@ impl Engine {
             http.headers.push(("idempotency-key".into(), key.clone()));
         }
         let provider = self.cfg.provider;
-        self.exchange(&http, req.idempotency_key.is_some(), signal, |resp| {
-            providers::parse_submit(provider, resp)
-        })
+        self.exchange(
+            &http,
+            req.idempotency_key.is_some(),
+            signal,
+            Deadline::NONE,
+            |resp| providers::parse_submit(provider, resp),
+        )
         .await
     }
 
@@ -190,9 +221,20 @@ impl Engine {
         last: Option<&Job>,
         signal: Option<&AbortSignal>,
     ) -> Result<Job, Error> {
+        self.get_before(id, last, signal, Deadline::NONE).await
+    }
+
+    /// [`Engine::get`] within a wait's `deadline` (see [`Engine::exchange`]).
+    pub(crate) async fn get_before(
+        &self,
+        id: &str,
+        last: Option<&Job>,
+        signal: Option<&AbortSignal>,
+        deadline: Deadline,
+    ) -> Result<Job, Error> {
         let http = adapter(self.cfg.provider).status(&self.cfg, id, last);
         let provider = self.cfg.provider;
-        self.exchange(&http, true, signal, |resp| {
+        self.exchange(&http, true, signal, deadline, |resp| {
             providers::parse_status(provider, id, resp)
         })
         .await
@@ -207,7 +249,7 @@ impl Engine {
     ) -> Result<Job, Error> {
         let http = adapter(self.cfg.provider).cancel(&self.cfg, id, last)?;
         let provider = self.cfg.provider;
-        self.exchange(&http, true, signal, |resp| {
+        self.exchange(&http, true, signal, Deadline::NONE, |resp| {
             providers::parse_cancel(provider, id, resp)
         })
         .await
@@ -217,7 +259,7 @@ impl Engine {
     pub(crate) async fn list(&self, signal: Option<&AbortSignal>) -> Result<Vec<Job>, Error> {
         let http = adapter(self.cfg.provider).list(&self.cfg)?;
         let provider = self.cfg.provider;
-        self.exchange(&http, true, signal, |resp| {
+        self.exchange(&http, true, signal, Deadline::NONE, |resp| {
             providers::parse_list(provider, resp)
         })
         .await
@@ -225,7 +267,8 @@ impl Engine {
 
     /// Polls job `id` until it is terminal; calls `on_update` once per change. `last` is a
     /// state already known (e.g. the submit's answer), reported first. Rejects `TIMEOUT` after
-    /// `timeout_ms`, `ABORTED` when `signal` fires.
+    /// `timeout_ms`, `ABORTED` when `signal` fires. The deadline is a point in time the sleeps
+    /// and requests are cut to ([`Deadline`]): a parked wait arms no timer or signal for it.
     pub(crate) async fn wait(
         self: &Rc<Self>,
         id: &str,
@@ -236,18 +279,17 @@ impl Engine {
         via: Via,
     ) -> Result<Job, Error> {
         let lease = self.push_lease(via)?;
-        let deadline = ChildSignal::new(signal, timeout_ms)
-            .map_err(|_| Error::config("this runtime has no AbortController"))?;
-        let deadline_signal = deadline.signal();
+        let deadline = Deadline::after(timeout_ms, now_ms());
         if via == Via::Stream {
             // Read the output stream to its end first; the terminal state then comes from one
             // status request. Boxed, so a parked poll-mode wait does not carry its state.
-            Box::pin(self.drain_stream(id, last.as_ref(), &deadline, &deadline_signal)).await?;
+            Box::pin(self.drain_stream(id, last.as_ref(), signal, deadline)).await?;
         }
-        let mut watcher = Watcher::new(self.clone(), id.to_string(), last, lease.is_some());
+        let mut watcher = Watcher::new(self.clone(), id.to_string(), last, lease.is_some())
+            .with_deadline(deadline);
         let mut latest: Option<Job> = None;
         loop {
-            match watcher.next(Some(&deadline_signal)).await {
+            match watcher.next(signal).await {
                 Ok(Some(job)) => {
                     on_update(&job);
                     latest = Some(job);
@@ -257,9 +299,6 @@ impl Engine {
                         Error::bad_response(self.cfg.provider, "the watch ended without a job")
                     });
                 }
-                Err(err) if err.code == ErrorCode::Aborted => {
-                    return Err(self.deadline_error(&deadline, err, watcher.current.clone()));
-                }
                 Err(err) => return Err(err),
             }
         }
@@ -267,37 +306,36 @@ impl Engine {
 
     /// Reads job `id`'s output stream to its end (a `wait` via "stream"). A job that does not
     /// stream (409) or a broken stream ends the read without error: the wait falls back to
-    /// polling. Fails on abort, the wait's deadline and NOT_FOUND.
+    /// polling. Fails on abort, the wait's deadline and NOT_FOUND. A stream read cannot be cut
+    /// by clamping, so this one arms a signal for the deadline.
     async fn drain_stream(
         self: &Rc<Self>,
         id: &str,
         last: Option<&Job>,
-        deadline: &ChildSignal,
-        deadline_signal: &AbortSignal,
+        signal: Option<&AbortSignal>,
+        deadline: Deadline,
     ) -> Result<(), Error> {
+        if deadline.passed(now_ms()) {
+            return Err(self.wait_timed_out(last.cloned()));
+        }
+        let armed = ChildSignal::new(signal, deadline.remaining_ms(now_ms()))
+            .map_err(|_| Error::config("this runtime has no AbortController"))?;
+        let armed_signal = armed.signal();
         let mut reader = StreamReader::for_job(self.clone(), id, last)?;
         loop {
-            match reader.next(Some(deadline_signal)).await {
+            match reader.next(Some(&armed_signal)).await {
                 Ok(Some(_chunk)) => {}
                 Ok(None) => return Ok(()),
                 Err(err) if err.code == ErrorCode::Aborted => {
-                    return Err(self.deadline_error(deadline, err, last.cloned()));
+                    return Err(if armed.cause() == Some(AbortCause::Timeout) {
+                        self.wait_timed_out(last.cloned())
+                    } else {
+                        err
+                    });
                 }
                 Err(err) if err.code == ErrorCode::NotFound => return Err(err),
                 Err(_) => return Ok(()),
             }
-        }
-    }
-
-    /// An abort inside a wait: `TIMEOUT` when the wait's own deadline fired, else `ABORTED`.
-    fn deadline_error(&self, deadline: &ChildSignal, err: Error, job: Option<Job>) -> Error {
-        if deadline.cause() == Some(AbortCause::Timeout) {
-            let mut e = Error::new(ErrorCode::Timeout, "wait timed out before the job finished")
-                .with_provider(self.cfg.provider);
-            e.job = job.map(Box::new);
-            e
-        } else {
-            err
         }
     }
 

@@ -18,7 +18,7 @@ use super::signal::{race, Either};
 use super::timer::sleep;
 use super::{now_ms, random};
 use crate::core::schedule::{PollPolicy, PollSchedule};
-use crate::core::{Error, ErrorCode, Job};
+use crate::core::{Deadline, Error, ErrorCode, Job};
 
 /// The first safety-net delay while a push channel carries the job. Long enough that a job
 /// reporting every few seconds is not polled; short enough to catch a failure the channel does
@@ -76,6 +76,8 @@ pub(crate) struct Watcher {
     /// The safety-net delay: restarts after every pushed update, doubles when it runs out.
     safety_delay_ms: f64,
     safety_max_ms: f64,
+    /// A wait's deadline: sleeps and requests are cut to it (none for `watch`).
+    deadline: Deadline,
 }
 
 impl Watcher {
@@ -102,7 +104,15 @@ impl Watcher {
             max_push_gap_ms: 0.0,
             safety_delay_ms: safety.initial_ms,
             safety_max_ms: safety.max_interval_ms,
+            deadline: Deadline::NONE,
         }
+    }
+
+    /// Ends [`Watcher::next`] with the engine's wait timeout (the job as last seen attached)
+    /// once `deadline` passes; sleeps and requests are cut to it.
+    pub(crate) fn with_deadline(mut self, deadline: Deadline) -> Watcher {
+        self.deadline = deadline;
+        self
     }
 
     /// Stops the watch: later calls to `next` return `None`.
@@ -151,6 +161,11 @@ impl Watcher {
                 } else {
                     self.schedule.next_delay(now_ms(), random())
                 };
+                let now = now_ms();
+                if self.deadline.passed(now) {
+                    return Err(self.engine.wait_timed_out(self.current.clone()));
+                }
+                let delay = self.deadline.clamp(delay, now);
                 match race(self.feed.recv(), sleep(delay, signal)).await {
                     Either::Left(Some(update)) => {
                         if let Some(job) = Box::pin(self.apply_push(update, signal)).await? {
@@ -163,6 +178,9 @@ impl Watcher {
                         self.pushing = false;
                     }
                     Either::Right(Err(_)) => return Err(self.aborted()),
+                    Either::Right(Ok(())) if self.deadline.passed(now_ms()) => {
+                        return Err(self.engine.wait_timed_out(self.current.clone()));
+                    }
                     Either::Right(Ok(())) if self.pushing => {
                         // Nothing pushed for a while: poll as a safety net, and wait longer next time.
                         self.safety_delay_ms = (self.safety_delay_ms * 2.0).min(self.safety_max_ms);
@@ -182,7 +200,7 @@ impl Watcher {
     async fn poll(&mut self, signal: Option<&AbortSignal>) -> Result<Option<Job>, Error> {
         match self
             .engine
-            .get(&self.id, self.current.as_ref(), signal)
+            .get_before(&self.id, self.current.as_ref(), signal, self.deadline)
             .await
         {
             Ok(job) => {
@@ -237,7 +255,7 @@ impl Watcher {
                 // shape (result, timestamps) whatever channel announced it.
                 match self
                     .engine
-                    .get(&self.id, self.current.as_ref(), signal)
+                    .get_before(&self.id, self.current.as_ref(), signal, self.deadline)
                     .await
                 {
                     Ok(confirmed) if confirmed.is_terminal() => Ok(self.accept(confirmed)),

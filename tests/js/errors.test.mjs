@@ -104,6 +104,49 @@ describe("errors", { concurrency: true, timeout: 60_000 }, () => {
     await assertPollingStopped(job.id);
   });
 
+  test("wait({timeoutMs}) cuts a hanging status request at the deadline, with the last job attached", { timeout: 10_000 }, async () => {
+    // The first status request answers PROCESSING; the next ones never answer. The wait's
+    // deadline (a point in time, not a timer of its own) must cut that request, not the
+    // 60 s per-request timeout, and report the job as last seen.
+    let calls = 0;
+    const signals = [];
+    const f = (input, init) => {
+      calls += 1;
+      if (calls === 1) {
+        return Promise.resolve(new Response(JSON.stringify({ job_id: "dl-1", status: "PROCESSING", progress: 0.25, result: null, error: null }), { status: 200, headers: { "content-type": "application/json" } }));
+      }
+      return new Promise((_, reject) => {
+        const s = signalOf(input, init);
+        signals.push(s);
+        if (s) s.addEventListener("abort", () => reject(s.reason ?? new DOMException("aborted", "AbortError")));
+      });
+    };
+    const c = client("socaity", { fetch: f, pollIntervalMs: 100, requestTimeoutMs: 60_000, maxRetries: 0 });
+    // A real hanging request holds a socket that keeps Node running; this fake one holds
+    // nothing, and polyjob's request timers are unref'd by design.
+    const keepAlive = setInterval(() => {}, 1000);
+    const t0 = Date.now();
+    const err = await c.wait("dl-1", { timeoutMs: 700 }).then(() => assert.fail("the wait resolved"), (e) => e);
+    clearInterval(keepAlive);
+    const took = Date.now() - t0;
+    assert.ok(isPolyjobError("TIMEOUT")(err), `${err?.code}: ${err?.message}`);
+    assert.match(err.message, /wait timed out/);
+    assert.ok(took >= 650 && took < 3000, `the wait ended after ${took} ms (asked 700)`);
+    assert.equal(err.job?.status, "PROCESSING", "the job as last seen is attached");
+    assert.ok(calls >= 2, "the second status request was sent and hung");
+    assert.ok(signals.every((s) => s?.aborted), "the hanging request's signal fired");
+  });
+
+  test("a caller's signal still aborts a wait that has a deadline (ABORTED, not TIMEOUT)", { timeout: 10_000 }, async () => {
+    const f = () => Promise.resolve(new Response(JSON.stringify({ job_id: "dl-2", status: "QUEUED", progress: null, result: null, error: null }), { status: 200, headers: { "content-type": "application/json" } }));
+    const c = client("socaity", { fetch: f, pollIntervalMs: 5_000 });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 150);
+    const t0 = Date.now();
+    await assert.rejects(c.wait("dl-2", { signal: ac.signal, timeoutMs: 60_000 }), isPolyjobError("ABORTED"));
+    assert.ok(Date.now() - t0 < 2000, "the abort ended the parked wait promptly");
+  });
+
   test("run({timeoutMs}) → TIMEOUT", async () => {
     const c = client("serika");
     await assert.rejects(
