@@ -26,10 +26,12 @@ wasm_opt="$root/.tools/node_modules/.bin/wasm-opt"
 mkdir -p target/shipped
 sysroot=$(rustup run "$RELEASE_TOOLCHAIN" rustc --print sysroot 2>/dev/null || true)
 if [ -n "$sysroot" ] && [ -d "$sysroot/lib/rustlib/src/rust/library" ]; then
-  RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
+  # fmt-debug=none: `{:?}` prints nothing (the shipped code never formats Debug for users;
+  # tests run on stable); location-detail=none: no file/line strings for the (trapping) panics.
+  RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none" \
     cargo "+$RELEASE_TOOLCHAIN" build --release --target wasm32-unknown-unknown -p polyjob \
     -Z build-std=std,panic_abort --target-dir target/shipped
-  printf '%s (build-std, panic=immediate-abort)\n' "$(rustup run "$RELEASE_TOOLCHAIN" rustc --version)" > target/shipped/toolchain.txt
+  printf '%s (build-std, panic=immediate-abort, fmt-debug=none)\n' "$(rustup run "$RELEASE_TOOLCHAIN" rustc --version)" > target/shipped/toolchain.txt
 else
   echo "build.sh: $RELEASE_TOOLCHAIN with rust-src is not installed (scripts/setup.sh); building on stable: the wasm is ~20 KB gzip bigger" >&2
   cargo build --release --target wasm32-unknown-unknown -p polyjob --target-dir target/shipped

@@ -43,8 +43,6 @@
 //! Not done here: presence channels (`channel_data`), client events (`client-*` sends),
 //! user sign-in, encrypted channels, transports other than WebSocket, and the TLS-only retry.
 
-use std::collections::{BTreeMap, VecDeque};
-
 use super::json::{self, Json};
 
 /// Pusher protocol version spoken.
@@ -183,6 +181,43 @@ struct Live {
     ping_sent: Option<f64>,
 }
 
+/// The wanted channels and their subscription state, in the order they were first wanted. A
+/// list, not a tree: a client has a handful of channels (deAPI: one), and a linear search over
+/// even hundreds costs less than a `BTreeMap`'s code in the wasm (~5 KB).
+#[derive(Clone, Debug, Default)]
+struct Channels(Vec<(String, Sub)>);
+
+impl Channels {
+    fn get(&self, name: &str) -> Option<&Sub> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, s)| s)
+    }
+
+    fn get_mut(&mut self, name: &str) -> Option<&mut Sub> {
+        self.0.iter_mut().find(|(n, _)| n == name).map(|(_, s)| s)
+    }
+
+    /// Sets `name`'s state, adding it at the end when new.
+    fn insert(&mut self, name: String, sub: Sub) {
+        match self.get_mut(&name) {
+            Some(s) => *s = sub,
+            None => self.0.push((name, sub)),
+        }
+    }
+
+    fn remove(&mut self, name: &str) -> Option<Sub> {
+        let i = self.0.iter().position(|(n, _)| n == name)?;
+        Some(self.0.remove(i).1)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&String, &Sub)> {
+        self.0.iter().map(|(n, s)| (n, s))
+    }
+
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut Sub> {
+        self.0.iter_mut().map(|(_, s)| s)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Sub {
     /// Wanted; waits for a connection.
@@ -201,8 +236,9 @@ enum Sub {
 pub struct PusherConnection {
     config: PusherConfig,
     state: State,
-    channels: BTreeMap<String, Sub>,
-    actions: VecDeque<Action>,
+    channels: Channels,
+    /// Oldest first; a few at a time (a `Vec`: smaller wasm than a `VecDeque`).
+    actions: Vec<Action>,
     /// Connection attempts since the last stable connection.
     attempts: u32,
     /// splitmix64 state for the backoff jitter.
@@ -216,8 +252,8 @@ impl PusherConnection {
         PusherConnection {
             config,
             state: State::Idle,
-            channels: BTreeMap::new(),
-            actions: VecDeque::new(),
+            channels: Channels::default(),
+            actions: Vec::new(),
             attempts: 0,
             rng: seed,
         }
@@ -277,14 +313,14 @@ impl PusherConnection {
                 return;
             }
             State::Connecting { .. } | State::Handshaking { .. } | State::Connected(_) => {
-                self.actions.push_back(Action::Close);
+                self.actions.push(Action::Close);
             }
             State::Waiting { .. } => {}
         }
         self.state = State::Idle;
         self.attempts = 0;
         self.reset_channels();
-        self.actions.push_back(Action::Disconnected {
+        self.actions.push(Action::Disconnected {
             code: CODE_NORMAL,
             reconnect_in_ms: None,
         });
@@ -296,7 +332,7 @@ impl PusherConnection {
     /// repeated call does nothing.
     pub fn subscribe(&mut self, now_ms: f64, channel: &str) {
         if let Some(reason) = invalid_channel(channel) {
-            self.actions.push_back(Action::SubscriptionFailed {
+            self.actions.push(Action::SubscriptionFailed {
                 channel: channel.to_string(),
                 error: reason.to_string(),
             });
@@ -324,7 +360,7 @@ impl PusherConnection {
         if self.is_connected() && matches!(sub, Sub::Subscribing | Sub::Subscribed) {
             let data = Json::object([("channel", Json::from(channel))]);
             let frame = frame_text("pusher:unsubscribe", data);
-            self.actions.push_back(Action::Send(frame));
+            self.actions.push(Action::Send(frame));
         }
     }
 
@@ -376,7 +412,7 @@ impl PusherConnection {
             Ok(auth) if !auth.is_empty() => {
                 *sub = Sub::Subscribing;
                 let frame = subscribe_frame(channel, Some(&auth));
-                self.actions.push_back(Action::Send(frame));
+                self.actions.push(Action::Send(frame));
             }
             Ok(_) => self.fail_channel(channel, String::from("empty auth signature")),
             Err(error) => self.fail_channel(channel, error),
@@ -414,7 +450,7 @@ impl PusherConnection {
                 None => {
                     if now_ms >= live.last_rx + live.activity_ms {
                         live.ping_sent = Some(now_ms);
-                        self.actions.push_back(Action::Send(String::from(
+                        self.actions.push(Action::Send(String::from(
                             r#"{"event":"pusher:ping","data":{}}"#,
                         )));
                     }
@@ -444,7 +480,11 @@ impl PusherConnection {
 
     /// The next thing to do, oldest first.
     pub fn poll_action(&mut self) -> Option<Action> {
-        self.actions.pop_front()
+        if self.actions.is_empty() {
+            None
+        } else {
+            Some(self.actions.remove(0))
+        }
     }
 
     // --- internals ---
@@ -453,7 +493,7 @@ impl PusherConnection {
         self.state = State::Connecting {
             deadline: now_ms + self.config.connect_timeout_ms,
         };
-        self.actions.push_back(Action::Connect);
+        self.actions.push(Action::Connect);
     }
 
     fn handle_handshake(&mut self, now_ms: f64, text: &str) {
@@ -506,7 +546,7 @@ impl PusherConnection {
             last_rx: now_ms,
             ping_sent: None,
         });
-        self.actions.push_back(Action::Connected { socket_id });
+        self.actions.push(Action::Connected { socket_id });
         let pending: Vec<String> = self
             .channels
             .iter()
@@ -529,14 +569,14 @@ impl PusherConnection {
         };
         if channel.starts_with("private-") {
             *sub = Sub::Authorizing;
-            self.actions.push_back(Action::Authorize {
+            self.actions.push(Action::Authorize {
                 socket_id,
                 channel: channel.to_string(),
             });
         } else {
             *sub = Sub::Subscribing;
             self.actions
-                .push_back(Action::Send(subscribe_frame(channel, None)));
+                .push(Action::Send(subscribe_frame(channel, None)));
         }
     }
 
@@ -546,7 +586,7 @@ impl PusherConnection {
             return;
         };
         match frame.event.as_str() {
-            "pusher:ping" => self.actions.push_back(Action::Send(String::from(
+            "pusher:ping" => self.actions.push(Action::Send(String::from(
                 r#"{"event":"pusher:pong","data":{}}"#,
             ))),
             "pusher:error" => {
@@ -561,7 +601,7 @@ impl PusherConnection {
                 if let Some(sub) = self.channels.get_mut(&channel) {
                     if *sub == Sub::Subscribing {
                         *sub = Sub::Subscribed;
-                        self.actions.push_back(Action::Subscribed { channel });
+                        self.actions.push(Action::Subscribed { channel });
                     }
                 }
             }
@@ -579,7 +619,7 @@ impl PusherConnection {
             _ => {
                 let Some(channel) = frame.channel else { return };
                 if self.channels.get(&channel) == Some(&Sub::Subscribed) {
-                    self.actions.push_back(Action::Event {
+                    self.actions.push(Action::Event {
                         channel,
                         event: frame.event,
                         data: frame.data,
@@ -597,7 +637,7 @@ impl PusherConnection {
             .filter(|c| c.fract() == 0.0 && (0.0..=65535.0).contains(c))
             .map(|c| c as u16);
         let message = describe_error(data, "pusher:error");
-        self.actions.push_back(Action::Error { code, message });
+        self.actions.push(Action::Error { code, message });
         code
     }
 
@@ -607,7 +647,7 @@ impl PusherConnection {
     }
 
     fn push_error(&mut self, code: Option<u16>, message: &str) {
-        self.actions.push_back(Action::Error {
+        self.actions.push(Action::Error {
             code,
             message: message.to_string(),
         });
@@ -617,7 +657,7 @@ impl PusherConnection {
         if let Some(sub) = self.channels.get_mut(channel) {
             *sub = Sub::Failed;
         }
-        self.actions.push_back(Action::SubscriptionFailed {
+        self.actions.push(Action::SubscriptionFailed {
             channel: channel.to_string(),
             error,
         });
@@ -633,7 +673,7 @@ impl PusherConnection {
     /// reconnect for `code`'s class and report it.
     fn drop_connection(&mut self, now_ms: f64, code: u16, close_socket: bool) {
         if close_socket {
-            self.actions.push_back(Action::Close);
+            self.actions.push(Action::Close);
         }
         if let State::Connected(live) = &self.state {
             if now_ms - live.since >= STABLE_AFTER_MS {
@@ -667,7 +707,7 @@ impl PusherConnection {
                 self.state = State::Failed;
             }
         }
-        self.actions.push_back(Action::Disconnected {
+        self.actions.push(Action::Disconnected {
             code,
             reconnect_in_ms: delay,
         });

@@ -148,14 +148,16 @@ fn parse_unix_seconds(s: &str) -> Option<f64> {
     Some(n as f64)
 }
 
-/// Remembers the last `capacity` delivery ids (FIFO eviction) so that a redelivered webhook is
-/// handled once. Memory is bounded by `capacity` ids; lookups scan them (O(capacity), meant for
+/// Remembers the last `capacity` delivery ids (FIFO eviction, in a ring) so that a redelivered
+/// webhook is handled once. Memory is bounded by `capacity` ids; lookups scan them (O(capacity), meant for
 /// capacities up to a few thousand). Use it after [`verify_deapi`] so that unauthenticated
 /// requests cannot evict real ids.
 #[derive(Clone, Debug, Default)]
 pub struct WebhookDeduper {
-    ids: std::collections::VecDeque<String>,
+    ids: Vec<String>,
     capacity: usize,
+    /// Once full: the slot of the oldest id, overwritten next.
+    oldest: usize,
 }
 
 impl WebhookDeduper {
@@ -163,8 +165,9 @@ impl WebhookDeduper {
     /// reported as a first delivery).
     pub fn new(capacity: usize) -> WebhookDeduper {
         WebhookDeduper {
-            ids: std::collections::VecDeque::with_capacity(capacity.min(1024)),
+            ids: Vec::with_capacity(capacity.min(1024)),
             capacity,
+            oldest: 0,
         }
     }
 
@@ -177,10 +180,12 @@ impl WebhookDeduper {
         if self.ids.iter().any(|id| id == delivery_id) {
             return false;
         }
-        if self.ids.len() >= self.capacity {
-            self.ids.pop_front();
+        if self.ids.len() < self.capacity {
+            self.ids.push(delivery_id.to_string());
+        } else {
+            self.ids[self.oldest] = delivery_id.to_string();
+            self.oldest = (self.oldest + 1) % self.capacity;
         }
-        self.ids.push_back(delivery_id.to_string());
         true
     }
 
@@ -393,6 +398,22 @@ mod tests {
         let mut off = WebhookDeduper::new(0);
         assert!(off.first_delivery("x") && off.first_delivery("x"));
         assert!(off.is_empty());
+    }
+
+    #[test]
+    fn eviction_stays_oldest_first_around_the_ring() {
+        let mut d = WebhookDeduper::new(3);
+        for id in ["a", "b", "c", "d", "e"] {
+            assert!(d.first_delivery(id));
+        }
+        // Remembered: c, d, e. The next new id evicts c, then d.
+        assert!(!d.first_delivery("c") && !d.first_delivery("d") && !d.first_delivery("e"));
+        assert!(d.first_delivery("f"));
+        assert!(!d.first_delivery("d") && !d.first_delivery("e") && !d.first_delivery("f"));
+        assert!(d.first_delivery("c"));
+        assert!(!d.first_delivery("e") && !d.first_delivery("f") && !d.first_delivery("c"));
+        assert!(d.first_delivery("d"));
+        assert_eq!(d.len(), 3);
     }
 
     #[test]

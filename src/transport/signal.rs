@@ -3,7 +3,6 @@
 //! futures and returns the first to finish. No timers, no I/O.
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
 use std::pin::pin;
 use std::rc::Rc;
@@ -33,7 +32,8 @@ pub(crate) async fn race<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, 
 }
 
 struct Inner<T> {
-    queue: VecDeque<T>,
+    /// Oldest first; a few at a time (a `Vec`: smaller wasm than a `VecDeque`).
+    queue: Vec<T>,
     waker: Option<Waker>,
     closed: bool,
 }
@@ -55,7 +55,7 @@ impl<T> Mailbox<T> {
     pub(crate) fn new() -> Mailbox<T> {
         Mailbox {
             inner: Rc::new(RefCell::new(Inner {
-                queue: VecDeque::new(),
+                queue: Vec::new(),
                 waker: None,
                 closed: false,
             })),
@@ -69,7 +69,7 @@ impl<T> Mailbox<T> {
             if inner.closed {
                 return;
             }
-            inner.queue.push_back(item);
+            inner.queue.push(item);
             inner.waker.take()
         };
         if let Some(w) = waker {
@@ -81,7 +81,8 @@ impl<T> Mailbox<T> {
     pub(crate) async fn recv(&self) -> Option<T> {
         poll_fn(|cx| {
             let mut inner = self.inner.borrow_mut();
-            if let Some(item) = inner.queue.pop_front() {
+            if !inner.queue.is_empty() {
+                let item = inner.queue.remove(0);
                 return Poll::Ready(Some(item));
             }
             if inner.closed {

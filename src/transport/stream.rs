@@ -5,7 +5,6 @@
 //!
 //! What a payload means is `providers::socaity`'s; the SSE grammar is `core::sse`'s.
 
-use std::collections::VecDeque;
 use std::rc::Rc;
 
 use js_sys::{Reflect, Uint8Array};
@@ -29,7 +28,7 @@ pub(crate) struct StreamReader {
     request: Option<HttpRequest>,
     decoder: SseDecoder,
     reader: Option<ReadableStreamDefaultReader>,
-    queue: VecDeque<StreamItem>,
+    queue: Vec<StreamItem>,
     reconnects: u32,
     done: bool,
 }
@@ -47,7 +46,7 @@ impl StreamReader {
             request: Some(request),
             decoder: SseDecoder::new(),
             reader: None,
-            queue: VecDeque::new(),
+            queue: Vec::new(),
             reconnects: 0,
             done: false,
         })
@@ -70,7 +69,7 @@ impl StreamReader {
             request: None,
             decoder: SseDecoder::new(),
             reader: Some(reader),
-            queue: VecDeque::new(),
+            queue: Vec::new(),
             reconnects: 0,
             done: false,
         })
@@ -92,7 +91,8 @@ impl StreamReader {
         signal: Option<&AbortSignal>,
     ) -> Result<Option<StreamItem>, Error> {
         loop {
-            if let Some(item) = self.queue.pop_front() {
+            if !self.queue.is_empty() {
+                let item = self.queue.remove(0);
                 match item {
                     StreamItem::Done => {
                         self.stop();
@@ -128,7 +128,7 @@ impl StreamReader {
                         if let Ok(value) = Reflect::get(&step, &JsValue::from_str("value")) {
                             if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
                                 for ev in self.decoder.push(&bytes.to_vec()) {
-                                    self.queue.push_back(classify_stream_data(&ev.data));
+                                    self.queue.push(classify_stream_data(&ev.data));
                                 }
                             }
                         }
@@ -144,7 +144,7 @@ impl StreamReader {
             };
             if ended {
                 for ev in self.decoder.finish() {
-                    self.queue.push_back(classify_stream_data(&ev.data));
+                    self.queue.push(classify_stream_data(&ev.data));
                 }
                 self.reader = None;
                 if !self.queue.is_empty() {
