@@ -51,24 +51,6 @@ for f in pkg/node/polyjob_bg.wasm pkg/web/polyjob_bg.wasm; do
   mv "$f.opt" "$f"
 done
 
-# JS snippets (src/transport/*.js) ship without their comment lines (they are read in src/).
-while IFS= read -r -d '' snippet; do
-  perl -0pi -e 's{^[ \t]*/\*\*.*?\*/[ \t]*\n}{}gms; s{^[ \t]*//[^\n]*\n}{}gm' "$snippet"
-done < <(find pkg/node/snippets pkg/web/snippets -name '*.js' -print0 2>/dev/null)
-
-# JS snippets are ES modules; the CommonJS glue of --target nodejs
-# require()s them, so the node/ copies become CommonJS: `export function f` → `function f` plus
-# one `module.exports` line naming every such function.
-while IFS= read -r -d '' snippet; do
-  names=$(grep -oE '^export (async )?function [A-Za-z_$][A-Za-z0-9_$]*' "$snippet" | awk '{print $NF}' | paste -sd, -)
-  if [ -z "$names" ] || grep -qE '^(import|export) ' <(sed -E 's/^export (async )?function /function /' "$snippet"); then
-    echo "build.sh: $snippet has imports or exports the CommonJS conversion does not handle" >&2
-    exit 1
-  fi
-  perl -pi -e 's/^export (async )?function /$1function /' "$snippet"
-  printf 'module.exports = { %s };\n' "$names" >> "$snippet"
-done < <(find pkg/node/snippets -name '*.js' -print0 2>/dev/null)
-
 # One wasm for all entries: point the Node glue at web/polyjob_bg.wasm when the bytes are equal.
 if cmp -s pkg/node/polyjob_bg.wasm pkg/web/polyjob_bg.wasm; then
   from='const wasmPath = `${__dirname}/polyjob_bg.wasm`;'
@@ -101,18 +83,24 @@ for entry in pkg/node/index.mjs pkg/web/browser.js pkg/web/workerd.js; do
   done
 done
 
-# The wasm-bindgen glue and the snippets ship minified: whitespace and syntax only, so every
-# class and function keeps its name (stack traces, `constructor.name`). The hand-written entries
-# (index.mjs, browser.js, workerd.js) stay as written.
+# Each glue ships as one file with its JS snippets (src/transport/*.js) bundled in — one module
+# to load instead of two — and minified: whitespace and syntax only, so every class and function
+# keeps its name (stack traces, `constructor.name`). The hand-written entries (index.mjs,
+# browser.js, workerd.js) stay as written.
 esbuild="$root/.tools/node_modules/.bin/esbuild"
-minify() { # file, cjs|esm
-  "$esbuild" "$1" --minify-whitespace --minify-syntax --format="$2" --log-level=warning --outfile="$1.min.js"
-  mv "$1.min.js" "$1"
+bundle() { # glue file, cjs|esm, node|neutral
+  "$esbuild" "$1" --bundle --format="$2" --platform="$3" --minify-whitespace --minify-syntax \
+    --log-level=warning --outfile="$1.bundled.js"
+  mv "$1.bundled.js" "$1"
 }
-minify pkg/node/polyjob.js cjs
-minify pkg/web/polyjob.js esm
-while IFS= read -r -d '' snippet; do minify "$snippet" cjs; done < <(find pkg/node/snippets -name '*.js' -print0 2>/dev/null)
-while IFS= read -r -d '' snippet; do minify "$snippet" esm; done < <(find pkg/web/snippets -name '*.js' -print0 2>/dev/null)
+# The nodejs glue requires its snippets as require(String.raw`...`), which esbuild does not follow.
+perl -pi -e 's/require\(String\.raw`([^`\\]*)`\)/require("$1")/g' pkg/node/polyjob.js
+bundle pkg/node/polyjob.js cjs node
+bundle pkg/web/polyjob.js esm neutral
+rm -rf pkg/node/snippets pkg/web/snippets
+for glue in pkg/node/polyjob.js pkg/web/polyjob.js; do
+  if grep -qE '(require\(|from ?)["'"'"'`]\./snippets/' "$glue"; then echo "build.sh: $glue still loads a snippet file" >&2; exit 1; fi
+done
 
 gz() { cat "$@" | gzip -9c | wc -c; }
 raw() { cat "$@" | wc -c; }
@@ -123,17 +111,15 @@ entry() { # name, files...
   for f in "$@"; do sum=$((sum + $(gz "$f"))); done
   printf '  %-34s %8d B gzip -9 (sum of gzipped %s)\n' "$name" "$sum" "$*"
 }
-node_snippets=$(find pkg/node/snippets -name '*.js' 2>/dev/null | sort)
-web_snippets=$(find pkg/web/snippets -name '*.js' 2>/dev/null | sort)
 node_wasm=pkg/web/polyjob_bg.wasm
 [ -f pkg/node/polyjob_bg.wasm ] && node_wasm=pkg/node/polyjob_bg.wasm
 echo "== polyjob package sizes =="
 for f in $(cd pkg && find node web -type f \( -name '*.js' -o -name '*.mjs' -o -name '*.wasm' \) | sort); do size "pkg/$f"; done
 echo "per entry (what one runtime loads):"
-entry "node import (index.mjs)"   pkg/web/polyjob_bg.wasm pkg/web/polyjob.js $web_snippets pkg/node/index.mjs
-entry "node require"              $node_wasm pkg/node/polyjob.js $node_snippets
-entry "browser/bundler (default)" pkg/web/polyjob_bg.wasm pkg/web/polyjob.js $web_snippets pkg/web/browser.js
-entry "workerd"                   pkg/web/polyjob_bg.wasm pkg/web/polyjob.js $web_snippets pkg/web/workerd.js
-entry "polyjob/web (bare page)"   pkg/web/polyjob_bg.wasm pkg/web/polyjob.js $web_snippets
+entry "node import (index.mjs)"   pkg/web/polyjob_bg.wasm pkg/web/polyjob.js pkg/node/index.mjs
+entry "node require"              $node_wasm pkg/node/polyjob.js
+entry "browser/bundler (default)" pkg/web/polyjob_bg.wasm pkg/web/polyjob.js pkg/web/browser.js
+entry "workerd"                   pkg/web/polyjob_bg.wasm pkg/web/polyjob.js pkg/web/workerd.js
+entry "polyjob/web (bare page)"   pkg/web/polyjob_bg.wasm pkg/web/polyjob.js
 packed=$(cd pkg && npm pack --dry-run --json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const p=JSON.parse(s)[0];console.log(`${p.size} B packed, ${p.unpackedSize} B unpacked, ${p.entryCount} files`)})' || echo "n/a")
 echo "npm tarball: $packed   (wasm files shipped: $(find pkg -name '*.wasm' | wc -l))"
