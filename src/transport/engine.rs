@@ -86,6 +86,27 @@ impl Engine {
         deadline: Deadline,
         parse: impl Fn(&HttpResponse) -> Result<T, Error>,
     ) -> Result<T, Error> {
+        let mut parsed = None;
+        let mut accept = |resp: &HttpResponse| {
+            parsed = Some(parse(resp)?);
+            Ok(())
+        };
+        self.exchange_once(req, idempotent, signal, deadline, &mut accept)
+            .await?;
+        parsed.ok_or_else(|| Error::bad_response(self.cfg.provider, "no answer was parsed"))
+    }
+
+    /// The loop of [`Engine::exchange`], compiled once: `accept` parses an answer and keeps the
+    /// value (an error from it is handled like a bad answer). Generic callers would each get
+    /// their own copy of this loop in the wasm (~3 KB each).
+    async fn exchange_once(
+        &self,
+        req: &HttpRequest,
+        idempotent: bool,
+        signal: Option<&AbortSignal>,
+        deadline: Deadline,
+        accept: &mut dyn FnMut(&HttpResponse) -> Result<(), Error>,
+    ) -> Result<(), Error> {
         let provider = self.cfg.provider;
         let mut attempts: u32 = 0;
         let mut redirects = 0;
@@ -129,8 +150,8 @@ impl Engine {
                         }
                     }
                 }
-                Ok(resp) => match parse(&resp) {
-                    Ok(value) => return Ok(value),
+                Ok(resp) => match accept(&resp) {
+                    Ok(()) => return Ok(()),
                     Err(mut err) => {
                         err.retry_after_ms = advised_delay_ms(&resp, now_ms());
                         if err.code == ErrorCode::BadResponse && resp.is_success() {
