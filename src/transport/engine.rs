@@ -293,7 +293,7 @@ impl Engine {
     pub(crate) async fn wait(
         self: &Rc<Self>,
         id: &str,
-        last: Option<Job>,
+        last: Option<Box<Job>>,
         signal: Option<&AbortSignal>,
         timeout_ms: Option<f64>,
         on_update: &dyn Fn(&Job),
@@ -304,19 +304,17 @@ impl Engine {
         if via == Via::Stream {
             // Read the output stream to its end first; the terminal state then comes from one
             // status request. Boxed, so a parked poll-mode wait does not carry its state.
-            Box::pin(self.drain_stream(id, last.as_ref(), signal, deadline)).await?;
+            Box::pin(self.drain_stream(id, last.as_deref(), signal, deadline)).await?;
         }
         let mut watcher = Watcher::new(self.clone(), id.to_string(), last, lease.is_some())
             .with_deadline(deadline);
-        let mut latest: Option<Job> = None;
+        // The latest state lives in `watcher.current` only: a parked wait keeps one copy of
+        // the job (with its raw body), not two.
         loop {
             match watcher.next(signal).await {
-                Ok(Some(job)) => {
-                    on_update(&job);
-                    latest = Some(job);
-                }
+                Ok(Some(job)) => on_update(&job),
                 Ok(None) => {
-                    return latest.or_else(|| watcher.current.clone()).ok_or_else(|| {
+                    return watcher.current.take().ok_or_else(|| {
                         Error::bad_response(self.cfg.provider, "the watch ended without a job")
                     });
                 }
@@ -393,7 +391,14 @@ impl Engine {
         let submitted = self.submit(req, signal).await?;
         let id = submitted.id.clone();
         match self
-            .wait(&id, Some(submitted), signal, timeout_ms, on_update, via)
+            .wait(
+                &id,
+                Some(Box::new(submitted)),
+                signal,
+                timeout_ms,
+                on_update,
+                via,
+            )
             .await
         {
             Ok(job) if job.status == JobStatus::Finished => Ok(job),

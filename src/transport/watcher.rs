@@ -58,7 +58,8 @@ pub(crate) struct Watcher {
     /// The latest accepted state.
     pub(crate) current: Option<Job>,
     /// A known state not yet handed out (the submit's answer).
-    pending: Option<Job>,
+    /// Boxed: it is used once, at the start, but its slot lasts as long as the watcher.
+    pending: Option<Box<Job>>,
     polled: bool,
     done: bool,
     failed_polls: u32,
@@ -83,7 +84,12 @@ pub(crate) struct Watcher {
 impl Watcher {
     /// A watcher of job `id`; `known` is a state already seen (reported first). `push` says
     /// whether a push channel carries the job (the caller has started it).
-    pub(crate) fn new(engine: Rc<Engine>, id: String, known: Option<Job>, push: bool) -> Watcher {
+    pub(crate) fn new(
+        engine: Rc<Engine>,
+        id: String,
+        known: Option<Box<Job>>,
+        push: bool,
+    ) -> Watcher {
         let schedule = PollSchedule::new(engine.poll);
         let safety = safety_policy(&engine.poll);
         let feed = engine.push.subscribe(&id);
@@ -136,7 +142,7 @@ impl Watcher {
             return Ok(None);
         }
         if let Some(known) = self.pending.take() {
-            if let Some(job) = self.accept(known) {
+            if let Some(job) = self.accept(*known) {
                 return Ok(Some(job));
             }
         }
