@@ -28,9 +28,13 @@ sysroot=$(rustup run "$RELEASE_TOOLCHAIN" rustc --print sysroot 2>/dev/null || t
 if [ -n "$sysroot" ] && [ -d "$sysroot/lib/rustlib/src/rust/library" ]; then
   # fmt-debug=none: `{:?}` prints nothing (the shipped code never formats Debug for users;
   # tests run on stable); location-detail=none: no file/line strings for the (trapping) panics.
+  # core/alloc/std keep opt-level 3, as in the prebuilt std of stable (same size here: +19 B).
   RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none" \
     cargo "+$RELEASE_TOOLCHAIN" build --release --target wasm32-unknown-unknown -p polyjob \
-    -Z build-std=std,panic_abort --target-dir target/shipped
+    -Z build-std=std,panic_abort --target-dir target/shipped \
+    --config 'profile.release.package.core.opt-level=3' \
+    --config 'profile.release.package.alloc.opt-level=3' \
+    --config 'profile.release.package.std.opt-level=3'
   printf '%s (build-std, panic=immediate-abort, fmt-debug=none)\n' "$(rustup run "$RELEASE_TOOLCHAIN" rustc --version)" > target/shipped/toolchain.txt
 else
   echo "build.sh: $RELEASE_TOOLCHAIN with rust-src is not installed (scripts/setup.sh); building on stable: the wasm is ~20 KB gzip bigger" >&2
