@@ -51,6 +51,19 @@ fn close(a: &Json, b: &Json) -> bool {
     }
 }
 
+/// Whether `text` has a `\uXXXX` escape of a UTF-16 surrogate (D800–DFFF).
+fn has_surrogate_escape(text: &str) -> bool {
+    let b = text.as_bytes();
+    (0..b.len().saturating_sub(5)).any(|i| {
+        b[i] == b'\\'
+            && b[i + 1] == b'u'
+            && std::str::from_utf8(&b[i + 2..i + 6])
+                .ok()
+                .and_then(|h| u16::from_str_radix(h, 16).ok())
+                .is_some_and(|u| (0xD800..=0xDFFF).contains(&u))
+    })
+}
+
 /// Checks one input against serde_json.
 fn differential(bytes: &[u8]) -> Result<(), TestCaseError> {
     let theirs = serde_json::from_slice::<Json>(bytes);
@@ -64,8 +77,12 @@ fn differential(bytes: &[u8]) -> Result<(), TestCaseError> {
         (Err(_), Err(_)) => {}
         (Ok(a), Err(e)) => {
             let why = e.to_string();
+            // serde_json words a lone surrogate as "lone leading surrogate…" or, when the
+            // string ends right after it, "unexpected end of hex escape".
             prop_assert!(
-                why.contains("surrogate") || why.contains("recursion limit"),
+                why.contains("surrogate")
+                    || why.contains("recursion limit")
+                    || has_surrogate_escape(text),
                 "{text:?}: ours accepted {a:?}, serde_json refused: {why}"
             );
         }
@@ -274,4 +291,17 @@ fn deep_nesting_agrees_up_to_serde_jsons_limit() {
     let s = "[".repeat(200) + &"]".repeat(200);
     assert!(parse(&s).is_err());
     assert!(serde_json::from_str::<Json>(&s).is_err());
+}
+
+/// Found by the token-soup property: a high surrogate escape ending the string. serde_json
+/// refuses it ("unexpected end of hex escape"); polyjob reads U+FFFD, a documented divergence.
+#[test]
+fn lone_surrogate_at_the_end_of_a_string_is_an_allowed_divergence() {
+    for text in [r#""\ud83d""#, r#""\uDC00""#, r#"["\ud800"]"#] {
+        differential(text.as_bytes()).unwrap();
+        assert_eq!(
+            parse(text).map(|v| v.to_json_string().contains('\u{FFFD}')),
+            Ok(true)
+        );
+    }
 }
