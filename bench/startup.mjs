@@ -1,5 +1,6 @@
 // 2. Start-up: time to instantiate the module and construct a client.
-//  - Node: a fresh `node` process per sample (bench/lib/startup-sample.mjs), median of many;
+//  - Node: a fresh `node` process per sample (bench/lib/startup-sample.mjs), median of many,
+//    the subjects' samples interleaved;
 //    polyjob's Node entry (`import { JobClient } from "polyjob"` → CJS glue, sync instantiate)
 //    and its web glue with `initSync` (compile from bytes); beside it, importing each anchor's
 //    esbuild bundle (bench/out/bundles, made by size.mjs) the same way.
@@ -23,21 +24,29 @@ const sample = join(BENCH, "lib/startup-sample.mjs");
 const bundles = join(OUT, "bundles");
 const ANCHORS = { replicate: "replicate.mjs", "@fal-ai/client": "_fal-ai_client.mjs", "pusher-js": "pusher-js.mjs", "standard-webhooks": "standard-webhooks.mjs" };
 
-function nodeSeries(what, file) {
-  const xs = [];
-  let error = null;
+// The Node series are interleaved — sample k of every subject, then sample k + 1 — so that a
+// machine that speeds up or slows down during the run moves every subject alike, and the
+// ratios stay fair.
+function nodeSeries(subjects) {
+  const runs = subjects.map(() => ({ xs: [], error: null }));
   for (let k = 0; k < SAMPLES; k++) {
-    const r = spawnSync(process.execPath, [sample, what, pathToFileURL(file).href], { encoding: "utf8", timeout: 30_000 });
-    if (r.status !== 0) { error = ((r.stderr || "").split("\n").find((l) => /^\w*Error\b/.test(l)) ?? `exit ${r.status ?? r.signal}`).slice(0, 200); break; }
-    xs.push(Number(r.stdout));
+    subjects.forEach(({ what, file }, i) => {
+      if (runs[i].error) return;
+      const r = spawnSync(process.execPath, [sample, what, pathToFileURL(file).href], { encoding: "utf8", timeout: 30_000 });
+      if (r.status !== 0) { runs[i].error = ((r.stderr || "").split("\n").find((l) => /^\w*Error\b/.test(l)) ?? `exit ${r.status ?? r.signal}`).slice(0, 200); return; }
+      runs[i].xs.push(Number(r.stdout));
+    });
   }
-  return error ? { error } : { medianMs: round(median(xs), 2), p90Ms: round(quantile(xs, 0.9), 2), samples: xs.length };
+  return runs.map(({ xs, error }) => error ? { error } : { medianMs: round(median(xs), 2), p90Ms: round(quantile(xs, 0.9), 2), samples: xs.length });
 }
 
+const subjects = [
+  { name: "polyjob (node entry: instantiate + new JobClient)", what: "polyjob-node", file: join(PKG, "node/index.mjs") },
+  { name: "polyjob (web glue + initSync from bytes + new JobClient)", what: "polyjob-web", file: join(PKG, "web/polyjob.js") },
+  ...Object.entries(ANCHORS).map(([name, f]) => ({ name: `${name} (import bundle)`, what: "anchor", file: join(bundles, f) })),
+];
 const node = {};
-node["polyjob (node entry: instantiate + new JobClient)"] = nodeSeries("polyjob-node", join(PKG, "node/index.mjs"));
-node["polyjob (web glue + initSync from bytes + new JobClient)"] = nodeSeries("polyjob-web", join(PKG, "web/polyjob.js"));
-for (const [name, f] of Object.entries(ANCHORS)) node[`${name} (import bundle)`] = nodeSeries("anchor", join(bundles, f));
+nodeSeries(subjects).forEach((r, i) => { node[subjects[i].name] = r; });
 for (const [k, v] of Object.entries(node)) console.log(`  node   ${k.padEnd(58)} ${v.error ? "error: " + v.error : `median ${v.medianMs} ms (p90 ${v.p90Ms})`}`);
 
 // workerd via Miniflare.
