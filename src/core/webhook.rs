@@ -149,9 +149,9 @@ fn parse_unix_seconds(s: &str) -> Option<f64> {
 }
 
 /// Remembers the last `capacity` delivery ids (FIFO eviction, in a ring) so that a redelivered
-/// webhook is handled once. Memory is bounded by `capacity` ids; lookups scan them (O(capacity), meant for
-/// capacities up to a few thousand). Use it after [`verify_deapi`] so that unauthenticated
-/// requests cannot evict real ids.
+/// webhook is handled once. Memory is bounded by `capacity` ids; lookups scan them
+/// (O(capacity), meant for capacities up to a few thousand). Use it after [`verify_deapi`] so
+/// that unauthenticated requests cannot evict real ids.
 #[derive(Clone, Debug, Default)]
 pub struct WebhookDeduper {
     ids: Vec<String>,
