@@ -130,12 +130,12 @@ function errorText(e) {
 }
 
 /**
- * Sends one request (see `send`) and reads its answer. Resolves (never rejects) to
- *   [OK, status, location, retryAfter, retryAfterMs, rateLimitType, contentType, text]
- * or [NETWORK, message] / [TIMEOUT] / [ABORTED] (the `parent` signal fired) / [TOO_LARGE].
+ * Sends one request (see `send`), reads its answer and reports it to wasm through the installed
+ * `settle(slot, kind, status, headers, text)` (see completion.rs): OK with the status, the
+ * READ_HEADERS values joined by "\n" ("" for an absent one) and the body text; NETWORK with the
+ * message as text; TIMEOUT; ABORTED (the `parent` signal fired); TOO_LARGE. Never throws.
  */
-export async function exchange(fetchFn, url, method, headers, body, parent, timeoutMs, cap) {
-  if (parent && parent.aborted) return [ABORTED];
+export async function exchange(fetchFn, url, method, headers, body, parent, timeoutMs, cap, slot) {
   const controller = takeController();
   const entry = { deadline: Date.now() + timeoutMs, controller, timedOut: false };
   const onParentAbort = () => controller.abort();
@@ -154,9 +154,65 @@ export async function exchange(fetchFn, url, method, headers, body, parent, time
   if (parent) parent.removeEventListener("abort", onParentAbort);
   giveBack(controller);
   // A failure while the signal fired (sending or reading the body) is the timeout's or the caller's.
-  if (out[0] === NETWORK && entry.timedOut) return [TIMEOUT];
-  if (out[0] === NETWORK && parent && parent.aborted) return [ABORTED];
-  return out;
+  let kind = out[0];
+  if (kind === NETWORK && entry.timedOut) kind = TIMEOUT;
+  else if (kind === NETWORK && parent && parent.aborted) kind = ABORTED;
+  if (kind === OK) {
+    let joined = out[2] ?? "";
+    for (let i = 3; i < 2 + READ_HEADERS.length; i++) joined += "\n" + (out[i] ?? "");
+    settle(slot, OK, out[1], joined, out[2 + READ_HEADERS.length]);
+  } else {
+    settle(slot, kind, 0, undefined, kind === NETWORK ? out[1] : undefined);
+  }
+}
+
+// The wasm side's one completion function (completion.rs), installed at first use.
+let settle = () => {};
+const SIGNAL = 5, TICK = 6;
+
+/** Installs wasm's `settle(slot, kind, status, headers, text)`. */
+export function install(fn) {
+  settle = fn;
+}
+
+// The one shared timer of the sleeps (timer.rs keeps their deadlines): armed for the earliest,
+// it reports a TICK. Not unref'd: a pending sleep keeps a Node process alive, as a setTimeout would.
+let sleepTimer = null;
+
+/** (Re)arms the shared sleep timer to report a TICK after `ms`. */
+export function armTimer(ms) {
+  if (sleepTimer !== null) clearTimeout(sleepTimer);
+  sleepTimer = setTimeout(settle, ms, 0, TICK, 0, undefined, undefined);
+}
+
+/** Clears the shared sleep timer. */
+export function disarmTimer() {
+  if (sleepTimer !== null) clearTimeout(sleepTimer);
+  sleepTimer = null;
+}
+
+// The sleeps watching each signal: one listener per signal, whatever the number of sleeps.
+const watched = new WeakMap();
+
+/** Reports SIGNAL for `slot` when `signal` fires. */
+export function watchAbort(signal, slot) {
+  let slots = watched.get(signal);
+  if (slots === undefined) {
+    slots = new Set();
+    watched.set(signal, slots);
+    signal.addEventListener("abort", () => {
+      watched.delete(signal);
+      for (const s of slots) settle(s, SIGNAL, 0, undefined, undefined);
+      slots.clear();
+    }, { once: true });
+  }
+  slots.add(slot);
+}
+
+/** Stops reporting `slot` for `signal`. */
+export function unwatchAbort(signal, slot) {
+  const slots = watched.get(signal);
+  if (slots !== undefined) slots.delete(slot);
 }
 
 // AbortControllers are costly to create in Node (~5 µs each, a tenth of a status poll), so

@@ -9,11 +9,12 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Response};
 
+use super::completion::{ensure_installed, kind, Slot};
 use crate::core::{json, Body, HttpRequest, HttpResponse, Json};
 
 #[wasm_bindgen(module = "/src/transport/exchange.js")]
 extern "C" {
-    /// Sends one request and reads its answer; resolves to an outcome array (see exchange.js).
+    /// Sends one request and reads its answer; reports the outcome to `slot` (see exchange.js).
     #[wasm_bindgen(js_name = exchange)]
     fn js_exchange(
         fetch_fn: &Function,
@@ -24,7 +25,8 @@ extern "C" {
         parent: Option<AbortSignal>,
         timeout_ms: f64,
         cap: f64,
-    ) -> Promise;
+        slot: u32,
+    );
 
     /// Sends one request; resolves to the Response (body unread), rejects with the error text.
     #[wasm_bindgen(js_name = open)]
@@ -103,15 +105,21 @@ fn request_parts(req: &HttpRequest) -> (Vec<String>, Option<String>) {
 
 /// Sends `req` through `fetch_fn` and reads the whole (capped) body. The request is aborted
 /// when `parent` fires ([`FetchFailure::Aborted`]) or after `timeout_ms`
-/// ([`FetchFailure::Timeout`]; `f64::INFINITY` for none).
+/// ([`FetchFailure::Timeout`]; `f64::INFINITY` for none). exchange.js reports the outcome to a
+/// [`Slot`]: no promise or closure is made per request.
 pub(crate) async fn send(
     fetch_fn: &Function,
     req: &HttpRequest,
     parent: Option<&AbortSignal>,
     timeout_ms: f64,
 ) -> Result<HttpResponse, FetchFailure> {
+    if parent.is_some_and(AbortSignal::aborted) {
+        return Err(FetchFailure::Aborted);
+    }
+    ensure_installed();
     let (headers, body) = request_parts(req);
-    let promise = js_exchange(
+    let slot = Slot::new();
+    js_exchange(
         fetch_fn,
         &req.url,
         req.method.as_str(),
@@ -120,8 +128,33 @@ pub(crate) async fn send(
         parent.cloned(),
         timeout_ms,
         MAX_BODY_BYTES as f64,
+        slot.id(),
     );
-    outcome(JsFuture::from(promise).await)
+    let report = slot.await;
+    match report.kind {
+        kind::OK => {
+            let mut headers = Vec::new();
+            if let Some(joined) = &report.headers {
+                for (name, value) in READ_HEADERS.iter().zip(joined.split('\n')) {
+                    if !value.is_empty() {
+                        headers.push((name.to_string(), value.to_string()));
+                    }
+                }
+            }
+            Ok(HttpResponse {
+                status: report.status,
+                headers,
+                body: decode_body(report.text.unwrap_or_default()),
+            })
+        }
+        kind::TIMEOUT => Err(FetchFailure::Timeout),
+        kind::ABORTED => Err(FetchFailure::Aborted),
+        kind::TOO_LARGE => Err(FetchFailure::TooLarge),
+        kind::NETWORK => Err(FetchFailure::Network(
+            report.text.unwrap_or_else(|| "fetch failed".into()),
+        )),
+        _ => Err(FetchFailure::Network("fetch failed".into())),
+    }
 }
 
 /// Reads status, the policy headers and the capped body of an opened response.

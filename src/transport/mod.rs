@@ -7,6 +7,7 @@
 //! `providers`).
 
 mod abort;
+mod completion;
 mod engine;
 mod fetch;
 mod push;

@@ -318,4 +318,60 @@ describe("errors", { concurrency: true, timeout: 60_000 }, () => {
     assert.equal(r.stdout, "NOT_FOUND", r.stderr);
     assert.ok(Date.now() - t0 < 10_000, `the process lingered ${Date.now() - t0} ms after its last request`);
   });
+
+  // Sleeps share one host timer (a heap of deadlines in wasm) and one abort listener per signal.
+  test("many waits on one signal: one abort listener, all reject ABORTED at once, no timer left", { timeout: 20_000 }, async () => {
+    const { getEventListeners } = await import("node:events");
+    const running = json(200, { id: "j", status: "PROCESSING", progress: 0.1 });
+    const c = new JobClient({ provider: "socaity", apiKey: "k", baseUrl: baseUrl("socaity"), fetch: fakeFetch(running), pollIntervalMs: 60_000, maxPollIntervalMs: 60_000 });
+    const ac = new AbortController();
+    const waits = Array.from({ length: 200 }, (_, k) => c.wait(`job-${k}`, { signal: ac.signal }).then(() => "resolved", (e) => e.code));
+    await sleep(200); // every wait has polled once and sleeps for a minute
+    assert.equal(getEventListeners(ac.signal, "abort").length, 1, "one listener for the 200 sleeping waits");
+    const t0 = Date.now();
+    ac.abort();
+    const codes = await Promise.all(waits);
+    assert.deepEqual(new Set(codes), new Set(["ABORTED"]));
+    assert.ok(Date.now() - t0 < 1000, `the aborts took ${Date.now() - t0} ms`);
+  });
+
+  test("sleeps wake in deadline order whatever their start order; a dropped sleep keeps nothing alive", { timeout: 30_000 }, async () => {
+    const { spawnSync } = await import("node:child_process");
+    const { fileURLToPath } = await import("node:url");
+    const helpers = fileURLToPath(new URL("./helpers.mjs", import.meta.url));
+    // In a child process: a 600 ms and a 200 ms poll interval started in that order must wake
+    // 200 first; then a wait parked for a minute is aborted, and the process must exit soon
+    // after (the shared timer is cleared once no sleep is left).
+    const script = `
+      const { JobClient } = await import(${JSON.stringify(helpers)});
+      const body = JSON.stringify({ id: "j", status: "PROCESSING" });
+      const times = {};
+      const make = (ms, name) => new JobClient({ provider: "socaity", apiKey: "k", baseUrl: "http://127.0.0.1:9/s", pollIntervalMs: ms, maxPollIntervalMs: ms,
+        fetch: () => { (times[name] ??= []).push(Date.now()); return Promise.resolve(new Response(body, { status: 200 })); } });
+      const t0 = Date.now();
+      const slow = make(600, "slow"), fast = make(200, "fast");
+      const a1 = new AbortController(), a2 = new AbortController();
+      slow.wait("a", { signal: a1.signal }).catch(() => {});
+      fast.wait("b", { signal: a2.signal }).catch(() => {});
+      await new Promise((r) => setTimeout(r, 1000));
+      a1.abort(); a2.abort();
+      const parked = make(60000, "parked"), a3 = new AbortController();
+      const w = parked.wait("c", { signal: a3.signal }).catch((e) => e.code);
+      await new Promise((r) => setTimeout(r, 100));
+      a3.abort();
+      process.stdout.write(JSON.stringify({ code: await w, slow: times.slow.map((t) => t - t0), fast: times.fast.map((t) => t - t0), abortedAt: Date.now() - t0 }));`;
+    const t0 = Date.now();
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 20_000, env: process.env });
+    const elapsed = Date.now() - t0;
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.code, "ABORTED");
+    // First poll at once, then every interval: fast polled again at >= 200 ms, before slow's 2nd.
+    assert.ok(out.fast.length >= 3, `fast polled ${out.fast.length} times in 1 s`);
+    assert.ok(out.slow.length >= 2, `slow polled ${out.slow.length} times in 1 s`);
+    assert.ok(out.fast[1] - out.fast[0] >= 190, `fast's second poll came after ${out.fast[1] - out.fast[0]} ms`);
+    assert.ok(out.slow[1] - out.slow[0] >= 590, `slow's second poll came after ${out.slow[1] - out.slow[0]} ms`);
+    assert.ok(out.fast[1] < out.slow[1], "the earlier deadline woke first");
+    assert.ok(elapsed < 10_000, `the process lingered ${elapsed} ms (the 60 s sleep was aborted)`);
+  });
 });

@@ -1,0 +1,225 @@
+//! Completions from the JS side, delivered through one shared callback: an operation (a
+//! request, a sleep's abort watch) takes a numbered [`Slot`], hands the number to JS, and awaits
+//! the slot; JS calls the one `settle(slot, kind, status, headers, text)` function when it ends.
+//!
+//! This replaces, per operation, a JS promise, two `Closure`s (each a JS function plus a
+//! finalization-registry entry) and a `JsFuture`: a parked wait then holds no JS object of its
+//! own for its sleep. It does not decide anything: it only routes what JS reports to the future
+//! waiting for it. A slot number carries a generation, so a report for a slot that was given up
+//! (its future dropped) and reused is ignored.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(module = "/src/transport/exchange.js")]
+extern "C" {
+    /// Gives exchange.js the shared settle function (once per instance).
+    #[wasm_bindgen(js_name = install)]
+    fn js_install(settle: &JsValue);
+}
+
+/// What JS reports, by `kind` (numbers shared with exchange.js).
+pub(crate) mod kind {
+    /// An exchange answered: `status`, `headers` (the read headers, `\n`-joined), `text`.
+    pub(crate) const OK: u32 = 0;
+    /// An exchange failed; `text` is the host's message.
+    pub(crate) const NETWORK: u32 = 1;
+    /// An exchange's own timeout fired.
+    pub(crate) const TIMEOUT: u32 = 2;
+    /// An exchange's parent signal fired.
+    pub(crate) const ABORTED: u32 = 3;
+    /// An exchange's body passed the size cap.
+    pub(crate) const TOO_LARGE: u32 = 4;
+    /// A watched signal fired (see `watchAbort`).
+    pub(crate) const SIGNAL: u32 = 5;
+    /// The shared timer fired (slot 0; see timer.rs).
+    pub(crate) const TICK: u32 = 6;
+}
+
+/// One report from JS.
+#[derive(Debug)]
+pub(crate) struct Report {
+    pub(crate) kind: u32,
+    pub(crate) status: u16,
+    pub(crate) headers: Option<String>,
+    pub(crate) text: Option<String>,
+}
+
+enum State {
+    Free,
+    Waiting(Option<Waker>),
+    Done(Report),
+}
+
+struct Entry {
+    generation: u32,
+    state: State,
+}
+
+#[derive(Default)]
+struct Table {
+    entries: Vec<Entry>,
+    free: Vec<u32>,
+}
+
+/// Slot numbers: the low 20 bits index the table, the high 12 bits are the generation.
+const INDEX_BITS: u32 = 20;
+const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
+
+thread_local! {
+    static TABLE: RefCell<Table> = RefCell::new(Table::default());
+    /// The settle function given to JS; kept for the instance's lifetime.
+    static INSTALLED: RefCell<Option<Closure<dyn FnMut(u32, u32, u32, Option<String>, Option<String>)>>> =
+        const { RefCell::new(None) };
+}
+
+/// Hands the shared settle function to exchange.js, once.
+pub(crate) fn ensure_installed() {
+    INSTALLED.with(|installed| {
+        let mut installed = installed.borrow_mut();
+        if installed.is_none() {
+            let settle = Closure::<dyn FnMut(u32, u32, u32, Option<String>, Option<String>)>::new(
+                |slot: u32,
+                 kind: u32,
+                 status: u32,
+                 headers: Option<String>,
+                 text: Option<String>| {
+                    if kind == kind::TICK {
+                        super::timer::on_tick();
+                    } else {
+                        settle(
+                            slot,
+                            Report {
+                                kind,
+                                status: status.min(u16::MAX as u32) as u16,
+                                headers,
+                                text,
+                            },
+                        );
+                    }
+                },
+            );
+            js_install(settle.as_ref());
+            *installed = Some(settle);
+        }
+    });
+}
+
+/// Stores `report` in `slot` and wakes its future; ignored when the slot was given up.
+fn settle(slot: u32, report: Report) {
+    let waker = TABLE.with(|table| {
+        let mut table = table.borrow_mut();
+        let entry = table.entries.get_mut((slot & INDEX_MASK) as usize)?;
+        if entry.generation != slot >> INDEX_BITS || !matches!(entry.state, State::Waiting(_)) {
+            return None;
+        }
+        match std::mem::replace(&mut entry.state, State::Done(report)) {
+            State::Waiting(waker) => waker,
+            _ => None,
+        }
+    });
+    if let Some(w) = waker {
+        w.wake();
+    }
+}
+
+/// Whether `slot` still awaits its report (false once reported, or given up).
+pub(crate) fn is_waiting(slot: u32) -> bool {
+    TABLE.with(|table| {
+        table
+            .borrow()
+            .entries
+            .get((slot & INDEX_MASK) as usize)
+            .is_some_and(|e| {
+                e.generation == slot >> INDEX_BITS && matches!(e.state, State::Waiting(_))
+            })
+    })
+}
+
+/// Wakes `slot` with a report of `kind` and nothing else (a timer's end).
+pub(crate) fn settle_kind(slot: u32, kind: u32) {
+    settle(
+        slot,
+        Report {
+            kind,
+            status: 0,
+            headers: None,
+            text: None,
+        },
+    );
+}
+
+/// A numbered place for one JS report; awaiting it yields the report. Dropping it gives the
+/// number up: a later report for it is ignored.
+pub(crate) struct Slot {
+    id: u32,
+}
+
+impl Slot {
+    /// Takes a free slot. Needs [`ensure_installed`] before JS can report to it.
+    pub(crate) fn new() -> Slot {
+        TABLE.with(|table| {
+            let mut table = table.borrow_mut();
+            let index = match table.free.pop() {
+                Some(i) => i,
+                None => {
+                    table.entries.push(Entry {
+                        generation: 0,
+                        state: State::Free,
+                    });
+                    (table.entries.len() - 1) as u32
+                }
+            };
+            let entry = &mut table.entries[index as usize];
+            entry.state = State::Waiting(None);
+            Slot {
+                id: (entry.generation << INDEX_BITS) | index,
+            }
+        })
+    }
+
+    /// The number JS reports to.
+    pub(crate) fn id(&self) -> u32 {
+        self.id
+    }
+}
+
+impl Future for Slot {
+    type Output = Report;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Report> {
+        let id = self.id;
+        TABLE.with(|table| {
+            let mut table = table.borrow_mut();
+            let entry = &mut table.entries[(id & INDEX_MASK) as usize];
+            match std::mem::replace(&mut entry.state, State::Waiting(None)) {
+                State::Done(report) => Poll::Ready(report),
+                State::Waiting(Some(w)) if w.will_wake(cx.waker()) => {
+                    entry.state = State::Waiting(Some(w));
+                    Poll::Pending
+                }
+                _ => {
+                    entry.state = State::Waiting(Some(cx.waker().clone()));
+                    Poll::Pending
+                }
+            }
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let index = self.id & INDEX_MASK;
+        TABLE.with(|table| {
+            let mut table = table.borrow_mut();
+            let entry = &mut table.entries[index as usize];
+            entry.state = State::Free;
+            entry.generation = (entry.generation + 1) & ((1 << (32 - INDEX_BITS)) - 1);
+            table.free.push(index);
+        });
+    }
+}
