@@ -97,6 +97,14 @@ impl Job {
     /// wasm surface hands this to one `JSON.parse`, which builds the object faster than setting
     /// its fields one by one across the boundary.
     pub fn to_json_string(&self) -> String {
+        let mut out = String::with_capacity(160);
+        self.write_json(&mut out);
+        out
+    }
+
+    /// Appends the JSON text of [`Job::to_json_string`] to `out` (a reused buffer saves the
+    /// growth steps of a fresh string per job).
+    pub fn write_json(&self, out: &mut String) {
         fn opt_str(out: &mut String, key: &str, value: &Option<String>) {
             out.push_str(key);
             match value {
@@ -104,46 +112,40 @@ impl Job {
                 None => out.push_str("null"),
             }
         }
-        let mut out = String::with_capacity(160);
         out.push_str("{\"id\":");
-        push_json_string(&mut out, &self.id);
+        push_json_string(out, &self.id);
         out.push_str(",\"provider\":\"");
         out.push_str(self.provider.as_str());
         out.push_str("\",\"status\":\"");
         out.push_str(self.status.as_str());
         out.push_str("\",\"progress\":");
         match self.progress {
-            Some(p) => super::number::push_f64(&mut out, p),
+            Some(p) => super::number::push_f64(out, p),
             None => out.push_str("null"),
         }
         out.push_str(",\"result\":");
         match &self.result {
-            Some(r) => r.write_json(&mut out),
+            Some(r) => r.write_json(out),
             None => out.push_str("null"),
         }
-        opt_str(&mut out, ",\"resultUrl\":", &self.result_url);
+        opt_str(out, ",\"resultUrl\":", &self.result_url);
         out.push_str(",\"error\":");
         match &self.error {
             Some(e) => {
-                opt_str(&mut out, "{\"code\":", &e.code);
+                opt_str(out, "{\"code\":", &e.code);
                 out.push_str(",\"message\":");
-                push_json_string(&mut out, &e.message);
+                push_json_string(out, &e.message);
                 out.push('}');
             }
             None => out.push_str("null"),
         }
-        opt_str(&mut out, ",\"createdAt\":", &self.created_at);
-        opt_str(&mut out, ",\"completedAt\":", &self.completed_at);
-        opt_str(
-            &mut out,
-            ",\"estimatedCompletion\":",
-            &self.estimated_completion,
-        );
-        opt_str(&mut out, ",\"preview\":", &self.preview);
+        opt_str(out, ",\"createdAt\":", &self.created_at);
+        opt_str(out, ",\"completedAt\":", &self.completed_at);
+        opt_str(out, ",\"estimatedCompletion\":", &self.estimated_completion);
+        opt_str(out, ",\"preview\":", &self.preview);
         out.push_str(",\"raw\":");
-        self.raw.write_json(&mut out);
+        self.raw.write_json(out);
         out.push('}');
-        out
     }
 
     /// True when the status is terminal (see [`JobStatus::is_terminal`]).

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use js_sys::{Array, Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
-use super::convert::{self, capabilities_to_js, job_to_js, CallOptions};
+use super::convert::{self, capabilities_to_js, job_to_js};
 use super::error::to_js_error;
 use super::stream::JobStream;
 use super::watch::JobWatch;
@@ -331,23 +331,21 @@ impl JobClient {
         #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "WaitOptions")] options: JsValue,
     ) -> Promise {
+        // Converted before the future, which then keeps neither JS argument nor a copy.
+        let (id, options) = match (convert::job_id(&id), convert::call_options(&options)) {
+            (Ok(id), Ok(options)) => (id, options),
+            (Err(e), _) | (_, Err(e)) => return Promise::reject(&reject(e)),
+        };
         let engine = self.engine.clone();
         super::promise(async move {
-            let id = convert::job_id(&id).map_err(reject)?;
-            let CallOptions {
-                signal,
-                timeout_ms,
-                on_update,
-                via,
-            } = convert::call_options(&options).map_err(reject)?;
             let job = engine
                 .wait(
-                    &id,
+                    id,
                     None,
-                    signal.as_ref(),
-                    timeout_ms,
-                    &notify(&on_update),
-                    via,
+                    options.signal.as_ref(),
+                    options.timeout_ms,
+                    &notify(&options.on_update),
+                    options.via,
                 )
                 .await
                 .map_err(reject)?;
@@ -363,17 +361,24 @@ impl JobClient {
         #[wasm_bindgen(unchecked_param_type = "SubmitRequest")] request: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "WaitOptions")] options: JsValue,
     ) -> Promise {
+        // Converted before the future, which then keeps neither JS argument nor a copy.
+        let (req, options) = match (
+            convert::submit_request(&request),
+            convert::call_options(&options),
+        ) {
+            (Ok(req), Ok(options)) => (req, options),
+            (Err(e), _) | (_, Err(e)) => return Promise::reject(&reject(e)),
+        };
         let engine = self.engine.clone();
         super::promise(async move {
-            let req = convert::submit_request(&request).map_err(reject)?;
-            let CallOptions {
-                signal,
-                timeout_ms,
-                on_update,
-                via,
-            } = convert::call_options(&options).map_err(reject)?;
             let job = engine
-                .run(&req, signal.as_ref(), timeout_ms, &notify(&on_update), via)
+                .run(
+                    &req,
+                    options.signal.as_ref(),
+                    options.timeout_ms,
+                    &notify(&options.on_update),
+                    options.via,
+                )
                 .await
                 .map_err(reject)?;
             Ok(job_to_js(&job))

@@ -235,8 +235,22 @@ pub(crate) fn job_id(value: &JsValue) -> Result<String, Error> {
 
 /// The JS `Job` object for `job`.
 pub(crate) fn job_to_js(job: &Job) -> JsValue {
+    thread_local! {
+        /// The text buffer of the last conversion, reused (its capacity fits typical jobs).
+        static BUFFER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
     // One JSON.parse of the whole shape beats a dozen boundary-crossing property sets.
-    js_sys::JSON::parse(&job.to_json_string()).unwrap_or(JsValue::NULL)
+    BUFFER.with(|buffer| {
+        let mut text = buffer.take();
+        text.clear();
+        job.write_json(&mut text);
+        let value = js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL);
+        // A huge job's buffer is not kept.
+        if text.capacity() <= 64 * 1024 {
+            *buffer.borrow_mut() = text;
+        }
+        value
+    })
 }
 
 /// A JS `Job` (as polyjob produces, e.g. from `verifyWebhook`) back to a [`Job`].

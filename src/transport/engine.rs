@@ -292,7 +292,7 @@ impl Engine {
     /// and requests are cut to ([`Deadline`]): a parked wait arms no timer or signal for it.
     pub(crate) async fn wait(
         self: &Rc<Self>,
-        id: &str,
+        id: String,
         last: Option<Box<Job>>,
         signal: Option<&AbortSignal>,
         timeout_ms: Option<f64>,
@@ -304,10 +304,10 @@ impl Engine {
         if via == Via::Stream {
             // Read the output stream to its end first; the terminal state then comes from one
             // status request. Boxed, so a parked poll-mode wait does not carry its state.
-            Box::pin(self.drain_stream(id, last.as_deref(), signal, deadline)).await?;
+            Box::pin(self.drain_stream(&id, last.as_deref(), signal, deadline)).await?;
         }
-        let mut watcher = Watcher::new(self.clone(), id.to_string(), last, lease.is_some())
-            .with_deadline(deadline);
+        let mut watcher =
+            Watcher::new(self.clone(), id, last, lease.is_some()).with_deadline(deadline);
         // The latest state lives in `watcher.current` only: a parked wait keeps one copy of
         // the job (with its raw body), not two.
         loop {
@@ -392,7 +392,7 @@ impl Engine {
         let id = submitted.id.clone();
         match self
             .wait(
-                &id,
+                id.clone(),
                 Some(Box::new(submitted)),
                 signal,
                 timeout_ms,

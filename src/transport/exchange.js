@@ -77,14 +77,24 @@ async function readBody(response, cap) {
 }
 
 /** The message of a thrown value; Node's undici puts the useful part ("ECONNREFUSED") in `cause.code`. */
+/** Request methods by the number fetch.rs passes. */
+const METHODS = ["GET", "POST", "DELETE"];
+
+/** A `{ name: value }` object of a flat [name, value, ...] list (fetch.rs caches it per list). */
+export function headerObject(flat) {
+  const headers = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) headers[flat[i]] = flat[i + 1];
+  return headers;
+}
+
 /**
- * Calls `fetchFn` for one request and resolves to its Response, body unread. `headers` is a flat
- * [name, value, ...] array, `body` the JSON text or undefined. Redirects are never followed
+ * Calls `fetchFn` for one request and resolves to its Response, body unread. `headers` is a
+ * cached object (copied here, so a fetch that edits its init cannot change later requests),
+ * `method` an index of METHODS, `body` the JSON text or undefined. Redirects are never followed
  * (`redirect: "manual"`): the key travels in a header, and the engine follows same-origin ones.
  */
 function send(fetchFn, url, method, headers, body, signal) {
-  const init = { method, headers: {}, signal, redirect: "manual" };
-  for (let i = 0; i + 1 < headers.length; i += 2) init.headers[headers[i]] = headers[i + 1];
+  const init = { method: METHODS[method], headers: { ...headers }, signal, redirect: "manual" };
   if (body !== undefined) {
     init.headers["content-type"] = "application/json";
     init.body = body;
@@ -182,7 +192,8 @@ let sleepTimer = null;
 /** (Re)arms the shared sleep timer to report a TICK after `ms`. */
 export function armTimer(ms) {
   if (sleepTimer !== null) clearTimeout(sleepTimer);
-  sleepTimer = setTimeout(settle, ms, 0, TICK, 0, undefined, undefined);
+  // Hosts fire a longer delay than 2^31 - 1 ms at once; the tick then finds nothing due and re-arms.
+  sleepTimer = setTimeout(settle, Math.min(ms, 2147483647), 0, TICK, 0, undefined, undefined);
 }
 
 /** Clears the shared sleep timer. */

@@ -3,6 +3,8 @@
 //! helper `exchange.js`, called once per request; this module turns what it resolves to into an
 //! [`HttpResponse`] and decodes the body with core's JSON parser. No retries, no policy.
 
+use std::cell::RefCell;
+
 use js_sys::{Array, Function, Promise, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -10,7 +12,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Response};
 
 use super::completion::{ensure_installed, kind, Slot};
-use crate::core::{json, Body, HttpRequest, HttpResponse, Json};
+use crate::core::{json, Body, HttpRequest, HttpResponse, Json, Method};
 
 #[wasm_bindgen(module = "/src/transport/exchange.js")]
 extern "C" {
@@ -19,8 +21,8 @@ extern "C" {
     fn js_exchange(
         fetch_fn: &Function,
         url: &str,
-        method: &str,
-        headers: Vec<String>,
+        method: u32,
+        headers: &JsValue,
         body: Option<String>,
         parent: Option<AbortSignal>,
         timeout_ms: f64,
@@ -33,11 +35,15 @@ extern "C" {
     fn js_open(
         fetch_fn: &Function,
         url: &str,
-        method: &str,
-        headers: Vec<String>,
+        method: u32,
+        headers: &JsValue,
         body: Option<String>,
         signal: &AbortSignal,
     ) -> Promise;
+
+    /// A `{ name: value }` object of a flat `[name, value, ...]` list.
+    #[wasm_bindgen(js_name = headerObject)]
+    fn js_header_object(flat: Vec<String>) -> JsValue;
 
     /// Reads an opened response's status, headers and capped body into an outcome array.
     #[wasm_bindgen(js_name = describe)]
@@ -78,29 +84,65 @@ pub(crate) async fn open(
     req: &HttpRequest,
     signal: &AbortSignal,
 ) -> Result<Response, String> {
-    let (headers, body) = request_parts(req);
-    let promise = js_open(
-        fetch_fn,
-        &req.url,
-        req.method.as_str(),
-        headers,
-        body,
-        signal,
-    );
+    let (headers, method, body) = request_parts(req);
+    let promise = js_open(fetch_fn, &req.url, method, &headers, body, signal);
     JsFuture::from(promise)
         .await
         .map(JsCast::unchecked_into)
         .map_err(|e| e.as_string().unwrap_or_else(|| "fetch failed".into()))
 }
 
-/// The flat `[name, value, ...]` headers and the JSON body text exchange.js takes.
-fn request_parts(req: &HttpRequest) -> (Vec<String>, Option<String>) {
-    let mut headers = Vec::with_capacity(req.headers.len() * 2);
-    for (name, value) in &req.headers {
-        headers.push(name.clone());
-        headers.push(value.clone());
+/// How many distinct header lists keep their JS object (a client's requests repeat the same
+/// auth headers; submits with an idempotency key add one-off lists).
+const HEADER_OBJECTS: usize = 8;
+
+thread_local! {
+    /// Header lists and their JS objects, most recently used last: built once, then passed by
+    /// reference (exchange.js copies the object per request, so a fetch that edits its init
+    /// cannot leak into the next request).
+    static HEADER_CACHE: RefCell<Vec<(Vec<(String, String)>, JsValue)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The JS headers object of `headers`, from the cache when it was built before.
+fn header_object(headers: &[(String, String)]) -> JsValue {
+    HEADER_CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(at) = cache.iter().position(|(h, _)| h.as_slice() == headers) {
+            let hit = cache.remove(at);
+            let object = hit.1.clone();
+            cache.push(hit);
+            return object;
+        }
+        let mut flat = Vec::with_capacity(headers.len() * 2);
+        for (name, value) in headers {
+            flat.push(name.clone());
+            flat.push(value.clone());
+        }
+        let object = js_header_object(flat);
+        if cache.len() >= HEADER_OBJECTS {
+            cache.remove(0);
+        }
+        cache.push((headers.to_vec(), object.clone()));
+        object
+    })
+}
+
+/// The method's number in exchange.js (`METHODS`).
+fn method_code(method: Method) -> u32 {
+    match method {
+        Method::Get => 0,
+        Method::Post => 1,
+        Method::Delete => 2,
     }
-    (headers, req.body.as_ref().map(Json::to_json_string))
+}
+
+/// The headers object, method number and JSON body text exchange.js takes.
+fn request_parts(req: &HttpRequest) -> (JsValue, u32, Option<String>) {
+    (
+        header_object(&req.headers),
+        method_code(req.method),
+        req.body.as_ref().map(Json::to_json_string),
+    )
 }
 
 /// Sends `req` through `fetch_fn` and reads the whole (capped) body. The request is aborted
@@ -117,13 +159,13 @@ pub(crate) async fn send(
         return Err(FetchFailure::Aborted);
     }
     ensure_installed();
-    let (headers, body) = request_parts(req);
+    let (headers, method, body) = request_parts(req);
     let slot = Slot::new();
     js_exchange(
         fetch_fn,
         &req.url,
-        req.method.as_str(),
-        headers,
+        method,
+        &headers,
         body,
         parent.cloned(),
         timeout_ms,

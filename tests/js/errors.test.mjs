@@ -336,7 +336,7 @@ describe("errors", { concurrency: true, timeout: 60_000 }, () => {
   });
 
   test("sleeps wake in deadline order whatever their start order; a dropped sleep keeps nothing alive", { timeout: 30_000 }, async () => {
-    const { spawnSync } = await import("node:child_process");
+    const { execFile } = await import("node:child_process");
     const { fileURLToPath } = await import("node:url");
     const helpers = fileURLToPath(new URL("./helpers.mjs", import.meta.url));
     // In a child process: a 600 ms and a 200 ms poll interval started in that order must wake
@@ -361,7 +361,9 @@ describe("errors", { concurrency: true, timeout: 60_000 }, () => {
       a3.abort();
       process.stdout.write(JSON.stringify({ code: await w, slow: times.slow.map((t) => t - t0), fast: times.fast.map((t) => t - t0), abortedAt: Date.now() - t0 }));`;
     const t0 = Date.now();
-    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 20_000, env: process.env });
+    // Not spawnSync: the other tests of this file run concurrently and need the event loop.
+    const r = await new Promise((resolve) => execFile(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 20_000, env: process.env },
+      (error, stdout, stderr) => resolve({ status: error ? error.code ?? 1 : 0, stdout, stderr })));
     const elapsed = Date.now() - t0;
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout);
