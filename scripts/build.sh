@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# Builds the npm package into pkg/: release wasm (opt-level z, LTO) → wasm-bindgen for Node (CJS,
-# with an ESM wrapper) and for pages (ESM + init) → wasm-opt -Oz, then the auto-init entries for
-# browsers/bundlers and Cloudflare Workers (packaging/web/). Prints the shipped sizes per entry.
+# Builds the npm package into pkg/: release wasm (opt-level z, LTO) → wasm-bindgen's ES-module
+# glue (ESM + init) → wasm-opt -Oz, then the auto-init entries for Node, browsers/bundlers and
+# Cloudflare Workers (packaging/). Prints the shipped sizes per entry.
 # Expects the tools of scripts/setup.sh.
 #
 # Layout of pkg/ (exports map in packaging/package.json):
-#   node/polyjob.js    CJS glue (wasm-bindgen --target nodejs), instantiates the wasm on require
-#   node/index.mjs     `import` in Node: the web glue below + initSync from the wasm file
-#   node/polyjob.d.ts  the types of every auto-init entry ("." and "./workerd")
+#   node/index.mjs     "." in Node, for `import` and `require` alike (Node ≥ 20.19 / 22.12 load
+#                      an ES module with require()): the web glue below + initSync from the wasm
+#   node/polyjob.d.ts  the types of every auto-init entry ("." and "./workerd"), from
+#                      wasm-bindgen --target nodejs (whose CJS glue is not shipped)
 #   web/polyjob.js     ESM glue with `init()` / `initSync()` (wasm-bindgen --target web): "./web"
 #   web/browser.js     "." for browsers and bundlers: top-level `await init(new URL(wasm))`
 #   web/workerd.js     "." for workerd: `import wasm from "./polyjob_bg.wasm"` + `initSync`
-#   web/polyjob_bg.wasm  the one wasm every entry loads (Node's glue is pointed at it when the
-#                      nodejs and web builds emit the same bytes, as they do today)
+#   web/polyjob_bg.wasm  the one wasm every entry loads
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -43,31 +43,19 @@ else
 fi
 wasm="target/shipped/wasm32-unknown-unknown/release/polyjob.wasm"
 
-rm -rf pkg
+rm -rf pkg target/shipped/nodejs
 mkdir -p pkg/node pkg/web
-wasm-bindgen --target nodejs --out-dir pkg/node --out-name polyjob "$wasm"
+# The nodejs target only for its typings (no init functions): the CommonJS glue it emits would
+# be a second copy of the glue in the package, and Node's require() loads node/index.mjs.
+wasm-bindgen --target nodejs --out-dir target/shipped/nodejs --out-name polyjob "$wasm"
+cp target/shipped/nodejs/polyjob.d.ts pkg/node/polyjob.d.ts
 wasm-bindgen --target web --out-dir pkg/web --out-name polyjob "$wasm"
 # The raw-export typings of the wasm file: internal, untyped (`any`), imported by nothing.
-rm -f pkg/node/polyjob_bg.wasm.d.ts pkg/web/polyjob_bg.wasm.d.ts
-for f in pkg/node/polyjob_bg.wasm pkg/web/polyjob_bg.wasm; do
-  "$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals --enable-reference-types --enable-multivalue "$f" -o "$f.opt"
-  mv "$f.opt" "$f"
-done
-
-# One wasm for all entries: point the Node glue at web/polyjob_bg.wasm when the bytes are equal.
-if cmp -s pkg/node/polyjob_bg.wasm pkg/web/polyjob_bg.wasm; then
-  from='const wasmPath = `${__dirname}/polyjob_bg.wasm`;'
-  to='const wasmPath = `${__dirname}/../web/polyjob_bg.wasm`;'
-  if [ "$(grep -cF "$from" pkg/node/polyjob.js)" != 1 ]; then
-    echo "build.sh: the nodejs glue no longer loads \`\${__dirname}/polyjob_bg.wasm\`; update the wasm sharing step" >&2
-    exit 1
-  fi
-  FROM="$from" TO="$to" perl -0pi -e 's/\Q$ENV{FROM}\E/$ENV{TO}/' pkg/node/polyjob.js
-  rm pkg/node/polyjob_bg.wasm
-else
-  echo "note: the nodejs and web wasm differ; node/ keeps its own copy"
-fi
+rm -f pkg/web/polyjob_bg.wasm.d.ts
+f=pkg/web/polyjob_bg.wasm
+"$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-mutable-globals --enable-reference-types --enable-multivalue "$f" -o "$f.opt"
+mv "$f.opt" "$f"
 
 cp packaging/package.json pkg/package.json
 cp packaging/node/index.mjs pkg/node/index.mjs
@@ -90,21 +78,17 @@ done
 # Each glue ships as one file with its JS snippets (src/transport/*.js) bundled in — one module
 # to load instead of two — and minified: whitespace and syntax only, so every class and function
 # keeps its name (stack traces, `constructor.name`). The hand-written entries (index.mjs,
-# browser.js, workerd.js) stay as written.
+# browser.js, workerd.js) stay as written. wasm-bindgen lists the snippet once per Rust extern
+# block in the imports object (the same namespace each time): those repeated keys are expected.
 esbuild="$root/.tools/node_modules/.bin/esbuild"
-bundle() { # glue file, cjs|esm, node|neutral
+bundle() { # glue file, esm, neutral
   "$esbuild" "$1" --bundle --format="$2" --platform="$3" --minify-whitespace --minify-syntax \
-    --log-level=warning --outfile="$1.bundled.js"
+    --log-level=warning --log-override:duplicate-object-key=silent --outfile="$1.bundled.js"
   mv "$1.bundled.js" "$1"
 }
-# The nodejs glue requires its snippets as require(String.raw`...`), which esbuild does not follow.
-perl -pi -e 's/require\(String\.raw`([^`\\]*)`\)/require("$1")/g' pkg/node/polyjob.js
-bundle pkg/node/polyjob.js cjs node
 bundle pkg/web/polyjob.js esm neutral
-rm -rf pkg/node/snippets pkg/web/snippets
-for glue in pkg/node/polyjob.js pkg/web/polyjob.js; do
-  if grep -qE '(require\(|from ?)["'"'"'`]\./snippets/' "$glue"; then echo "build.sh: $glue still loads a snippet file" >&2; exit 1; fi
-done
+rm -rf pkg/web/snippets
+if grep -qE 'from ?["'"'"'`]\./snippets/' pkg/web/polyjob.js; then echo "build.sh: pkg/web/polyjob.js still loads a snippet file" >&2; exit 1; fi
 
 gz() { cat "$@" | gzip -9c | wc -c; }
 raw() { cat "$@" | wc -c; }
@@ -115,13 +99,10 @@ entry() { # name, files...
   for f in "$@"; do sum=$((sum + $(gz "$f"))); done
   printf '  %-34s %8d B gzip -9 (sum of gzipped %s)\n' "$name" "$sum" "$*"
 }
-node_wasm=pkg/web/polyjob_bg.wasm
-[ -f pkg/node/polyjob_bg.wasm ] && node_wasm=pkg/node/polyjob_bg.wasm
 echo "== polyjob package sizes =="
 for f in $(cd pkg && find node web -type f \( -name '*.js' -o -name '*.mjs' -o -name '*.wasm' \) | sort); do size "pkg/$f"; done
 echo "per entry (what one runtime loads):"
-entry "node import (index.mjs)"   pkg/web/polyjob_bg.wasm pkg/web/polyjob.js pkg/node/index.mjs
-entry "node require"              $node_wasm pkg/node/polyjob.js
+entry "node (index.mjs)"          pkg/web/polyjob_bg.wasm pkg/web/polyjob.js pkg/node/index.mjs
 entry "browser/bundler (default)" pkg/web/polyjob_bg.wasm pkg/web/polyjob.js pkg/web/browser.js
 entry "workerd"                   pkg/web/polyjob_bg.wasm pkg/web/polyjob.js pkg/web/workerd.js
 entry "polyjob/web (bare page)"   pkg/web/polyjob_bg.wasm pkg/web/polyjob.js

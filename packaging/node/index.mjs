@@ -1,7 +1,7 @@
-// ESM entry for Node: the web build's ES-module glue, instantiated synchronously from the one
-// wasm file, so `import { JobClient } from "polyjob"` needs no init() call and skips the
-// CommonJS loader (about 2 ms of start-up). `require("polyjob")` loads ./polyjob.js instead: a
-// process that both imports and requires polyjob gets two independent instances.
+// The Node entry, for `import` and `require("polyjob")` alike (Node 20.19+ and 22.12+ load an ES
+// module with require() when it has no top-level await, as here): the web build's ES-module
+// glue, instantiated synchronously from the one wasm file, so no init() call is needed. One
+// module for both: a process that imports and requires polyjob shares one instance.
 import { readFileSync } from "node:fs";
 import * as polyjob from "../web/polyjob.js";
 

@@ -24,3 +24,11 @@ test("require('polyjob'): errors are PolyjobError with a code", () => {
   const { JobClient } = require("polyjob");
   assert.throws(() => new JobClient({ provider: "nope" }), (e) => e instanceof Error && e.name === "PolyjobError" && e.code === "CONFIG");
 });
+
+test("require('polyjob') and import('polyjob') load one module: the same classes, one wasm instance", async () => {
+  const required = require("polyjob");
+  const imported = await import("polyjob");
+  assert.equal(required.JobClient, imported.JobClient);
+  assert.equal(required.verifyWebhook, imported.verifyWebhook);
+  assert.match(require.resolve("polyjob"), /[\\/]node[\\/]index\.mjs$/);
+});

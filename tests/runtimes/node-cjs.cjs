@@ -1,4 +1,4 @@
-// Node CommonJS: `require("polyjob")` (the `node`.`require` condition).
+// Node CommonJS: `require("polyjob")` loads the ES-module Node entry (require of ESM, Node 20.19+).
 const polyjob = require("polyjob");
 
 (async () => {

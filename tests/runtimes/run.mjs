@@ -162,7 +162,7 @@ async function main() {
     };
     const want = {
       import: [[], 'import.meta.resolve("polyjob")', "/node/index.mjs"],
-      require: [[], '(await import("node:module")).createRequire(import.meta.url).resolve("polyjob")', "/node/polyjob.js"],
+      require: [[], '(await import("node:module")).createRequire(import.meta.url).resolve("polyjob")', "/node/index.mjs"],
       workerd: [["workerd"], 'import.meta.resolve("polyjob")', "/web/workerd.js"],
       "./workerd": [[], 'import.meta.resolve("polyjob/workerd")', "/web/workerd.js"],
       web: [[], 'import.meta.resolve("polyjob/web")', "/web/polyjob.js"],
