@@ -14,7 +14,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use polyjob::core::retry::advised_delay_ms;
-use polyjob::core::{Body, Error, HttpResponse, Job, JobStatus, Json, Provider};
+use polyjob::core::{Body, Error, HttpResponse, Job, JobStatus, Json, Provider, Raw};
 use polyjob::providers::{parse_cancel, parse_list, parse_status, parse_submit};
 
 const FIXTURE_KEYS: &[&str] = &[
@@ -173,18 +173,19 @@ fn load(provider: Provider, path: &Path) -> Fixture {
             .collect(),
         Some(other) => panic!("{name}: \"headers\" must be an object, got {other:?}"),
     };
-    let body = match (spec.get("body"), spec.get("body_text")) {
+    // The body as text, decoded as the transport decodes what it receives.
+    let text = match (spec.get("body"), spec.get("body_text")) {
         (Some(_), Some(_)) => panic!("{name}: both \"body\" and \"body_text\""),
-        (Some(json), None) => Body::Json(json.clone()),
+        (Some(json), None) => serde_json::to_string(json).expect("a body serializes"),
         (None, Some(Json::String(text))) => {
             assert!(
                 serde_json::from_str::<Json>(text).is_err(),
                 "{name}: \"body_text\" parses as JSON; put it in \"body\""
             );
-            Body::Text(text.clone())
+            text.clone()
         }
         (None, Some(other)) => panic!("{name}: \"body_text\" must be a string, got {other:?}"),
-        (None, None) => Body::Empty,
+        (None, None) => String::new(),
     };
     let expectations = ["expect", "expect_list", "expect_error"]
         .iter()
@@ -211,11 +212,7 @@ fn load(provider: Provider, path: &Path) -> Fixture {
         provider,
         operation,
         id,
-        response: HttpResponse {
-            status: status as u16,
-            headers,
-            body,
-        },
+        response: HttpResponse::from_text(status as u16, headers, text),
         spec,
     }
 }
@@ -425,7 +422,9 @@ fn run(fx: &Fixture) {
             let ctx = format!("{ctx}[{i}]");
             check_job(&ctx, job, w, p);
             assert!(
-                arrays.iter().any(|a| a.get(i) == Some(&job.raw)),
+                arrays
+                    .iter()
+                    .any(|a| a.get(i).is_some_and(|item| job.raw == *item)),
                 "{ctx}: raw is not item {i} of the body's list"
             );
         }
@@ -444,6 +443,16 @@ fn run(fx: &Fixture) {
     );
     check_job(ctx, &job, want, p);
     assert_eq!(job.raw, body, "{ctx}: job.raw must be the body as received");
+    if let Some(text) = &resp.json_text {
+        // A JSON body is handed on as the very text received, not a copy written again.
+        let mut written = String::new();
+        job.raw.write_json(&mut written);
+        assert_eq!(written, **text, "{ctx}: job.raw must be the received text");
+        assert!(
+            matches!(job.raw, Raw::Text(_)),
+            "{ctx}: raw kept as a value"
+        );
+    }
 }
 
 #[test]
@@ -731,11 +740,8 @@ fn socaity_progress_just_above_one_is_clamped() {
 
 #[test]
 fn socaity_sync_submit_truncated_json_is_bad_response() {
-    let resp = HttpResponse {
-        status: 200,
-        headers: Vec::new(),
-        body: Body::Text(r#"{"text": "echo: hel"#.into()),
-    };
+    let resp = HttpResponse::from_text(200, Vec::new(), r#"{"text": "echo: hel"#.into());
+    assert!(matches!(resp.body, Body::Text(_)));
     let err = parse_submit(Provider::Socaity, &resp).expect_err("truncated JSON");
     assert_eq!(err.code.as_str(), "BAD_RESPONSE");
 }

@@ -1,7 +1,10 @@
 //! Plain values for one HTTP exchange: what a provider translator asks to send
 //! ([`HttpRequest`]) and what came back ([`HttpResponse`]). No I/O happens here.
 
-use super::json::Json;
+use std::rc::Rc;
+
+use super::json::{self, Json};
+use super::raw::Raw;
 
 /// The HTTP methods the providers use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +67,9 @@ pub struct HttpResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Body,
+    /// The body's text when it was received as text and parsed as JSON: a job's `raw` shares
+    /// it instead of copying the parsed tree. `None` for a response built from a value.
+    pub json_text: Option<Rc<String>>,
 }
 
 impl HttpResponse {
@@ -73,6 +79,38 @@ impl HttpResponse {
             status,
             headers: Vec::new(),
             body: Body::Json(body),
+            json_text: None,
+        }
+    }
+
+    /// A response from its body text as received: blank → `Empty`, JSON → `Json` (core's
+    /// strict parser; the text is kept for `raw`), anything else → `Text`.
+    #[inline(never)] // one copy in the wasm, not one per caller (the fetch and stream paths)
+    pub fn from_text(status: u16, headers: Vec<(String, String)>, text: String) -> HttpResponse {
+        let (body, json_text) = if text.trim().is_empty() {
+            (Body::Empty, None)
+        } else {
+            match json::parse(&text) {
+                Ok(value) => (Body::Json(value), Some(Rc::new(text))),
+                Err(_) => (Body::Text(text), None),
+            }
+        };
+        HttpResponse {
+            status,
+            headers,
+            body,
+            json_text,
+        }
+    }
+
+    /// The whole body as a job's `raw`: the received text when there is one, else the value
+    /// (a non-JSON body as a string, an empty one as `null`).
+    pub fn raw(&self) -> Raw {
+        match (&self.json_text, &self.body) {
+            (Some(text), Body::Json(_)) => Raw::Text(text.clone()),
+            (_, Body::Json(value)) => Raw::Value(value.clone()),
+            (_, Body::Text(text)) => Raw::Value(Json::String(text.clone())),
+            (_, Body::Empty) => Raw::Value(Json::Null),
         }
     }
 

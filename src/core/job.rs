@@ -2,6 +2,7 @@
 //! It holds data only; translating provider bodies is `providers/*`'s business.
 
 use super::json::{push_json_string, Json};
+use super::raw::Raw;
 use super::status::JobStatus;
 
 /// The providers polyjob speaks to. Exposed to JS as the lower-case name.
@@ -68,8 +69,8 @@ pub struct Job {
     pub estimated_completion: Option<String>,
     /// A live preview image of an unfinished job (deAPI realtime: base64 or a URL).
     pub preview: Option<String>,
-    /// The provider's last response body, as received.
-    pub raw: Json,
+    /// The provider's last response body, as received (its text, when it came as text).
+    pub raw: Raw,
 }
 
 impl Job {
@@ -87,7 +88,7 @@ impl Job {
             completed_at: None,
             estimated_completion: None,
             preview: None,
-            raw: Json::Null,
+            raw: Raw::default(),
         }
     }
 
@@ -194,7 +195,7 @@ mod tests {
             message: "bad\nthing".into(),
         });
         job.created_at = Some("2026-01-01T00:00:00Z".into());
-        job.raw = Json::object([("status", Json::from("error"))]);
+        job.raw = Json::object([("status", Json::from("error"))]).into();
         let text = job.to_json_string();
         assert_eq!(
             text,

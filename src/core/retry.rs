@@ -152,6 +152,7 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             body: crate::core::Body::Empty,
+            json_text: None,
         };
         let mut err = Error::from_response(provider, &resp);
         err.retry_after_ms = advised_delay_ms(&resp, 1_000_000.0);
@@ -175,6 +176,7 @@ mod tests {
             status: 429,
             headers: vec![("retry-after".into(), "Sun, 06 Nov 1994 08:49:37 GMT".into())],
             body: crate::core::Body::Empty,
+            json_text: None,
         };
         assert_eq!(advised_delay_ms(&resp, 784_111_770_000.0), Some(7000.0));
         assert_eq!(advised_delay_ms(&resp, 784_111_790_000.0), Some(0.0));

@@ -145,7 +145,7 @@ impl JobClient {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "JobClientOptions")] options: JsValue,
     ) -> Result<JobClient, JsValue> {
-        Self::build(&options).map_err(|e| reject(e))
+        Self::build(&options).map_err(reject)
     }
 
     fn build(options: &JsValue) -> Result<JobClient, Error> {

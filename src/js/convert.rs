@@ -287,7 +287,7 @@ pub(crate) fn job_from_js(value: &JsValue) -> Result<Job, Error> {
     job.completed_at = opt_string(value, "completedAt")?;
     job.estimated_completion = opt_string(value, "estimatedCompletion")?;
     job.preview = opt_string(value, "preview")?;
-    job.raw = from_js(&get(value, "raw")).unwrap_or_default();
+    job.raw = from_js(&get(value, "raw")).unwrap_or_default().into();
     Ok(job)
 }
 

@@ -80,7 +80,7 @@ impl Adapter for Deapi {
             &["request_id", "job_request_id", "id"],
         )?;
         let mut job = Job::new(Provider::Deapi, id, JobStatus::Pending);
-        job.raw = body.clone();
+        job.raw = resp.raw();
         Ok(job)
     }
 
@@ -119,7 +119,7 @@ impl Adapter for Deapi {
         job.progress = progress(data.get_non_null("progress"), 100.0);
         job.preview = data.get_str("preview").map(str::to_string);
         fill_from_data(&mut job, data);
-        job.raw = body.clone();
+        job.raw = resp.raw();
         Ok(job)
     }
 }
@@ -199,7 +199,7 @@ pub fn parse_webhook(payload: &Json) -> Result<Job, Error> {
     }
     let mut job = Job::new(Provider::Deapi, id, status);
     fill_from_data(&mut job, data);
-    job.raw = payload.clone();
+    job.raw = payload.clone().into();
     Ok(job)
 }
 
@@ -305,7 +305,7 @@ pub fn parse_realtime_event(data: &Json) -> Result<Job, Error> {
         job.error = job_error(obj, &["error_code"], &["error_message"]);
     }
     ensure_failure_error(&mut job);
-    job.raw = data.clone();
+    job.raw = data.clone().into();
     Ok(job)
 }
 
@@ -385,6 +385,7 @@ mod tests {
                     status: 200,
                     headers: vec![],
                     body: crate::core::Body::Json(j(&["{\"data\":", data, "}"].concat())),
+                    json_text: None,
                 },
             )
             .unwrap();

@@ -14,7 +14,7 @@ use super::common::{
 };
 use super::{Adapter, Capabilities, ClientConfig, SubmitRequest};
 use crate::core::{
-    Error, ErrorCode, HttpRequest, HttpResponse, Job, JobStatus, Json, Method, Provider,
+    Error, ErrorCode, HttpRequest, HttpResponse, Job, JobStatus, Json, Method, Provider, Raw,
 };
 
 pub(super) struct Optexity;
@@ -77,7 +77,7 @@ impl Adapter for Optexity {
         required_id(Provider::Optexity, body, &["task_id", "id"])?;
         // `202 {"success","message","task_id"}`, legacy `{..., "status":"started"}`; a start
         // answer may already carry a full task (e.g. failed at once): read it like a status.
-        let mut job = parse_task(body, None)?;
+        let mut job = parse_task(body, resp.raw(), None)?;
         if body.get("status").is_none() {
             job.status = JobStatus::Queued;
         }
@@ -91,7 +91,7 @@ impl Adapter for Optexity {
     }
 
     fn parse_status(&self, id: &str, resp: &HttpResponse) -> Result<Job, Error> {
-        parse_task(success_body(resp)?, Some(id))
+        parse_task(success_body(resp)?, resp.raw(), Some(id))
     }
 
     fn list(&self, cfg: &ClientConfig) -> Result<HttpRequest, Error> {
@@ -108,7 +108,10 @@ impl Adapter for Optexity {
             .ok_or_else(|| {
                 Error::bad_response(Provider::Optexity, "optexity: list has no requests array")
             })?;
-        items.iter().map(|item| parse_task(item, None)).collect()
+        items
+            .iter()
+            .map(|item| parse_task(item, item.clone().into(), None))
+            .collect()
     }
 }
 
@@ -126,6 +129,7 @@ fn success_body(resp: &HttpResponse) -> Result<&Json, Error> {
                 status: resp.status,
                 headers: Vec::new(),
                 body: resp.body.clone(),
+                json_text: None,
             },
         );
         err.code = ErrorCode::BadResponse;
@@ -135,8 +139,8 @@ fn success_body(resp: &HttpResponse) -> Result<&Json, Error> {
     Ok(body)
 }
 
-/// A task status body (seed or current shape) → Job.
-fn parse_task(body: &Json, requested_id: Option<&str>) -> Result<Job, Error> {
+/// A task status body (seed or current shape) → Job; `raw` is that body as received.
+fn parse_task(body: &Json, raw: Raw, requested_id: Option<&str>) -> Result<Job, Error> {
     if !body.is_object() {
         return Err(Error::bad_response(
             Provider::Optexity,
@@ -177,6 +181,6 @@ fn parse_task(body: &Json, requested_id: Option<&str>) -> Result<Job, Error> {
     job.completed_at =
         super::common::first_timestamp(&[body.get("completed_at"), body.get("failed_at")]);
     job.estimated_completion = timestamp_to_iso(body.get("estimated_completion"));
-    job.raw = body.clone();
+    job.raw = raw;
     Ok(job)
 }

@@ -9,7 +9,7 @@ use super::common::{
     timestamp_to_iso,
 };
 use super::{Adapter, Capabilities, ClientConfig, SubmitRequest};
-use crate::core::{Error, HttpRequest, HttpResponse, Job, JobStatus, Json, Method, Provider};
+use crate::core::{Error, HttpRequest, HttpResponse, Job, JobStatus, Json, Method, Provider, Raw};
 
 pub(super) struct Serika;
 
@@ -70,7 +70,7 @@ impl Adapter for Serika {
     }
 
     fn parse_submit(&self, resp: &HttpResponse) -> Result<Job, Error> {
-        parse_job(object_body(Provider::Serika, resp)?, None)
+        parse_job(object_body(Provider::Serika, resp)?, resp.raw(), None)
     }
 
     fn status(&self, cfg: &ClientConfig, id: &str, _last: Option<&Job>) -> HttpRequest {
@@ -81,7 +81,7 @@ impl Adapter for Serika {
     }
 
     fn parse_status(&self, id: &str, resp: &HttpResponse) -> Result<Job, Error> {
-        parse_job(object_body(Provider::Serika, resp)?, Some(id))
+        parse_job(object_body(Provider::Serika, resp)?, resp.raw(), Some(id))
     }
 
     fn list(&self, cfg: &ClientConfig) -> Result<HttpRequest, Error> {
@@ -98,7 +98,10 @@ impl Adapter for Serika {
             .ok_or_else(|| {
                 Error::bad_response(Provider::Serika, "serika: list has no jobs array")
             })?;
-        items.iter().map(|item| parse_job(item, None)).collect()
+        items
+            .iter()
+            .map(|item| parse_job(item, item.clone().into(), None))
+            .collect()
     }
 }
 
@@ -112,7 +115,8 @@ fn auth(cfg: &ClientConfig) -> Option<(&'static str, String)> {
     cfg.api_key.as_deref().map(|k| ("authorization", bearer(k)))
 }
 
-fn parse_job(body: &Json, requested_id: Option<&str>) -> Result<Job, Error> {
+/// A Serika job body → Job; `raw` is that body as received.
+fn parse_job(body: &Json, raw: Raw, requested_id: Option<&str>) -> Result<Job, Error> {
     if !body.is_object() {
         return Err(Error::bad_response(
             Provider::Serika,
@@ -144,6 +148,6 @@ fn parse_job(body: &Json, requested_id: Option<&str>) -> Result<Job, Error> {
     job.created_at = timestamp_to_iso(body.get("created_at"));
     job.completed_at =
         super::common::first_timestamp(&[body.get("completed_at"), body.get("finished_at")]);
-    job.raw = body.clone();
+    job.raw = raw;
     Ok(job)
 }

@@ -16,7 +16,7 @@ use super::common::{
 use super::{Adapter, Capabilities, ClientConfig, SubmitRequest};
 use crate::core::{
     Body, Error, ErrorCode, HttpRequest, HttpResponse, Job, JobError, JobStatus, Json, Method,
-    Provider,
+    Provider, Raw,
 };
 
 pub(super) struct Socaity;
@@ -86,7 +86,7 @@ impl Adapter for Socaity {
         });
         if resp.status == 202 || looks_like_job {
             let body = object_body(Provider::Socaity, resp)?;
-            return parse_job(body, None);
+            return parse_job(body, resp.raw(), None);
         }
         let declared_json = resp
             .header("content-type")
@@ -107,17 +107,17 @@ impl Adapter for Socaity {
         };
         let mut job = Job::new(Provider::Socaity, "", JobStatus::Finished);
         job.progress = Some(1.0);
-        job.raw = result.clone();
+        job.raw = resp.raw();
         job.result = Some(result);
         Ok(job)
     }
 
     fn status(&self, cfg: &ClientConfig, id: &str, last: Option<&Job>) -> HttpRequest {
         let link = last.and_then(|j| {
-            let links = j.raw.get("links");
-            links
+            let raw = j.raw.value();
+            raw.get("links")
                 .and_then(|l| l.get_str("status"))
-                .or_else(|| j.raw.get_str("refresh_job_url"))
+                .or_else(|| raw.get_str("refresh_job_url"))
                 .and_then(|l| resolve_link(&cfg.base_url, l))
         });
         let url = link.unwrap_or_else(|| jobs_url(cfg, id));
@@ -125,7 +125,7 @@ impl Adapter for Socaity {
     }
 
     fn parse_status(&self, id: &str, resp: &HttpResponse) -> Result<Job, Error> {
-        parse_job(object_body(Provider::Socaity, resp)?, Some(id))
+        parse_job(object_body(Provider::Socaity, resp)?, resp.raw(), Some(id))
     }
 
     fn cancel(
@@ -135,15 +135,18 @@ impl Adapter for Socaity {
         last: Option<&Job>,
     ) -> Result<HttpRequest, Error> {
         // APIPod: POST links.cancel; REST reference: DELETE /v1/jobs/{id} (or cancel_job_url).
-        if let Some(url) = last
-            .and_then(|j| j.raw.get("links"))
+        let raw = last.map(|j| j.raw.value());
+        if let Some(url) = raw
+            .as_deref()
+            .and_then(|r| r.get("links"))
             .and_then(|l| l.get_str("cancel"))
             .and_then(|l| resolve_link(&cfg.base_url, l))
         {
             return Ok(request(cfg, auth(cfg), Method::Post, url, None));
         }
-        let url = last
-            .and_then(|j| j.raw.get_str("cancel_job_url"))
+        let url = raw
+            .as_deref()
+            .and_then(|r| r.get_str("cancel_job_url"))
             .and_then(|l| resolve_link(&cfg.base_url, l))
             .unwrap_or_else(|| jobs_url(cfg, id));
         Ok(request(cfg, auth(cfg), Method::Delete, url, None))
@@ -156,8 +159,10 @@ impl Adapter for Socaity {
         last: Option<&Job>,
     ) -> Result<HttpRequest, Error> {
         // APIPod: GET links.stream, i.e. `/stream/{id}` under the service base.
-        let url = last
-            .and_then(|j| j.raw.get("links"))
+        let raw = last.map(|j| j.raw.value());
+        let url = raw
+            .as_deref()
+            .and_then(|r| r.get("links"))
             .and_then(|l| l.get_str("stream"))
             .and_then(|l| resolve_link(&cfg.base_url, l))
             .unwrap_or_else(|| {
@@ -177,12 +182,8 @@ impl Adapter for Socaity {
     fn parse_cancel(&self, id: &str, resp: &HttpResponse) -> Result<Job, Error> {
         // `{"status":"CANCELLED"}` or `{"id","status":"cancelled","message":"Job cancelled."}`.
         match &resp.body {
-            Body::Empty => {
-                let mut job = Job::new(Provider::Socaity, id, JobStatus::Cancelled);
-                job.raw = Json::Null;
-                Ok(job)
-            }
-            _ => parse_job(object_body(Provider::Socaity, resp)?, Some(id)),
+            Body::Empty => Ok(Job::new(Provider::Socaity, id, JobStatus::Cancelled)),
+            _ => parse_job(object_body(Provider::Socaity, resp)?, resp.raw(), Some(id)),
         }
     }
 }
@@ -203,8 +204,9 @@ fn jobs_url(cfg: &ClientConfig, id: &str) -> String {
     super::join_url(&cfg.base_url, &path)
 }
 
-/// A Socaity job body (REST reference or APIPod `JobResult`) → Job.
-fn parse_job(body: &Json, requested_id: Option<&str>) -> Result<Job, Error> {
+/// A Socaity job body (REST reference or APIPod `JobResult`) → Job; `raw` is that body as
+/// received.
+fn parse_job(body: &Json, raw: Raw, requested_id: Option<&str>) -> Result<Job, Error> {
     let id = body
         .get("job_id")
         .or_else(|| body.get("id"))
@@ -262,7 +264,7 @@ fn parse_job(body: &Json, requested_id: Option<&str>) -> Result<Job, Error> {
         body.get("completed_at"),
         metric("finished_at"),
     ]);
-    job.raw = body.clone();
+    job.raw = raw;
     Ok(job)
 }
 

@@ -70,11 +70,13 @@ struct Table {
 const INDEX_BITS: u32 = 20;
 const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
 
+/// The shared settle function: `(slot, kind, status, headers, text)`.
+type SettleFn = Closure<dyn FnMut(u32, u32, u32, Option<String>, Option<String>)>;
+
 thread_local! {
     static TABLE: RefCell<Table> = RefCell::new(Table::default());
     /// The settle function given to JS; kept for the instance's lifetime.
-    static INSTALLED: RefCell<Option<Closure<dyn FnMut(u32, u32, u32, Option<String>, Option<String>)>>> =
-        const { RefCell::new(None) };
+    static INSTALLED: RefCell<Option<SettleFn>> = const { RefCell::new(None) };
 }
 
 /// Hands the shared settle function to exchange.js, once.

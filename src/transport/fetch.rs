@@ -12,7 +12,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Response};
 
 use super::completion::{ensure_installed, kind, Slot};
-use crate::core::{json, Body, HttpRequest, HttpResponse, Json, Method};
+use crate::core::{json, HttpRequest, HttpResponse, Json, Method};
 
 #[wasm_bindgen(module = "/src/transport/exchange.js")]
 extern "C" {
@@ -96,11 +96,14 @@ pub(crate) async fn open(
 /// auth headers; submits with an idempotency key add one-off lists).
 const HEADER_OBJECTS: usize = 8;
 
+/// Header lists and the JS objects built for them.
+type HeaderCache = Vec<(Vec<(String, String)>, JsValue)>;
+
 thread_local! {
     /// Header lists and their JS objects, most recently used last: built once, then passed by
     /// reference (exchange.js copies the object per request, so a fetch that edits its init
     /// cannot leak into the next request).
-    static HEADER_CACHE: RefCell<Vec<(Vec<(String, String)>, JsValue)>> = const { RefCell::new(Vec::new()) };
+    static HEADER_CACHE: RefCell<HeaderCache> = const { RefCell::new(Vec::new()) };
 }
 
 /// The JS headers object of `headers`, from the cache when it was built before.
@@ -183,11 +186,11 @@ pub(crate) async fn send(
                     }
                 }
             }
-            Ok(HttpResponse {
-                status: report.status,
+            Ok(HttpResponse::from_text(
+                report.status,
                 headers,
-                body: decode_body(report.text.unwrap_or_default()),
-            })
+                report.text.unwrap_or_default(),
+            ))
         }
         kind::TIMEOUT => Err(FetchFailure::Timeout),
         kind::ABORTED => Err(FetchFailure::Aborted),
@@ -218,11 +221,11 @@ fn outcome(settled: Result<JsValue, JsValue>) -> Result<HttpResponse, FetchFailu
                 }
             }
             let text = out.get(2 + READ_HEADERS.len() as u32).as_string();
-            Ok(HttpResponse {
-                status: out.get(1).as_f64().unwrap_or(0.0) as u16,
+            Ok(HttpResponse::from_text(
+                out.get(1).as_f64().unwrap_or(0.0) as u16,
                 headers,
-                body: decode_body(text.unwrap_or_default()),
-            })
+                text.unwrap_or_default(),
+            ))
         }
         2 => Err(FetchFailure::Timeout),
         3 => Err(FetchFailure::Aborted),
@@ -232,17 +235,6 @@ fn outcome(settled: Result<JsValue, JsValue>) -> Result<HttpResponse, FetchFailu
                 .as_string()
                 .unwrap_or_else(|| "fetch failed".into()),
         )),
-    }
-}
-
-/// Decodes a body: empty → `Empty`, JSON → `Json` (core's parser), else `Text`.
-pub(crate) fn decode_body(text: String) -> Body {
-    if text.trim().is_empty() {
-        return Body::Empty;
-    }
-    match json::parse(&text) {
-        Ok(value) => Body::Json(value),
-        Err(_) => Body::Text(text),
     }
 }
 
