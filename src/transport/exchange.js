@@ -148,8 +148,7 @@ function errorText(e) {
 export async function exchange(fetchFn, url, method, headers, body, parent, timeoutMs, cap, slot) {
   const controller = takeController();
   const entry = { deadline: Date.now() + timeoutMs, controller, timedOut: false };
-  const onParentAbort = () => controller.abort();
-  if (parent) parent.addEventListener("abort", onParentAbort);
+  if (parent) watch(parent, controller);
   if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
     inflight.add(entry);
     arm(entry.deadline);
@@ -161,7 +160,7 @@ export async function exchange(fetchFn, url, method, headers, body, parent, time
     out = [NETWORK, errorText(e)];
   }
   inflight.delete(entry);
-  if (parent) parent.removeEventListener("abort", onParentAbort);
+  if (parent) unwatch(parent, controller);
   giveBack(controller);
   // A failure while the signal fired (sending or reading the body) is the timeout's or the caller's.
   let kind = out[0];
@@ -202,28 +201,41 @@ export function disarmTimer() {
   sleepTimer = null;
 }
 
-// The sleeps watching each signal: one listener per signal, whatever the number of sleeps.
+// What watches each caller signal — sleeps (their slot numbers) and in-flight requests (their
+// AbortControllers) — behind one listener per signal, however many there are: 10,000 waits on
+// one signal add one listener, not 10,000 (and no MaxListenersExceededWarning in Node).
 const watched = new WeakMap();
+
+function watch(signal, member) {
+  let members = watched.get(signal);
+  if (members === undefined) {
+    members = new Set();
+    watched.set(signal, members);
+    signal.addEventListener("abort", () => {
+      watched.delete(signal);
+      for (const m of members) {
+        if (typeof m === "number") settle(m, SIGNAL, 0, undefined, undefined);
+        else m.abort();
+      }
+      members.clear();
+    }, { once: true });
+  }
+  members.add(member);
+}
+
+function unwatch(signal, member) {
+  const members = watched.get(signal);
+  if (members !== undefined) members.delete(member);
+}
 
 /** Reports SIGNAL for `slot` when `signal` fires. */
 export function watchAbort(signal, slot) {
-  let slots = watched.get(signal);
-  if (slots === undefined) {
-    slots = new Set();
-    watched.set(signal, slots);
-    signal.addEventListener("abort", () => {
-      watched.delete(signal);
-      for (const s of slots) settle(s, SIGNAL, 0, undefined, undefined);
-      slots.clear();
-    }, { once: true });
-  }
-  slots.add(slot);
+  watch(signal, slot);
 }
 
 /** Stops reporting `slot` for `signal`. */
 export function unwatchAbort(signal, slot) {
-  const slots = watched.get(signal);
-  if (slots !== undefined) slots.delete(slot);
+  unwatch(signal, slot);
 }
 
 // AbortControllers are costly to create in Node (~5 µs each, a tenth of a status poll), so

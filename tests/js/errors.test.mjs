@@ -335,6 +335,24 @@ describe("errors", { concurrency: true, timeout: 60_000 }, () => {
     assert.ok(Date.now() - t0 < 1000, `the aborts took ${Date.now() - t0} ms`);
   });
 
+  test("many in-flight requests on one signal: one abort listener, each fetch aborted, all reject ABORTED", { timeout: 20_000 }, async () => {
+    const { getEventListeners } = await import("node:events");
+    // A fetch that never answers, like a hung server; it rejects when its signal fires.
+    let aborted = 0;
+    const hang = (_url, init) => new Promise((_resolve, reject) => {
+      init.signal.addEventListener("abort", () => { aborted++; reject(new DOMException("aborted", "AbortError")); }, { once: true });
+    });
+    const c = new JobClient({ provider: "socaity", apiKey: "k", baseUrl: baseUrl("socaity"), fetch: hang, maxRetries: 0 });
+    const ac = new AbortController();
+    const gets = Array.from({ length: 200 }, (_, k) => c.get(`job-${k}`, { signal: ac.signal }).then(() => "resolved", (e) => e.code));
+    await sleep(100); // every request is in flight
+    assert.equal(getEventListeners(ac.signal, "abort").length, 1, "one listener for the 200 requests");
+    ac.abort();
+    const codes = await Promise.all(gets);
+    assert.deepEqual(new Set(codes), new Set(["ABORTED"]));
+    assert.equal(aborted, 200, "every request's own signal fired");
+  });
+
   test("sleeps wake in deadline order whatever their start order; a dropped sleep keeps nothing alive", { timeout: 30_000 }, async () => {
     const { execFile } = await import("node:child_process");
     const { fileURLToPath } = await import("node:url");
