@@ -13,8 +13,9 @@ use crate::core::Job;
 
 /// What a push channel tells a watcher.
 pub(crate) enum PushUpdate {
-    /// A new state of the job.
-    Job(Job),
+    /// A new state of the job. Boxed: an update is small while it waits in a mailbox or in
+    /// the state of every parked watcher's future.
+    Job(Box<Job>),
     /// The channel is gone for good (refused, gave up): poll from now on.
     Lost,
     /// The channel dropped and is reconnecting: poll meanwhile.
@@ -65,7 +66,7 @@ impl PushRegistry {
     pub(crate) fn deliver(&self, job: &Job) -> usize {
         let boxes = self.mailboxes_of(&job.id);
         for m in &boxes {
-            m.send(PushUpdate::Job(job.clone()));
+            m.send(PushUpdate::Job(Box::new(job.clone())));
         }
         boxes.len()
     }

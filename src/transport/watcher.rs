@@ -268,12 +268,12 @@ impl Watcher {
                     Ok(_) | Err(_) if signal.is_some_and(AbortSignal::aborted) => {
                         Err(self.aborted())
                     }
-                    _ => Ok(self.accept(job)),
+                    _ => Ok(self.accept(*job)),
                 }
             }
             PushUpdate::Job(job) => {
                 self.note_push();
-                Ok(self.accept(job))
+                Ok(self.accept(*job))
             }
         }
     }
