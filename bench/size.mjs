@@ -36,7 +36,7 @@ function closure(entry) {
     if (f.endsWith(".wasm")) continue;
     const src = readFileSync(f, "utf8");
     for (const m of src.matchAll(/(?:\bfrom\s*|\brequire\(\s*|\bimport\(\s*|^import\s+)["'](\.{1,2}\/[^"']+)["']/gm)) todo.push(join(dirname(f), m[1]));
-    for (const m of src.matchAll(/(?:\$\{__dirname\}\/|["'`]\.\/)([\w./-]*\.wasm)/g)) todo.push(join(dirname(f), m[1]));
+    for (const m of src.matchAll(/(?:\$\{__dirname\}\/|["'`])((?:\.{1,2}\/)?[\w./-]*\.wasm)/g)) todo.push(join(dirname(f), m[1]));
   }
   return [...seen];
 }
