@@ -56,7 +56,7 @@ fn assert_key_only_in_auth(p: Provider, req: &HttpRequest) {
         assert!(!text.contains(KEY), "{}: key in body", p.as_str());
     }
     let (auth_name, auth_value) = adapter(p).auth_header(KEY);
-    for (name, value) in &req.headers {
+    for (name, value) in req.headers.iter() {
         if name.eq_ignore_ascii_case(auth_name) {
             assert_eq!(value, &auth_value, "{}: auth header value", p.as_str());
         } else {

@@ -24,13 +24,17 @@ impl Method {
     }
 }
 
+/// A header list, shared: a client builds its usual list once and every request it sends
+/// points at it (no per-request copies of the key and the other headers).
+pub type Headers = Rc<[(String, String)]>;
+
 /// A request a provider translator wants sent. `headers` include the auth header; the transport
 /// adds nothing but `content-type` for a JSON body.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HttpRequest {
     pub method: Method,
     pub url: String,
-    pub headers: Vec<(String, String)>,
+    pub headers: Headers,
     /// A JSON body, serialized by the transport.
     pub body: Option<Json>,
 }
@@ -39,6 +43,19 @@ impl HttpRequest {
     /// The value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         find_header(&self.headers, name)
+    }
+
+    /// Sets header `name` (replacing one of any case) on this request only: the shared list
+    /// is copied first.
+    pub fn set_header(&mut self, name: &str, value: String) {
+        let mut headers: Vec<(String, String)> = self
+            .headers
+            .iter()
+            .filter(|(n, _)| !n.eq_ignore_ascii_case(name))
+            .cloned()
+            .collect();
+        headers.push((name.to_string(), value));
+        self.headers = headers.into();
     }
 }
 

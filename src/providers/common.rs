@@ -3,7 +3,9 @@
 
 use super::ClientConfig;
 use crate::core::time::{iso_to_unix_ms, unix_ms_to_iso};
-use crate::core::{Body, Error, HttpRequest, HttpResponse, Job, JobError, Json, Method, Provider};
+use crate::core::{
+    Body, Error, Headers, HttpRequest, HttpResponse, Job, JobError, Json, Method, Provider,
+};
 
 /// Checks a user-supplied base URL and returns it without trailing slashes.
 pub(crate) fn validate_base_url(url: &str) -> Result<String, Error> {
@@ -106,17 +108,30 @@ pub(crate) fn encode_path(path: &str, what: &str) -> Result<String, Error> {
     Ok(out)
 }
 
-/// A request with the config's headers, `accept: application/json` and the auth header.
+/// A request with the client's usual headers ([`request_headers`], shared, not copied).
 pub(crate) fn request(
     cfg: &ClientConfig,
-    auth: Option<(&'static str, String)>,
     method: Method,
     url: String,
     body: Option<Json>,
 ) -> HttpRequest {
-    let mut headers: Vec<(String, String)> = Vec::with_capacity(cfg.headers.len() + 2);
+    HttpRequest {
+        method,
+        url,
+        headers: cfg.request_headers.clone(),
+        body,
+    }
+}
+
+/// The headers every request of a client carries: `accept: application/json`, the configured
+/// extra headers (replacing one of any case), then the auth header (which wins over them).
+pub(crate) fn request_headers(
+    extra: &[(String, String)],
+    auth: Option<(&'static str, String)>,
+) -> Headers {
+    let mut headers: Vec<(String, String)> = Vec::with_capacity(extra.len() + 2);
     headers.push(("accept".into(), "application/json".into()));
-    for (k, v) in &cfg.headers {
+    for (k, v) in extra {
         if let Some(slot) = headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(k)) {
             slot.1 = v.clone();
         } else {
@@ -127,12 +142,7 @@ pub(crate) fn request(
         headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
         headers.push((name.to_string(), value));
     }
-    HttpRequest {
-        method,
-        url,
-        headers,
-        body,
-    }
+    headers.into()
 }
 
 /// The input as an object to add fields to; `CONFIG` when it is not an object (or null → `{}`).
@@ -385,13 +395,7 @@ mod tests {
             ],
         )
         .unwrap();
-        let req = request(
-            &cfg,
-            Some(("authorization", "Bearer k".into())),
-            Method::Get,
-            "http://h/x".into(),
-            None,
-        );
+        let req = request(&cfg, Method::Get, "http://h/x".into(), None);
         assert_eq!(req.header("authorization"), Some("Bearer k"));
         assert_eq!(req.header("x-trace"), Some("1"));
         assert_eq!(
@@ -401,5 +405,13 @@ mod tests {
                 .count(),
             1
         );
+        // Every request of the client shares the one list; a per-request header copies it.
+        let mut other = request(&cfg, Method::Post, "http://h/y".into(), None);
+        assert!(std::rc::Rc::ptr_eq(&req.headers, &other.headers));
+        other.set_header("Idempotency-Key", "abc".into());
+        other.set_header("idempotency-key", "abd".into());
+        assert_eq!(other.header("idempotency-key"), Some("abd"));
+        assert_eq!(other.headers.len(), req.headers.len() + 1);
+        assert_eq!(req.header("idempotency-key"), None);
     }
 }

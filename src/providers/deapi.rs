@@ -68,7 +68,7 @@ impl Adapter for Deapi {
         let mut path = String::from("/api/v1/client/");
         path.push_str(&encode_path(task, "task")?);
         let url = super::join_url(&cfg.base_url, &path);
-        Ok(request(cfg, auth(cfg), Method::Post, url, Some(body)))
+        Ok(request(cfg, Method::Post, url, Some(body)))
     }
 
     fn parse_submit(&self, resp: &HttpResponse) -> Result<Job, Error> {
@@ -88,7 +88,7 @@ impl Adapter for Deapi {
         let mut path = String::from("/api/v1/client/request-status/");
         path.push_str(&super::common::encode_segment(id));
         let url = super::join_url(&cfg.base_url, &path);
-        request(cfg, auth(cfg), Method::Get, url, None)
+        request(cfg, Method::Get, url, None)
     }
 
     fn parse_status(&self, id: &str, resp: &HttpResponse) -> Result<Job, Error> {
@@ -321,10 +321,6 @@ fn bearer(key: &str) -> String {
     let mut v = String::from("Bearer ");
     v.push_str(key);
     v
-}
-
-fn auth(cfg: &ClientConfig) -> Option<(&'static str, String)> {
-    cfg.api_key.as_deref().map(|k| ("authorization", bearer(k)))
 }
 
 #[cfg(test)]

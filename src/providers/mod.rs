@@ -31,6 +31,9 @@ pub struct ClientConfig {
     pub base_url: String,
     /// Extra headers sent with every request (the auth header wins on a clash).
     pub headers: Vec<(String, String)>,
+    /// What every request carries: `accept`, `headers`, the auth header; built once, shared by
+    /// every request of the client.
+    pub request_headers: crate::core::Headers,
 }
 
 impl ClientConfig {
@@ -60,7 +63,11 @@ impl ClientConfig {
                 ));
             }
         }
+        let auth = api_key
+            .as_deref()
+            .map(|key| adapter(provider).auth_header(key));
         Ok(ClientConfig {
+            request_headers: common::request_headers(&headers, auth),
             provider,
             api_key,
             base_url: base,

@@ -69,7 +69,7 @@ impl Adapter for Optexity {
             body.set("task_callback_url", Json::String(url.clone()));
         }
         let url = super::join_url(&cfg.base_url, "/api/v1/inference");
-        Ok(request(cfg, auth(cfg), Method::Post, url, Some(body)))
+        Ok(request(cfg, Method::Post, url, Some(body)))
     }
 
     fn parse_submit(&self, resp: &HttpResponse) -> Result<Job, Error> {
@@ -87,7 +87,7 @@ impl Adapter for Optexity {
     fn status(&self, cfg: &ClientConfig, id: &str, _last: Option<&Job>) -> HttpRequest {
         let url = super::join_url(&cfg.base_url, "/api/v1/inference/call");
         let body = Json::object([("task_id", Json::String(id.to_string()))]);
-        request(cfg, auth(cfg), Method::Post, url, Some(body))
+        request(cfg, Method::Post, url, Some(body))
     }
 
     fn parse_status(&self, id: &str, resp: &HttpResponse) -> Result<Job, Error> {
@@ -96,7 +96,7 @@ impl Adapter for Optexity {
 
     fn list(&self, cfg: &ClientConfig) -> Result<HttpRequest, Error> {
         let url = super::join_url(&cfg.base_url, "/api/v1/inference/all_calls");
-        Ok(request(cfg, auth(cfg), Method::Post, url, None))
+        Ok(request(cfg, Method::Post, url, None))
     }
 
     fn parse_list(&self, resp: &HttpResponse) -> Result<Vec<Job>, Error> {
@@ -113,10 +113,6 @@ impl Adapter for Optexity {
             .map(|item| parse_task(item, item.clone().into(), None))
             .collect()
     }
-}
-
-fn auth(cfg: &ClientConfig) -> Option<(&'static str, String)> {
-    cfg.api_key.as_deref().map(|k| ("x-api-key", k.to_string()))
 }
 
 /// The object body of a 2xx answer, unless it says `"success": false`.

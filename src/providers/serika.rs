@@ -66,7 +66,7 @@ impl Adapter for Serika {
             None => {}
         }
         let url = super::join_url(&cfg.base_url, "/jobs/images");
-        Ok(request(cfg, auth(cfg), Method::Post, url, Some(body)))
+        Ok(request(cfg, Method::Post, url, Some(body)))
     }
 
     fn parse_submit(&self, resp: &HttpResponse) -> Result<Job, Error> {
@@ -77,7 +77,7 @@ impl Adapter for Serika {
         let mut path = String::from("/jobs/");
         path.push_str(&super::common::encode_segment(id));
         let url = super::join_url(&cfg.base_url, &path);
-        request(cfg, auth(cfg), Method::Get, url, None)
+        request(cfg, Method::Get, url, None)
     }
 
     fn parse_status(&self, id: &str, resp: &HttpResponse) -> Result<Job, Error> {
@@ -86,7 +86,7 @@ impl Adapter for Serika {
 
     fn list(&self, cfg: &ClientConfig) -> Result<HttpRequest, Error> {
         let url = super::join_url(&cfg.base_url, "/jobs");
-        Ok(request(cfg, auth(cfg), Method::Get, url, None))
+        Ok(request(cfg, Method::Get, url, None))
     }
 
     fn parse_list(&self, resp: &HttpResponse) -> Result<Vec<Job>, Error> {
@@ -109,10 +109,6 @@ fn bearer(key: &str) -> String {
     let mut v = String::from("Bearer ");
     v.push_str(key);
     v
-}
-
-fn auth(cfg: &ClientConfig) -> Option<(&'static str, String)> {
-    cfg.api_key.as_deref().map(|k| ("authorization", bearer(k)))
 }
 
 /// A Serika job body → Job; `raw` is that body as received.

@@ -73,7 +73,7 @@ impl Adapter for Socaity {
         // Parameters go at the top level of the body (seed curl; SDK spreads a sole object).
         let body = input_object(Provider::Socaity, &req.input)?;
         let url = super::join_url(&cfg.base_url, &path);
-        Ok(request(cfg, auth(cfg), Method::Post, url, Some(body)))
+        Ok(request(cfg, Method::Post, url, Some(body)))
     }
 
     fn parse_submit(&self, resp: &HttpResponse) -> Result<Job, Error> {
@@ -121,7 +121,7 @@ impl Adapter for Socaity {
                 .and_then(|l| resolve_link(&cfg.base_url, l))
         });
         let url = link.unwrap_or_else(|| jobs_url(cfg, id));
-        request(cfg, auth(cfg), Method::Get, url, None)
+        request(cfg, Method::Get, url, None)
     }
 
     fn parse_status(&self, id: &str, resp: &HttpResponse) -> Result<Job, Error> {
@@ -142,14 +142,14 @@ impl Adapter for Socaity {
             .and_then(|l| l.get_str("cancel"))
             .and_then(|l| resolve_link(&cfg.base_url, l))
         {
-            return Ok(request(cfg, auth(cfg), Method::Post, url, None));
+            return Ok(request(cfg, Method::Post, url, None));
         }
         let url = raw
             .as_deref()
             .and_then(|r| r.get_str("cancel_job_url"))
             .and_then(|l| resolve_link(&cfg.base_url, l))
             .unwrap_or_else(|| jobs_url(cfg, id));
-        Ok(request(cfg, auth(cfg), Method::Delete, url, None))
+        Ok(request(cfg, Method::Delete, url, None))
     }
 
     fn stream(
@@ -170,12 +170,8 @@ impl Adapter for Socaity {
                 path.push_str(&super::common::encode_segment(id));
                 super::join_url(&cfg.base_url, &path)
             });
-        let mut req = request(cfg, auth(cfg), Method::Get, url, None);
-        for (name, value) in req.headers.iter_mut() {
-            if name == "accept" {
-                *value = "text/event-stream".into();
-            }
-        }
+        let mut req = request(cfg, Method::Get, url, None);
+        req.set_header("accept", "text/event-stream".into());
         Ok(req)
     }
 
@@ -192,10 +188,6 @@ fn bearer(key: &str) -> String {
     let mut v = String::from("Bearer ");
     v.push_str(key);
     v
-}
-
-fn auth(cfg: &ClientConfig) -> Option<(&'static str, String)> {
-    cfg.api_key.as_deref().map(|k| ("authorization", bearer(k)))
 }
 
 fn jobs_url(cfg: &ClientConfig, id: &str) -> String {

@@ -86,14 +86,18 @@ impl Engine {
         deadline: Deadline,
         parse: impl Fn(&HttpResponse) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        let mut parsed = None;
+        // Boxed: the slot is held across the request, in every in-flight poll's future, but
+        // filled only once the answer is in.
+        let mut parsed: Option<Box<T>> = None;
         let mut accept = |resp: &HttpResponse| {
-            parsed = Some(parse(resp)?);
+            parsed = Some(Box::new(parse(resp)?));
             Ok(())
         };
         self.exchange_once(req, idempotent, signal, deadline, &mut accept)
             .await?;
-        parsed.ok_or_else(|| Error::bad_response(self.cfg.provider, "no answer was parsed"))
+        parsed
+            .map(|value| *value)
+            .ok_or_else(|| Error::bad_response(self.cfg.provider, "no answer was parsed"))
     }
 
     /// The loop of [`Engine::exchange`], compiled once: `accept` parses an answer and keeps the
@@ -222,7 +226,7 @@ impl Engine {
     ) -> Result<Job, Error> {
         let mut http = adapter(self.cfg.provider).submit(&self.cfg, req)?;
         if let Some(key) = &req.idempotency_key {
-            http.headers.push(("idempotency-key".into(), key.clone()));
+            http.set_header("idempotency-key", key.clone());
         }
         let provider = self.cfg.provider;
         self.exchange(

@@ -4,6 +4,7 @@
 //! [`HttpResponse`] and decodes the body with core's JSON parser. No retries, no policy.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use js_sys::{Array, Function, Promise, JSON};
 use wasm_bindgen::prelude::*;
@@ -12,7 +13,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Response};
 
 use super::completion::{ensure_installed, kind, Slot};
-use crate::core::{json, HttpRequest, HttpResponse, Json, Method};
+use crate::core::{json, Headers, HttpRequest, HttpResponse, Json, Method};
 
 #[wasm_bindgen(module = "/src/transport/exchange.js")]
 extern "C" {
@@ -97,7 +98,7 @@ pub(crate) async fn open(
 const HEADER_OBJECTS: usize = 8;
 
 /// Header lists and the JS objects built for them.
-type HeaderCache = Vec<(Vec<(String, String)>, JsValue)>;
+type HeaderCache = Vec<(Headers, JsValue)>;
 
 thread_local! {
     /// Header lists and their JS objects, most recently used last: built once, then passed by
@@ -106,18 +107,22 @@ thread_local! {
     static HEADER_CACHE: RefCell<HeaderCache> = const { RefCell::new(Vec::new()) };
 }
 
-/// The JS headers object of `headers`, from the cache when it was built before.
-fn header_object(headers: &[(String, String)]) -> JsValue {
+/// The JS headers object of `headers`, from the cache when it was built before: found by
+/// pointer for a client's shared list, by content for a one-off list.
+fn header_object(headers: &Headers) -> JsValue {
     HEADER_CACHE.with(|cache| {
         let mut cache = cache.borrow_mut();
-        if let Some(at) = cache.iter().position(|(h, _)| h.as_slice() == headers) {
+        if let Some(at) = cache
+            .iter()
+            .position(|(h, _)| Rc::ptr_eq(h, headers) || **h == **headers)
+        {
             let hit = cache.remove(at);
             let object = hit.1.clone();
             cache.push(hit);
             return object;
         }
         let mut flat = Vec::with_capacity(headers.len() * 2);
-        for (name, value) in headers {
+        for (name, value) in headers.iter() {
             flat.push(name.clone());
             flat.push(value.clone());
         }
@@ -125,7 +130,7 @@ fn header_object(headers: &[(String, String)]) -> JsValue {
         if cache.len() >= HEADER_OBJECTS {
             cache.remove(0);
         }
-        cache.push((headers.to_vec(), object.clone()));
+        cache.push((headers.clone(), object.clone()));
         object
     })
 }

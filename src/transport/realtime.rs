@@ -341,7 +341,7 @@ impl RealtimeHub {
         let req = HttpRequest {
             method: Method::Post,
             url: self.cfg.auth_url.clone(),
-            headers,
+            headers: headers.into(),
             body: Some(Json::object([
                 ("socket_id", Json::from(socket_id)),
                 ("channel_name", Json::from(channel)),

@@ -188,7 +188,7 @@ impl StreamReader {
         };
         let mut req = base.clone();
         if let Some(id) = self.decoder.last_event_id() {
-            req.headers.push(("last-event-id".into(), id.to_string()));
+            req.set_header("last-event-id", id.to_string());
         }
         let provider = self.engine.cfg.provider;
         let never = web_sys::AbortController::new()
@@ -246,13 +246,9 @@ pub(crate) async fn fetch_open_submit(
 ) -> Result<Opened, Error> {
     let provider = engine.cfg.provider;
     let mut http = adapter(provider).submit(&engine.cfg, req)?;
-    for (name, value) in http.headers.iter_mut() {
-        if name == "accept" {
-            *value = "text/event-stream, application/json".into();
-        }
-    }
+    http.set_header("accept", "text/event-stream, application/json".into());
     if let Some(key) = &req.idempotency_key {
-        http.headers.push(("idempotency-key".into(), key.clone()));
+        http.set_header("idempotency-key", key.clone());
     }
     let never = web_sys::AbortController::new()
         .map_err(|_| Error::config("this runtime has no AbortController"))?;
