@@ -11,6 +11,8 @@
 //! `[min_interval_ms, max_interval_ms]`. A change of status restarts the backoff (the job is
 //! moving). The schedule knows nothing of HTTP, timers or deadlines.
 
+use std::rc::Rc;
+
 use super::job::{Job, Provider};
 use super::time::iso_to_unix_ms;
 
@@ -110,7 +112,8 @@ impl PollPolicy {
 /// for the next delay ([`PollSchedule::next_delay`]).
 #[derive(Clone, Debug)]
 pub struct PollSchedule {
-    policy: PollPolicy,
+    /// Shared by the schedules of one client (one copy, not one per followed job).
+    policy: Rc<PollPolicy>,
     next_base_ms: f64,
     last_status: Option<crate::core::JobStatus>,
     /// First and latest `(time, progress)` samples while progress was reported.
@@ -125,9 +128,14 @@ pub struct PollSchedule {
 
 impl PollSchedule {
     pub fn new(policy: PollPolicy) -> PollSchedule {
+        PollSchedule::shared(Rc::new(policy))
+    }
+
+    /// A schedule under a policy shared with other schedules.
+    pub fn shared(policy: Rc<PollPolicy>) -> PollSchedule {
         PollSchedule {
-            policy,
             next_base_ms: policy.initial_ms,
+            policy,
             last_status: None,
             first_sample: None,
             first_seen_ms: None,
@@ -193,7 +201,7 @@ impl PollSchedule {
 
     /// The delay before the next poll, given the time now and `rand01` uniform in `[0, 1)`.
     pub fn next_delay(&mut self, now_ms: f64, rand01: f64) -> f64 {
-        let policy = self.policy;
+        let policy = *self.policy;
         let mut delay = self.next_base_ms;
         self.next_base_ms = (self.next_base_ms * policy.growth).min(policy.max_interval_ms);
         if let Some(predicted) = self.predicted_completion_ms() {

@@ -188,7 +188,7 @@ impl JobClient {
             engine: Rc::new(Engine {
                 cfg,
                 fetch_fn,
-                poll,
+                poll: Rc::new(poll),
                 retry,
                 request_timeout_ms,
                 budget: RefCell::new(RetryBudget::default()),

@@ -25,7 +25,7 @@ use crate::providers::{self, adapter, ClientConfig, SubmitRequest};
 pub(crate) struct Engine {
     pub(crate) cfg: ClientConfig,
     pub(crate) fetch_fn: Function,
-    pub(crate) poll: PollPolicy,
+    pub(crate) poll: Rc<PollPolicy>,
     pub(crate) retry: RetryPolicy,
     /// Per-request timeout.
     pub(crate) request_timeout_ms: f64,

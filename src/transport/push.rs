@@ -30,22 +30,22 @@ pub(crate) enum PushUpdate {
 /// 10,000 waits), and the wasm carries no hash table code (~5 KB).
 #[derive(Default)]
 pub(crate) struct PushRegistry {
-    subs: RefCell<Vec<(String, u64, Mailbox<PushUpdate>)>>,
+    subs: RefCell<Vec<(Rc<str>, u64, Mailbox<PushUpdate>)>>,
     next_token: Cell<u64>,
 }
 
 impl PushRegistry {
-    /// Registers interest in job `id`.
-    pub(crate) fn subscribe(self: &Rc<Self>, id: &str) -> Subscription {
+    /// Registers interest in job `id` (shared with the caller, not copied).
+    pub(crate) fn subscribe(self: &Rc<Self>, id: &Rc<str>) -> Subscription {
         let token = self.next_token.get() + 1;
         self.next_token.set(token);
         let mailbox = Mailbox::new();
         let mut subs = self.subs.borrow_mut();
-        let at = subs.partition_point(|(i, _, _)| i.as_str() <= id);
-        subs.insert(at, (id.to_string(), token, mailbox.clone()));
+        let at = subs.partition_point(|(i, _, _)| **i <= **id);
+        subs.insert(at, (id.clone(), token, mailbox.clone()));
         Subscription {
             registry: self.clone(),
-            id: id.to_string(),
+            id: id.clone(),
             token,
             mailbox,
         }
@@ -54,10 +54,10 @@ impl PushRegistry {
     /// The mailboxes of job `id`'s watchers.
     fn mailboxes_of(&self, id: &str) -> Vec<Mailbox<PushUpdate>> {
         let subs = self.subs.borrow();
-        let from = subs.partition_point(|(i, _, _)| i.as_str() < id);
+        let from = subs.partition_point(|(i, _, _)| &**i < id);
         subs[from..]
             .iter()
-            .take_while(|(i, _, _)| i == id)
+            .take_while(|(i, _, _)| &**i == id)
             .map(|(_, _, m)| m.clone())
             .collect()
     }
@@ -86,7 +86,7 @@ impl PushRegistry {
 
     fn remove(&self, id: &str, token: u64) {
         let mut subs = self.subs.borrow_mut();
-        if let Ok(at) = subs.binary_search_by(|(i, t, _)| (i.as_str(), *t).cmp(&(id, token))) {
+        if let Ok(at) = subs.binary_search_by(|(i, t, _)| (&**i, *t).cmp(&(id, token))) {
             subs.remove(at);
         }
     }
@@ -95,7 +95,7 @@ impl PushRegistry {
 /// One watcher's registration for one job; unregisters on drop.
 pub(crate) struct Subscription {
     registry: Rc<PushRegistry>,
-    id: String,
+    id: Rc<str>,
     token: u64,
     mailbox: Mailbox<PushUpdate>,
 }

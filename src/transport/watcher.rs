@@ -53,7 +53,8 @@ impl Via {
 /// Follows one job. See the module doc.
 pub(crate) struct Watcher {
     engine: Rc<Engine>,
-    id: String,
+    /// Shared with this watcher's push subscription.
+    id: Rc<str>,
     schedule: PollSchedule,
     /// The latest accepted state.
     pub(crate) current: Option<Job>,
@@ -90,8 +91,9 @@ impl Watcher {
         known: Option<Box<Job>>,
         push: bool,
     ) -> Watcher {
-        let schedule = PollSchedule::new(engine.poll);
+        let schedule = PollSchedule::shared(engine.poll.clone());
         let safety = safety_policy(&engine.poll);
+        let id: Rc<str> = id.into();
         let feed = engine.push.subscribe(&id);
         Watcher {
             engine,
