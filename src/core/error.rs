@@ -255,7 +255,13 @@ fn json_message(json: &Json) -> Option<String> {
         }
     }
     parts.dedup();
-    (!parts.is_empty()).then(|| parts.join("; "))
+    let mut parts = parts.into_iter();
+    let mut joined = parts.next()?;
+    for part in parts {
+        joined.push_str("; ");
+        joined.push_str(&part);
+    }
+    Some(joined)
 }
 
 fn truncate_chars(s: &str, max: usize) -> String {

@@ -142,9 +142,35 @@ impl HttpResponse {
     }
 }
 
+/// True when header value `value` contains `needle`, ASCII case-insensitively (a `content-type`
+/// naming `json`). A plain byte scan: the values are short, and core's substring searcher would
+/// add ~2 KB to the wasm.
+pub fn header_contains(value: &str, needle: &str) -> bool {
+    let (hay, needle) = (value.as_bytes(), needle.as_bytes());
+    needle.is_empty()
+        || hay
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
 fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
         .map(|(_, v)| v.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_contains_is_ascii_case_insensitive() {
+        assert!(header_contains("Application/JSON; charset=utf-8", "json"));
+        assert!(header_contains("text/event-stream", "text/event-stream"));
+        assert!(header_contains("x", ""));
+        assert!(!header_contains("js", "json"));
+        assert!(!header_contains("text/html", "json"));
+        assert!(!header_contains("ünï/jsön", "json"));
+    }
 }

@@ -22,7 +22,7 @@ pub use error::{Error, ErrorCode};
 /// The per-request timeout when the caller sets none: long enough for SYNC endpoints, short
 /// enough that a server which never answers cannot hang a wait.
 pub const DEFAULT_REQUEST_TIMEOUT_MS: f64 = 60_000.0;
-pub use http::{Body, Headers, HttpRequest, HttpResponse, Method};
+pub use http::{header_contains, Body, Headers, HttpRequest, HttpResponse, Method};
 pub use job::{normalize_progress, Job, JobError, Provider};
 pub use json::Json;
 pub use raw::Raw;

@@ -82,6 +82,19 @@ const POW10_EXACT: [f64; 23] = [
     1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
 
+/// `x / 10` by long division in 32-bit limbs: wasm divides 64-bit integers natively, while a
+/// 128-bit `/` pulls in compiler-builtins' generic 128-bit division (~1 KB).
+fn div10(x: u128) -> u128 {
+    let mut quotient: u128 = 0;
+    let mut rem: u64 = 0;
+    for shift in [96u32, 64, 32, 0] {
+        let cur = (rem << 32) | ((x >> shift) as u32 as u64);
+        quotient |= u128::from(cur / 10) << shift;
+        rem = cur % 10;
+    }
+    quotient
+}
+
 /// `10^e` as a normalized 128-bit mantissa (top bit set) and a binary exponent:
 /// `10^e ≈ hi · 2^exp`, truncated, relative error below `2^-118` for `|e| <= 400`.
 fn pow10_wide(e: i32) -> (u128, i32) {
@@ -97,7 +110,7 @@ fn pow10_wide(e: i32) -> (u128, i32) {
         }
     } else {
         for _ in 0..e.unsigned_abs() {
-            let next = hi / 10;
+            let next = div10(hi);
             let lz = next.leading_zeros();
             hi = next << lz;
             exp -= lz as i32;
@@ -343,6 +356,28 @@ fn push_digits(out: &mut String, digits: u64, k: i32) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn div10_matches_128_bit_division() {
+        let mut x: u128 = 0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c834;
+        for _ in 0..2000 {
+            assert_eq!(div10(x), x / 10, "{x:#x}");
+            x = x.rotate_left(7) ^ (x >> 3).wrapping_mul(0x2545_f491_4f6c_dd1d);
+        }
+        for x in [
+            0u128,
+            9,
+            10,
+            11,
+            u128::MAX,
+            u128::MAX - 5,
+            1 << 127,
+            (1 << 64) * 10 - 1,
+        ] {
+            assert_eq!(div10(x), x / 10, "{x:#x}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -90,7 +90,7 @@ impl Adapter for Socaity {
         }
         let declared_json = resp
             .header("content-type")
-            .is_some_and(|t| t.to_ascii_lowercase().contains("json"));
+            .is_some_and(|t| crate::core::header_contains(t, "json"));
         let looks_like_broken_json = matches!(&resp.body, Body::Text(t)
             if t.trim_start().starts_with(['{', '[']));
         if matches!(resp.body, Body::Text(_)) && (declared_json || looks_like_broken_json) {

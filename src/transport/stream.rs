@@ -269,7 +269,7 @@ pub(crate) async fn fetch_open_submit(
         .get("content-type")
         .ok()
         .flatten()
-        .is_some_and(|t| t.to_ascii_lowercase().contains("text/event-stream"));
+        .is_some_and(|t| crate::core::header_contains(&t, "text/event-stream"));
     if (200..300).contains(&response.status()) && is_stream {
         return Ok(Opened::Stream(response));
     }
