@@ -16,10 +16,7 @@ pub(crate) fn to_js_error(err: &Error) -> JsValue {
         let _ = Reflect::set(&js, &JsValue::from_str(k), &v);
     };
     set("code", JsValue::from_str(err.code.as_str()));
-    set(
-        "status",
-        err.status.map_or(JsValue::NULL, |s| JsValue::from(s)),
-    );
+    set("status", err.status.map_or(JsValue::NULL, JsValue::from));
     set(
         "provider",
         err.provider

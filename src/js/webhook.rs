@@ -6,7 +6,6 @@
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
 use super::convert::{job_to_js, opt_number, opt_string};
 use super::error::to_js_error;
@@ -180,16 +179,12 @@ pub fn verify_webhook(
             };
             let (provider, secret, tolerance_sec, now_ms) =
                 common(&opts, Some(Provider::Deapi)).map_err(|e| to_js_error(&e))?;
-            let read = get(&input, "arrayBuffer")
-                .unchecked_into::<Function>()
-                .call0(&input)
-                .map_err(|_| to_js_error(&Error::config("the request body could not be read")))?;
-            let buffer = JsFuture::from(read.unchecked_into::<Promise>())
+            let body = crate::transport::read_bytes(&input)
                 .await
-                .map_err(|_| to_js_error(&Error::config("the request body could not be read")))?;
+                .map_err(|()| to_js_error(&Error::config("the request body could not be read")))?;
             Parsed {
                 provider,
-                body: Uint8Array::new(&buffer).to_vec(),
+                body,
                 headers: headers_of(&get(&input, "headers")).map_err(|e| to_js_error(&e))?,
                 secret,
                 tolerance_sec,

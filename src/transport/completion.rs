@@ -1,6 +1,7 @@
 //! Completions from the JS side, delivered through one shared callback: an operation (a
 //! request, a sleep's abort watch) takes a numbered [`Slot`], hands the number to JS, and awaits
-//! the slot; JS calls the one `settle(slot, kind, status, headers, text)` function when it ends.
+//! the slot; JS calls the one `settle(slot, kind, status, headers, payload)` function when it
+//! ends (the payload: a body's text, an error's text, an opened Response, a chunk of bytes).
 //!
 //! This replaces, per operation, a JS promise, two `Closure`s (each a JS function plus a
 //! finalization-registry entry) and a `JsFuture`: a parked wait then holds no JS object of its
@@ -24,9 +25,11 @@ extern "C" {
 
 /// What JS reports, by `kind` (numbers shared with exchange.js).
 pub(crate) mod kind {
-    /// An exchange answered: `status`, `headers` (the read headers, `\n`-joined), `text`.
+    /// An operation succeeded. An exchange: `status`, `headers` (the read headers,
+    /// `\n`-joined), the body's text as payload; an open: the Response; a stream read: status 1
+    /// at the end, else the chunk; a body read: its bytes.
     pub(crate) const OK: u32 = 0;
-    /// An exchange failed; `text` is the host's message.
+    /// An operation failed; the payload is the host's message.
     pub(crate) const NETWORK: u32 = 1;
     /// An exchange's own timeout fired.
     pub(crate) const TIMEOUT: u32 = 2;
@@ -46,7 +49,14 @@ pub(crate) struct Report {
     pub(crate) kind: u32,
     pub(crate) status: u16,
     pub(crate) headers: Option<String>,
-    pub(crate) text: Option<String>,
+    pub(crate) payload: JsValue,
+}
+
+impl Report {
+    /// The payload as text (a body, an error message), when it is a string.
+    pub(crate) fn text(&self) -> Option<String> {
+        self.payload.as_string()
+    }
 }
 
 enum State {
@@ -70,8 +80,8 @@ struct Table {
 const INDEX_BITS: u32 = 20;
 const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
 
-/// The shared settle function: `(slot, kind, status, headers, text)`.
-type SettleFn = Closure<dyn FnMut(u32, u32, u32, Option<String>, Option<String>)>;
+/// The shared settle function: `(slot, kind, status, headers, payload)`.
+type SettleFn = Closure<dyn FnMut(u32, u32, u32, Option<String>, JsValue)>;
 
 thread_local! {
     static TABLE: RefCell<Table> = RefCell::new(Table::default());
@@ -84,12 +94,8 @@ pub(crate) fn ensure_installed() {
     INSTALLED.with(|installed| {
         let mut installed = installed.borrow_mut();
         if installed.is_none() {
-            let settle = Closure::<dyn FnMut(u32, u32, u32, Option<String>, Option<String>)>::new(
-                |slot: u32,
-                 kind: u32,
-                 status: u32,
-                 headers: Option<String>,
-                 text: Option<String>| {
+            let settle = Closure::<dyn FnMut(u32, u32, u32, Option<String>, JsValue)>::new(
+                |slot: u32, kind: u32, status: u32, headers: Option<String>, payload: JsValue| {
                     if kind == kind::TICK {
                         super::timer::on_tick();
                     } else {
@@ -99,7 +105,7 @@ pub(crate) fn ensure_installed() {
                                 kind,
                                 status: status.min(u16::MAX as u32) as u16,
                                 headers,
-                                text,
+                                payload,
                             },
                         );
                     }
@@ -150,7 +156,7 @@ pub(crate) fn settle_kind(slot: u32, kind: u32) {
             kind,
             status: 0,
             headers: None,
-            text: None,
+            payload: JsValue::UNDEFINED,
         },
     );
 }

@@ -102,12 +102,16 @@ function send(fetchFn, url, method, headers, body, signal) {
   return fetchFn(url, init);
 }
 
-/** `send` for streams: resolves to the Response, or rejects with the error's text. */
-export async function open(fetchFn, url, method, headers, body, signal) {
+/**
+ * `send` for streams: reports OK with the Response as the payload (status, body unread), or
+ * NETWORK with the error's text.
+ */
+export async function open(fetchFn, url, method, headers, body, signal, slot) {
   try {
-    return await send(fetchFn, url, method, headers, body, signal);
+    const response = await send(fetchFn, url, method, headers, body, signal);
+    settle(slot, OK, response.status, undefined, response);
   } catch (e) {
-    throw errorText(e);
+    settle(slot, NETWORK, 0, undefined, errorText(e));
   }
 }
 
@@ -116,7 +120,7 @@ export async function open(fetchFn, url, method, headers, body, signal) {
  * contentType, text], [TOO_LARGE] when the body passes `cap` bytes, [NETWORK, message] when
  * reading fails.
  */
-export async function describe(response, cap) {
+async function describe(response, cap) {
   let text;
   try {
     text = await readBody(response, cap);
@@ -141,7 +145,7 @@ function errorText(e) {
 
 /**
  * Sends one request (see `send`), reads its answer and reports it to wasm through the installed
- * `settle(slot, kind, status, headers, text)` (see completion.rs): OK with the status, the
+ * `settle(slot, kind, status, headers, payload)` (see completion.rs): OK with the status, the
  * READ_HEADERS values joined by "\n" ("" for an absent one) and the body text; NETWORK with the
  * message as text; TIMEOUT; ABORTED (the `parent` signal fired); TOO_LARGE. Never throws.
  */
@@ -166,6 +170,17 @@ export async function exchange(fetchFn, url, method, headers, body, parent, time
   let kind = out[0];
   if (kind === NETWORK && entry.timedOut) kind = TIMEOUT;
   else if (kind === NETWORK && parent && parent.aborted) kind = ABORTED;
+  report(slot, kind, out);
+}
+
+/** Reads an opened response (see `describe`) and reports it to `slot` as `exchange` does. */
+export async function finish(response, cap, slot) {
+  const out = await describe(response, cap);
+  report(slot, out[0], out);
+}
+
+/** Reports a `describe` outcome: OK with status, joined READ_HEADERS and text; else its kind. */
+function report(slot, kind, out) {
   if (kind === OK) {
     let joined = out[2] ?? "";
     for (let i = 3; i < 2 + READ_HEADERS.length; i++) joined += "\n" + (out[i] ?? "");
@@ -175,11 +190,33 @@ export async function exchange(fetchFn, url, method, headers, body, parent, time
   }
 }
 
+/**
+ * Reads one chunk of a body stream: OK with status 1 once the stream is done, else status 0
+ * and the chunk (a Uint8Array) as the payload; NETWORK with the error's text.
+ */
+export async function readChunk(reader, slot) {
+  try {
+    const { done, value } = await reader.read();
+    settle(slot, OK, done ? 1 : 0, undefined, done ? undefined : value);
+  } catch (e) {
+    settle(slot, NETWORK, 0, undefined, errorText(e));
+  }
+}
+
+/** Reads a Request/Response body whole: OK with its bytes (a Uint8Array), or NETWORK. */
+export async function readBytes(source, slot) {
+  try {
+    settle(slot, OK, 0, undefined, new Uint8Array(await source.arrayBuffer()));
+  } catch (e) {
+    settle(slot, NETWORK, 0, undefined, errorText(e));
+  }
+}
+
 // The wasm side's one completion function (completion.rs), installed at first use.
 let settle = () => {};
 const SIGNAL = 5, TICK = 6;
 
-/** Installs wasm's `settle(slot, kind, status, headers, text)`. */
+/** Installs wasm's `settle(slot, kind, status, headers, payload)` (payload: text or object). */
 export function install(fn) {
   settle = fn;
 }

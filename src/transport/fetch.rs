@@ -1,18 +1,20 @@
 //! One HTTP exchange through a `fetch` function (the global one or the user's). The exchange
 //! itself (request init, headers, capped body read, per-request timeout) runs in the small JS
-//! helper `exchange.js`, called once per request; this module turns what it resolves to into an
-//! [`HttpResponse`] and decodes the body with core's JSON parser. No retries, no policy.
+//! helper `exchange.js`, called once per request, which reports the outcome to a completion
+//! [`Slot`]; this module turns the report into an [`HttpResponse`] (the body decoded by core's
+//! JSON parser). Streams open a request and read its body later ([`open`], [`finish`]). No
+//! retries, no policy.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Array, Function, Promise, JSON};
+use js_sys::Uint8Array;
+use js_sys::{Function, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, Response};
+use web_sys::{AbortSignal, ReadableStreamDefaultReader, Response};
 
-use super::completion::{ensure_installed, kind, Slot};
+use super::completion::{ensure_installed, kind, Report, Slot};
 use crate::core::{json, Headers, HttpRequest, HttpResponse, Json, Method};
 
 #[wasm_bindgen(module = "/src/transport/exchange.js")]
@@ -31,7 +33,7 @@ extern "C" {
         slot: u32,
     );
 
-    /// Sends one request; resolves to the Response (body unread), rejects with the error text.
+    /// Sends one request; reports the Response (body unread) or the error text to `slot`.
     #[wasm_bindgen(js_name = open)]
     fn js_open(
         fetch_fn: &Function,
@@ -40,15 +42,25 @@ extern "C" {
         headers: &JsValue,
         body: Option<String>,
         signal: &AbortSignal,
-    ) -> Promise;
+        slot: u32,
+    );
 
     /// A `{ name: value }` object of a flat `[name, value, ...]` list.
     #[wasm_bindgen(js_name = headerObject)]
     fn js_header_object(flat: Vec<String>) -> JsValue;
 
-    /// Reads an opened response's status, headers and capped body into an outcome array.
-    #[wasm_bindgen(js_name = describe)]
-    fn js_describe(response: &Response, cap: f64) -> Promise;
+    /// Reads an opened response's status, headers and capped body; reports them to `slot` as
+    /// `exchange` does.
+    #[wasm_bindgen(js_name = finish)]
+    fn js_finish(response: &Response, cap: f64, slot: u32);
+
+    /// Reads one chunk of a body stream; reports it (or the end, or the error) to `slot`.
+    #[wasm_bindgen(js_name = readChunk)]
+    fn js_read_chunk(reader: &ReadableStreamDefaultReader, slot: u32);
+
+    /// Reads a Request's (or Response's) whole body; reports its bytes to `slot`.
+    #[wasm_bindgen(js_name = readBytes)]
+    fn js_read_bytes(source: &JsValue, slot: u32);
 }
 
 /// The response headers the core reads, in the order exchange.js hands them over (redirect
@@ -85,12 +97,23 @@ pub(crate) async fn open(
     req: &HttpRequest,
     signal: &AbortSignal,
 ) -> Result<Response, String> {
+    ensure_installed();
     let (headers, method, body) = request_parts(req);
-    let promise = js_open(fetch_fn, &req.url, method, &headers, body, signal);
-    JsFuture::from(promise)
-        .await
-        .map(JsCast::unchecked_into)
-        .map_err(|e| e.as_string().unwrap_or_else(|| "fetch failed".into()))
+    let slot = Slot::new();
+    js_open(
+        fetch_fn,
+        &req.url,
+        method,
+        &headers,
+        body,
+        signal,
+        slot.id(),
+    );
+    let report = slot.await;
+    match report.kind {
+        kind::OK => Ok(report.payload.unchecked_into()),
+        _ => Err(report.text().unwrap_or_else(|| "fetch failed".into())),
+    }
 }
 
 /// How many distinct header lists keep their JS object (a client's requests repeat the same
@@ -180,7 +203,58 @@ pub(crate) async fn send(
         MAX_BODY_BYTES as f64,
         slot.id(),
     );
+    response_of(slot.await)
+}
+
+/// Reads status, the policy headers and the capped body of an opened response.
+pub(crate) async fn finish(response: &Response) -> Result<HttpResponse, FetchFailure> {
+    ensure_installed();
+    let slot = Slot::new();
+    js_finish(response, MAX_BODY_BYTES as f64, slot.id());
+    response_of(slot.await)
+}
+
+/// The next chunk of a body stream: `Some(bytes)`, `None` at its end; `Err` when reading failed
+/// (the stream errored or was cancelled).
+pub(crate) async fn read_chunk(
+    reader: &ReadableStreamDefaultReader,
+) -> Result<Option<Vec<u8>>, ()> {
+    ensure_installed();
+    let slot = Slot::new();
+    js_read_chunk(reader, slot.id());
     let report = slot.await;
+    match report.kind {
+        kind::OK if report.status == 1 => Ok(None),
+        kind::OK => Ok(Some(
+            report
+                .payload
+                .dyn_into::<Uint8Array>()
+                .map(|bytes| bytes.to_vec())
+                .unwrap_or_default(),
+        )),
+        _ => Err(()),
+    }
+}
+
+/// The whole body of a `Request` (anything with `arrayBuffer()`), as bytes; `Err` when it
+/// cannot be read (already read, not a body).
+pub(crate) async fn read_bytes(source: &JsValue) -> Result<Vec<u8>, ()> {
+    ensure_installed();
+    let slot = Slot::new();
+    js_read_bytes(source, slot.id());
+    let report = slot.await;
+    match report.kind {
+        kind::OK => report
+            .payload
+            .dyn_into::<Uint8Array>()
+            .map(|bytes| bytes.to_vec())
+            .map_err(|_| ()),
+        _ => Err(()),
+    }
+}
+
+/// The response or failure an exchange (or a finish) reported.
+fn response_of(report: Report) -> Result<HttpResponse, FetchFailure> {
     match report.kind {
         kind::OK => {
             let mut headers = Vec::new();
@@ -191,55 +265,16 @@ pub(crate) async fn send(
                     }
                 }
             }
-            Ok(HttpResponse::from_text(
-                report.status,
-                headers,
-                report.text.unwrap_or_default(),
-            ))
+            let text = report.text().unwrap_or_default();
+            Ok(HttpResponse::from_text(report.status, headers, text))
         }
         kind::TIMEOUT => Err(FetchFailure::Timeout),
         kind::ABORTED => Err(FetchFailure::Aborted),
         kind::TOO_LARGE => Err(FetchFailure::TooLarge),
         kind::NETWORK => Err(FetchFailure::Network(
-            report.text.unwrap_or_else(|| "fetch failed".into()),
+            report.text().unwrap_or_else(|| "fetch failed".into()),
         )),
         _ => Err(FetchFailure::Network("fetch failed".into())),
-    }
-}
-
-/// Reads status, the policy headers and the capped body of an opened response.
-pub(crate) async fn finish(response: &Response) -> Result<HttpResponse, FetchFailure> {
-    outcome(JsFuture::from(js_describe(response, MAX_BODY_BYTES as f64)).await)
-}
-
-/// Turns an outcome array of exchange.js into a response or a failure.
-fn outcome(settled: Result<JsValue, JsValue>) -> Result<HttpResponse, FetchFailure> {
-    let out: Array = settled
-        .map_err(|e| FetchFailure::Network(e.as_string().unwrap_or_else(|| "fetch failed".into())))?
-        .unchecked_into();
-    match out.get(0).as_f64().unwrap_or(1.0) as u32 {
-        0 => {
-            let mut headers = Vec::new();
-            for (i, name) in READ_HEADERS.iter().enumerate() {
-                if let Some(value) = out.get(2 + i as u32).as_string() {
-                    headers.push((name.to_string(), value));
-                }
-            }
-            let text = out.get(2 + READ_HEADERS.len() as u32).as_string();
-            Ok(HttpResponse::from_text(
-                out.get(1).as_f64().unwrap_or(0.0) as u16,
-                headers,
-                text.unwrap_or_default(),
-            ))
-        }
-        2 => Err(FetchFailure::Timeout),
-        3 => Err(FetchFailure::Aborted),
-        4 => Err(FetchFailure::TooLarge),
-        _ => Err(FetchFailure::Network(
-            out.get(1)
-                .as_string()
-                .unwrap_or_else(|| "fetch failed".into()),
-        )),
     }
 }
 

@@ -18,7 +18,7 @@ mod timer;
 mod watcher;
 
 pub(crate) use engine::{Engine, Stats};
-pub(crate) use fetch::{from_js, to_js};
+pub(crate) use fetch::{from_js, read_bytes, to_js};
 pub(crate) use push::PushRegistry;
 pub(crate) use realtime::{Lease, RealtimeConfig, RealtimeHub};
 pub(crate) use stream::{fetch_open_submit, Opened, StreamReader};

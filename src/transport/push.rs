@@ -28,9 +28,12 @@ pub(crate) enum PushUpdate {
 /// grow, so a new subscription goes after the others of its id). A sorted list rather than a
 /// hash map: a lookup is a binary search, an insert or removal moves the tail (a few µs even at
 /// 10,000 waits), and the wasm carries no hash table code (~5 KB).
+/// One subscription in the registry: `(job id, token, mailbox)`.
+type Entry = (Rc<str>, u64, Mailbox<PushUpdate>);
+
 #[derive(Default)]
 pub(crate) struct PushRegistry {
-    subs: RefCell<Vec<(Rc<str>, u64, Mailbox<PushUpdate>)>>,
+    subs: RefCell<Vec<Entry>>,
     next_token: Cell<u64>,
 }
 

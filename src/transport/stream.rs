@@ -7,9 +7,7 @@
 
 use std::rc::Rc;
 
-use js_sys::{Reflect, Uint8Array};
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen::JsCast;
 use web_sys::{AbortSignal, ReadableStreamDefaultReader, Response};
 
 use super::engine::Engine;
@@ -117,25 +115,15 @@ impl StreamReader {
             let Some(reader) = self.reader.as_ref() else {
                 continue;
             };
-            let step = JsFuture::from(reader.read()).await;
-            let ended = match step {
-                Ok(step) => {
-                    let finished = Reflect::get(&step, &JsValue::from_str("done"))
-                        .ok()
-                        .and_then(|d| d.as_bool())
-                        .unwrap_or(true);
-                    if !finished {
-                        if let Ok(value) = Reflect::get(&step, &JsValue::from_str("value")) {
-                            if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
-                                for ev in self.decoder.push(&bytes.to_vec()) {
-                                    self.queue.push(classify_stream_data(&ev.data));
-                                }
-                            }
-                        }
+            let ended = match fetch::read_chunk(reader).await {
+                Ok(Some(bytes)) => {
+                    for ev in self.decoder.push(&bytes) {
+                        self.queue.push(classify_stream_data(&ev.data));
                     }
-                    finished
+                    false
                 }
-                Err(_) => {
+                Ok(None) => true,
+                Err(()) => {
                     if signal.is_some_and(AbortSignal::aborted) {
                         return Err(self.aborted());
                     }

@@ -87,6 +87,14 @@ describe("webhooks", { timeout: 60_000 }, () => {
     assert.deepEqual(job.error, { code: "OOM", message: "out of memory" });
   });
 
+  test("a Request whose body was already read rejects CONFIG (the body could not be read)", async () => {
+    const ts = String(Math.floor(Date.now() / 1000));
+    const body = JSON.stringify({ event: "job.completed", data: { job_request_id: "r4", status: "done" } });
+    const req = new Request("http://localhost/webhooks/deapi", { method: "POST", body, headers: { "x-deapi-signature": sign(ts, body), "x-deapi-timestamp": ts } });
+    await req.text();
+    await assert.rejects(verifyWebhook(req, { secret: SECRET }), (e) => e.code === "CONFIG" && /could not be read/.test(e.message));
+  });
+
   test("non-JSON signed body → BAD_RESPONSE; other providers → UNSUPPORTED", () => {
     const ts = String(Math.floor(Date.now() / 1000));
     assert.throws(() => verifyWebhookSync({ provider: "deapi", body: "hello", headers: { "x-deapi-signature": sign(ts, "hello"), "x-deapi-timestamp": ts }, secret: SECRET }), isPolyjobError("BAD_RESPONSE"));
