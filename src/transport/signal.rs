@@ -4,9 +4,9 @@
 
 use std::cell::RefCell;
 use std::future::{poll_fn, Future};
-use std::pin::pin;
+use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Poll, Waker};
+use std::task::{Context, Poll, Waker};
 
 /// Which of two raced futures finished first.
 pub(crate) enum Either<A, B> {
@@ -16,19 +16,34 @@ pub(crate) enum Either<A, B> {
 
 /// Awaits `a` and `b` together; returns the first result (the other future is dropped, which
 /// cancels it: our sleeps and fetches clean up on drop).
-pub(crate) async fn race<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Output> {
-    let mut a = pin!(a);
-    let mut b = pin!(b);
-    poll_fn(|cx| {
-        if let Poll::Ready(v) = a.as_mut().poll(cx) {
+pub(crate) fn race<A: Future, B: Future>(a: A, b: B) -> Race<A, B> {
+    Race { a, b }
+}
+
+/// The future of [`race`]: the two futures side by side, nothing else. (An `async fn` would
+/// keep each argument twice, as an argument and as a pinned local: a parked wait is such a
+/// race, so that copy would be paid once per tracked job.)
+pub(crate) struct Race<A, B> {
+    a: A,
+    b: B,
+}
+
+impl<A: Future, B: Future> Future for Race<A, B> {
+    type Output = Either<A::Output, B::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: `a` and `b` are pinned structurally: they are never moved out of a pinned
+        // `Race` (no method hands them out by value, and `Race` has no `Drop` impl), and `Race`
+        // is `Unpin` only when both are (the auto impl).
+        let this = unsafe { self.get_unchecked_mut() };
+        if let Poll::Ready(v) = unsafe { Pin::new_unchecked(&mut this.a) }.poll(cx) {
             return Poll::Ready(Either::Left(v));
         }
-        if let Poll::Ready(v) = b.as_mut().poll(cx) {
+        if let Poll::Ready(v) = unsafe { Pin::new_unchecked(&mut this.b) }.poll(cx) {
             return Poll::Ready(Either::Right(v));
         }
         Poll::Pending
-    })
-    .await
+    }
 }
 
 struct Inner<T> {

@@ -9,6 +9,9 @@
 //! the host timer is cleared when no sleep is left, so an idle Node process can exit.
 
 use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
@@ -178,10 +181,11 @@ impl Drop for Sleep<'_> {
     }
 }
 
-/// Sleeps `ms` milliseconds, or until `signal` aborts.
-pub(crate) async fn sleep(ms: f64, signal: Option<&AbortSignal>) -> Result<(), Aborted> {
+/// Sleeps `ms` milliseconds, or until `signal` aborts. The sleep starts at this call (as a
+/// timer does), not at the first poll.
+pub(crate) fn sleep(ms: f64, signal: Option<&AbortSignal>) -> SleepFuture<'_> {
     if signal.is_some_and(AbortSignal::aborted) {
-        return Err(Aborted);
+        return SleepFuture(None);
     }
     ensure_installed();
     let now = now_ms();
@@ -199,12 +203,32 @@ pub(crate) async fn sleep(ms: f64, signal: Option<&AbortSignal>) -> Result<(), A
     if let Some(signal) = signal {
         js_watch_abort(signal, id);
     }
-    let mut sleep = Sleep { slot, signal };
-    let report = (&mut sleep.slot).await;
-    if report.kind == kind::TICK {
-        Ok(())
-    } else {
-        debug_assert_eq!(report.kind, kind::SIGNAL);
-        Err(Aborted)
+    SleepFuture(Some(Sleep { slot, signal }))
+}
+
+/// The future of [`sleep`]: the pending sleep, or nothing once it ended (or when the signal had
+/// already fired). A hand-written future rather than an `async fn`, which would also keep its
+/// arguments and locals: every parked wait holds one.
+pub(crate) struct SleepFuture<'a>(Option<Sleep<'a>>);
+
+impl Future for SleepFuture<'_> {
+    type Output = Result<(), Aborted>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let Some(sleep) = this.0.as_mut() else {
+            return Poll::Ready(Err(Aborted));
+        };
+        let Poll::Ready(report) = Pin::new(&mut sleep.slot).poll(cx) else {
+            return Poll::Pending;
+        };
+        // Ended: drop the sleep now (its timer entry and abort watch go with it).
+        this.0 = None;
+        if report.kind == kind::TICK {
+            Poll::Ready(Ok(()))
+        } else {
+            debug_assert_eq!(report.kind, kind::SIGNAL);
+            Poll::Ready(Err(Aborted))
+        }
     }
 }
