@@ -373,7 +373,7 @@ impl JobClient {
         super::promise(async move {
             let job = engine
                 .run(
-                    &req,
+                    req,
                     options.signal.as_ref(),
                     options.timeout_ms,
                     &notify(&options.on_update),

@@ -382,9 +382,12 @@ impl Engine {
 
     /// Submits and waits. Resolves only a FINISHED job; any other terminal status rejects
     /// `JOB_FAILED` with the job attached. Aborting sends the provider's cancel where it has one.
+    /// The request is dropped once submitted (its input is not kept for the whole wait), and
+    /// the submit, wait and cancel steps are boxed: the future of a running job holds only the
+    /// step in progress, not room for the largest of the three.
     pub(crate) async fn run(
         self: &Rc<Self>,
-        req: &SubmitRequest,
+        req: SubmitRequest,
         signal: Option<&AbortSignal>,
         timeout_ms: Option<f64>,
         on_update: &dyn Fn(&Job),
@@ -392,46 +395,45 @@ impl Engine {
     ) -> Result<Job, Error> {
         // Open the push channel before submitting, so no early event is missed.
         let _lease = self.push_lease(via)?;
-        let submitted = self.submit(req, signal).await?;
-        let id = submitted.id.clone();
-        match self
-            .wait(
-                id.clone(),
-                Some(Box::new(submitted)),
-                signal,
-                timeout_ms,
-                on_update,
-                via,
-            )
-            .await
-        {
-            Ok(job) if job.status == JobStatus::Finished => Ok(job),
-            Ok(job) => {
-                let mut msg = String::from("job ");
-                msg.push_str(&job.id);
-                msg.push_str(" ended ");
-                msg.push_str(job.status.as_str());
-                if let Some(e) = &job.error {
-                    msg.push_str(": ");
-                    msg.push_str(&e.message);
-                }
-                let mut err =
-                    Error::new(ErrorCode::JobFailed, msg).with_provider(self.cfg.provider);
-                err.job = Some(Box::new(job));
-                Err(err)
-            }
-            Err(err) => {
-                if err.code == ErrorCode::Aborted
-                    && adapter(self.cfg.provider).capabilities().cancel
-                {
-                    let last = err.job.as_deref().cloned();
-                    let guard = ChildSignal::new(None, Some(ABORT_CANCEL_TIMEOUT_MS)).ok();
-                    let sig = guard.as_ref().map(ChildSignal::signal);
-                    let _ = self.cancel(&id, last.as_ref(), sig.as_ref()).await;
-                }
-                Err(err)
-            }
+        // In a block: neither the request nor the submitted job outlives it in the future.
+        let (id, known) = {
+            let submitted = Box::pin(self.submit(&req, signal)).await?;
+            drop(req);
+            (submitted.id.clone(), Box::new(submitted))
+        };
+        let waited =
+            Box::pin(self.wait(id.clone(), Some(known), signal, timeout_ms, on_update, via)).await;
+        let err = match waited {
+            Ok(job) if job.status == JobStatus::Finished => return Ok(job),
+            Ok(job) => return Err(self.job_failed(job)),
+            Err(err) => err,
+        };
+        if err.code == ErrorCode::Aborted && adapter(self.cfg.provider).capabilities().cancel {
+            Box::pin(self.cancel_after_abort(&id, err.job.as_deref())).await;
         }
+        Err(err)
+    }
+
+    /// `JOB_FAILED` for a job that ended other than FINISHED, with the job attached.
+    fn job_failed(&self, job: Job) -> Error {
+        let mut msg = String::from("job ");
+        msg.push_str(&job.id);
+        msg.push_str(" ended ");
+        msg.push_str(job.status.as_str());
+        if let Some(e) = &job.error {
+            msg.push_str(": ");
+            msg.push_str(&e.message);
+        }
+        let mut err = Error::new(ErrorCode::JobFailed, msg).with_provider(self.cfg.provider);
+        err.job = Some(Box::new(job));
+        err
+    }
+
+    /// The best-effort cancel of an aborted `run` (bounded in time; its outcome is not reported).
+    async fn cancel_after_abort(&self, id: &str, last: Option<&Job>) {
+        let guard = ChildSignal::new(None, Some(ABORT_CANCEL_TIMEOUT_MS)).ok();
+        let sig = guard.as_ref().map(ChildSignal::signal);
+        let _ = self.cancel(id, last, sig.as_ref()).await;
     }
 }
 
