@@ -90,7 +90,7 @@ thread_local! {
 }
 
 /// Hands the shared settle function to exchange.js, once.
-pub(crate) fn ensure_installed() {
+fn ensure_installed() {
     INSTALLED.with(|installed| {
         let mut installed = installed.borrow_mut();
         if installed.is_none() {
@@ -168,8 +168,10 @@ pub(crate) struct Slot {
 }
 
 impl Slot {
-    /// Takes a free slot. Needs [`ensure_installed`] before JS can report to it.
+    /// Takes a free slot (installing the shared settle function on first use, so JS can
+    /// report to it).
     pub(crate) fn new() -> Slot {
+        ensure_installed();
         TABLE.with(|table| {
             let mut table = table.borrow_mut();
             let index = match table.free.pop() {

@@ -14,7 +14,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{AbortSignal, ReadableStreamDefaultReader, Response};
 
-use super::completion::{ensure_installed, kind, Report, Slot};
+use super::completion::{kind, Report, Slot};
 use crate::core::{json, Headers, HttpRequest, HttpResponse, Json, Method};
 
 #[wasm_bindgen(module = "/src/transport/exchange.js")]
@@ -97,7 +97,6 @@ pub(crate) async fn open(
     req: &HttpRequest,
     signal: &AbortSignal,
 ) -> Result<Response, String> {
-    ensure_installed();
     let (headers, method, body) = request_parts(req);
     let slot = Slot::new();
     js_open(
@@ -189,7 +188,6 @@ pub(crate) async fn send(
     if parent.is_some_and(AbortSignal::aborted) {
         return Err(FetchFailure::Aborted);
     }
-    ensure_installed();
     let (headers, method, body) = request_parts(req);
     let slot = Slot::new();
     js_exchange(
@@ -208,7 +206,6 @@ pub(crate) async fn send(
 
 /// Reads status, the policy headers and the capped body of an opened response.
 pub(crate) async fn finish(response: &Response) -> Result<HttpResponse, FetchFailure> {
-    ensure_installed();
     let slot = Slot::new();
     js_finish(response, MAX_BODY_BYTES as f64, slot.id());
     response_of(slot.await)
@@ -219,19 +216,12 @@ pub(crate) async fn finish(response: &Response) -> Result<HttpResponse, FetchFai
 pub(crate) async fn read_chunk(
     reader: &ReadableStreamDefaultReader,
 ) -> Result<Option<Vec<u8>>, ()> {
-    ensure_installed();
     let slot = Slot::new();
     js_read_chunk(reader, slot.id());
     let report = slot.await;
     match report.kind {
         kind::OK if report.status == 1 => Ok(None),
-        kind::OK => Ok(Some(
-            report
-                .payload
-                .dyn_into::<Uint8Array>()
-                .map(|bytes| bytes.to_vec())
-                .unwrap_or_default(),
-        )),
+        kind::OK => Ok(Some(bytes_of(report.payload).unwrap_or_default())),
         _ => Err(()),
     }
 }
@@ -239,18 +229,21 @@ pub(crate) async fn read_chunk(
 /// The whole body of a `Request` (anything with `arrayBuffer()`), as bytes; `Err` when it
 /// cannot be read (already read, not a body).
 pub(crate) async fn read_bytes(source: &JsValue) -> Result<Vec<u8>, ()> {
-    ensure_installed();
     let slot = Slot::new();
     js_read_bytes(source, slot.id());
     let report = slot.await;
     match report.kind {
-        kind::OK => report
-            .payload
-            .dyn_into::<Uint8Array>()
-            .map(|bytes| bytes.to_vec())
-            .map_err(|_| ()),
+        kind::OK => bytes_of(report.payload).ok_or(()),
         _ => Err(()),
     }
+}
+
+/// The bytes of a reported `Uint8Array`.
+fn bytes_of(payload: JsValue) -> Option<Vec<u8>> {
+    payload
+        .dyn_into::<Uint8Array>()
+        .ok()
+        .map(|bytes| bytes.to_vec())
 }
 
 /// The response or failure an exchange (or a finish) reported.

@@ -17,7 +17,7 @@ use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
-use super::completion::{ensure_installed, is_waiting, kind, settle_kind, Slot};
+use super::completion::{is_waiting, kind, settle_kind, Slot};
 use super::now_ms;
 
 #[wasm_bindgen]
@@ -187,7 +187,6 @@ pub(crate) fn sleep(ms: f64, signal: Option<&AbortSignal>) -> SleepFuture<'_> {
     if signal.is_some_and(AbortSignal::aborted) {
         return SleepFuture(None);
     }
-    ensure_installed();
     let now = now_ms();
     let slot = Slot::new();
     let id = slot.id();
