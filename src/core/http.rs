@@ -120,6 +120,12 @@ impl HttpResponse {
         }
     }
 
+    /// [`HttpResponse::from_text`] of the body's bytes, decoded as `Response.text()` would
+    /// (see [`super::utf8::decode`]).
+    pub fn from_bytes(status: u16, headers: Vec<(String, String)>, bytes: Vec<u8>) -> HttpResponse {
+        HttpResponse::from_text(status, headers, super::utf8::decode(bytes))
+    }
+
     /// The whole body as a job's `raw`: the received text when there is one, else the value
     /// (a non-JSON body as a string, an empty one as `null`).
     pub fn raw(&self) -> Raw {

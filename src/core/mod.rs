@@ -14,6 +14,7 @@ pub mod schedule;
 pub mod sse;
 mod status;
 pub mod time;
+pub mod utf8;
 pub mod webhook;
 
 pub use deadline::Deadline;

@@ -165,7 +165,7 @@ impl SseDecoder {
         }
         match core::str::from_utf8(&line) {
             Ok(text) => self.process_line(text, out),
-            Err(_) => self.process_line(&lossy_utf8(&line), out),
+            Err(_) => self.process_line(&super::utf8::lossy(&line), out),
         }
         // Keep the allocation for the next line unless it grew large.
         if line.capacity() <= 4096 {
@@ -234,52 +234,8 @@ impl SseDecoder {
     }
 }
 
-/// `bytes` as text, each invalid UTF-8 sequence replaced by U+FFFD (as the SSE spec's decoder
-/// and `String::from_utf8_lossy` do), written with `from_utf8` alone: the std function brings
-/// its own chunk iterator (~1 KB of wasm) for what is a rare path here.
-fn lossy_utf8(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() + 2);
-    let mut rest = bytes;
-    loop {
-        match core::str::from_utf8(rest) {
-            Ok(text) => {
-                out.push_str(text);
-                return out;
-            }
-            Err(e) => {
-                let (valid, after) = rest.split_at(e.valid_up_to());
-                out.push_str(core::str::from_utf8(valid).unwrap_or(""));
-                out.push(char::REPLACEMENT_CHARACTER);
-                rest = &after[e.error_len().unwrap_or(after.len())..];
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-
-    #[test]
-    fn lossy_utf8_matches_std() {
-        let cases: [&[u8]; 9] = [
-            b"plain",
-            b"caf\xc3\xa9",
-            b"bad \xff byte",
-            b"\xf0\x9f\x98",
-            b"\xf0\x9f\x98x",
-            b"\xe2\x82\xac\xed\xa0\x80end",
-            b"\xc0\xaf",
-            b"",
-            b"\x80\x80\x80",
-        ];
-        for bytes in cases {
-            assert_eq!(
-                lossy_utf8(bytes),
-                String::from_utf8_lossy(bytes),
-                "{bytes:?}"
-            );
-        }
-    }
 
     use super::*;
 

@@ -1,7 +1,8 @@
 //! Completions from the JS side, delivered through one shared callback: an operation (a
 //! request, a sleep's abort watch) takes a numbered [`Slot`], hands the number to JS, and awaits
-//! the slot; JS calls the one `settle(slot, kind, status, headers, payload)` function when it
-//! ends (the payload: a body's text, an error's text, an opened Response, a chunk of bytes).
+//! the slot; JS calls the one `settle(slot, kind, status, headers, payload, bytes)` function
+//! when it ends (the payload: an error's text or an opened Response; the bytes: a body or a
+//! chunk of one, copied into wasm memory by the call itself).
 //!
 //! This replaces, per operation, a JS promise, two `Closure`s (each a JS function plus a
 //! finalization-registry entry) and a `JsFuture`: a parked wait then holds no JS object of its
@@ -26,8 +27,8 @@ extern "C" {
 /// What JS reports, by `kind` (numbers shared with exchange.js).
 pub(crate) mod kind {
     /// An operation succeeded. An exchange: `status`, `headers` (the read headers,
-    /// `\n`-joined), the body's text as payload; an open: the Response; a stream read: status 1
-    /// at the end, else the chunk; a body read: its bytes.
+    /// `\n`-joined), the body's bytes; an open: the Response as payload; a stream read: status
+    /// 1 at the end, else the chunk's bytes; a body read: its bytes.
     pub(crate) const OK: u32 = 0;
     /// An operation failed; the payload is the host's message.
     pub(crate) const NETWORK: u32 = 1;
@@ -50,10 +51,11 @@ pub(crate) struct Report {
     pub(crate) status: u16,
     pub(crate) headers: Option<String>,
     pub(crate) payload: JsValue,
+    pub(crate) bytes: Option<Vec<u8>>,
 }
 
 impl Report {
-    /// The payload as text (a body, an error message), when it is a string.
+    /// The payload as text (an error message), when it is a string.
     pub(crate) fn text(&self) -> Option<String> {
         self.payload.as_string()
     }
@@ -80,8 +82,8 @@ struct Table {
 const INDEX_BITS: u32 = 20;
 const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
 
-/// The shared settle function: `(slot, kind, status, headers, payload)`.
-type SettleFn = Closure<dyn FnMut(u32, u32, u32, Option<String>, JsValue)>;
+/// The shared settle function: `(slot, kind, status, headers, payload, bytes)`.
+type SettleFn = Closure<dyn FnMut(u32, u32, u32, Option<String>, JsValue, Option<Vec<u8>>)>;
 
 thread_local! {
     static TABLE: RefCell<Table> = RefCell::new(Table::default());
@@ -94,8 +96,13 @@ fn ensure_installed() {
     INSTALLED.with(|installed| {
         let mut installed = installed.borrow_mut();
         if installed.is_none() {
-            let settle = Closure::<dyn FnMut(u32, u32, u32, Option<String>, JsValue)>::new(
-                |slot: u32, kind: u32, status: u32, headers: Option<String>, payload: JsValue| {
+            let settle = SettleFn::new(
+                |slot: u32,
+                 kind: u32,
+                 status: u32,
+                 headers: Option<String>,
+                 payload: JsValue,
+                 bytes: Option<Vec<u8>>| {
                     if kind == kind::TICK {
                         super::timer::on_tick();
                     } else {
@@ -106,6 +113,7 @@ fn ensure_installed() {
                                 status: status.min(u16::MAX as u32) as u16,
                                 headers,
                                 payload,
+                                bytes,
                             },
                         );
                     }
@@ -157,6 +165,7 @@ pub(crate) fn settle_kind(slot: u32, kind: u32) {
             status: 0,
             headers: None,
             payload: JsValue::UNDEFINED,
+            bytes: None,
         },
     );
 }

@@ -1,14 +1,13 @@
 //! One HTTP exchange through a `fetch` function (the global one or the user's). The exchange
 //! itself (request init, headers, capped body read, per-request timeout) runs in the small JS
 //! helper `exchange.js`, called once per request, which reports the outcome to a completion
-//! [`Slot`]; this module turns the report into an [`HttpResponse`] (the body decoded by core's
-//! JSON parser). Streams open a request and read its body later ([`open`], [`finish`]). No
+//! [`Slot`]; this module turns the report into an [`HttpResponse`] (the body's bytes decoded as
+//! `text()` would, then by core's JSON parser). Streams open a request and read its body later ([`open`], [`finish`]). No
 //! retries, no policy.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::Uint8Array;
 use js_sys::{Function, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -221,7 +220,7 @@ pub(crate) async fn read_chunk(
     let report = slot.await;
     match report.kind {
         kind::OK if report.status == 1 => Ok(None),
-        kind::OK => Ok(Some(bytes_of(report.payload).unwrap_or_default())),
+        kind::OK => Ok(Some(report.bytes.unwrap_or_default())),
         _ => Err(()),
     }
 }
@@ -233,17 +232,9 @@ pub(crate) async fn read_bytes(source: &JsValue) -> Result<Vec<u8>, ()> {
     js_read_bytes(source, slot.id());
     let report = slot.await;
     match report.kind {
-        kind::OK => bytes_of(report.payload).ok_or(()),
+        kind::OK => report.bytes.ok_or(()),
         _ => Err(()),
     }
-}
-
-/// The bytes of a reported `Uint8Array`.
-fn bytes_of(payload: JsValue) -> Option<Vec<u8>> {
-    payload
-        .dyn_into::<Uint8Array>()
-        .ok()
-        .map(|bytes| bytes.to_vec())
 }
 
 /// The response or failure an exchange (or a finish) reported.
@@ -258,8 +249,8 @@ fn response_of(report: Report) -> Result<HttpResponse, FetchFailure> {
                     }
                 }
             }
-            let text = report.text().unwrap_or_default();
-            Ok(HttpResponse::from_text(report.status, headers, text))
+            let bytes = report.bytes.unwrap_or_default();
+            Ok(HttpResponse::from_bytes(report.status, headers, bytes))
         }
         kind::TIMEOUT => Err(FetchFailure::Timeout),
         kind::ABORTED => Err(FetchFailure::Aborted),

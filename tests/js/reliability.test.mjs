@@ -105,6 +105,33 @@ describe("reliability", { concurrency: true, timeout: 60_000 }, () => {
     assert.ok(pulled <= 18, `stopped reading early (pulled ${pulled} MB)`);
   });
 
+  test("a status body is decoded as text() would: chunks joined, BOM dropped, bad UTF-8 replaced", async () => {
+    const utf8 = (s) => new TextEncoder().encode(s);
+    const body = utf8('{"data":{"status":"done","progress":100,"result_url":"https://x/caf\u00e9 \u{1F600}.png","preview":null}}');
+    const cut = body.indexOf(0xf0) + 2; // inside the 4-byte emoji
+    const chunked = (chunks) => new Response(new ReadableStream({
+      start(controller) {
+        for (const c of chunks) controller.enqueue(c);
+        controller.close();
+      },
+    }), { status: 200, headers: { "content-type": "application/json" } });
+    const cases = [
+      [chunked([new Uint8Array([0xef, 0xbb]), new Uint8Array([0xbf]), body.slice(0, cut), body.slice(cut)]), "https://x/caf\u00e9 \u{1F600}.png"],
+      [chunked([body.slice(0, cut).buffer, body.slice(cut)]), "https://x/caf\u00e9 \u{1F600}.png"],
+      [chunked([utf8('{"data":{"status":"done","result_url":"https://x/a'), new Uint8Array([0xff, 0xc3]), utf8('b.png"}}')]), "https://x/a\ufffd\ufffdb.png"],
+    ];
+    for (const [response, want] of cases) {
+      const c = new JobClient({ provider: "deapi", apiKey: KEY, baseUrl: "http://127.0.0.1:9/deapi", fetch: async () => response, maxRetries: 0 });
+      const job = await c.get("x");
+      assert.equal(job.status, "FINISHED");
+      assert.equal(job.resultUrl, want);
+    }
+    // A stream that yields something other than bytes is a failed read, not a crash.
+    const odd = new Response(new ReadableStream({ start(c) { c.enqueue("text"); c.close(); } }), { status: 200 });
+    const c = new JobClient({ provider: "deapi", apiKey: KEY, baseUrl: "http://127.0.0.1:9/deapi", fetch: async () => odd, maxRetries: 0 });
+    await assert.rejects(c.get("x"), isPolyjobError("NETWORK"));
+  });
+
   test("a truncated JSON status body is retried (status calls are idempotent)", async () => {
     const f = scripted((n) => (n === 1
       ? new Response('{"data":{"status":"proc', { status: 200, headers: { "content-type": "application/json" } })
