@@ -3,10 +3,11 @@
 //! here throws or panics on user values.
 
 use js_sys::{Array, Function, Object, Reflect};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use web_sys::AbortSignal;
 
-use crate::core::{Error, Job, JobError, JobStatus, Json, Provider};
+use crate::core::{Error, Job, JobError, JobStatus, Json, Provider, Raw};
 use crate::providers::{Capabilities, SubmitRequest};
 use crate::transport::RealtimeConfig;
 use crate::transport::{from_js, Via};
@@ -233,18 +234,70 @@ pub(crate) fn job_id(value: &JsValue) -> Result<String, Error> {
     }
 }
 
-/// The JS `Job` object for `job`.
+#[wasm_bindgen(module = "/src/js/job.js")]
+extern "C" {
+    /// Builds the JS `Job` object (see job.js for the argument conventions).
+    #[wasm_bindgen(js_name = makeJob)]
+    #[allow(clippy::too_many_arguments)]
+    fn js_make_job(
+        id: &str,
+        provider: u32,
+        status: u32,
+        progress: f64,
+        result: Option<&str>,
+        result_url: Option<&str>,
+        error_code: Option<&str>,
+        error_message: Option<&str>,
+        created_at: Option<&str>,
+        completed_at: Option<&str>,
+        estimated_completion: Option<&str>,
+        preview: Option<&str>,
+        raw: &str,
+    ) -> JsValue;
+}
+
+/// The index of `item` in `all` (the order job.js's name tables follow).
+fn index_in<T: PartialEq>(all: &[T], item: &T) -> u32 {
+    all.iter().position(|x| x == item).unwrap_or(0) as u32
+}
+
+/// The JS `Job` object for `job`: its fields handed to job.js in one call, with `result` and
+/// `raw` as JSON text (a body's raw text as received, without a copy).
 pub(crate) fn job_to_js(job: &Job) -> JsValue {
     thread_local! {
-        /// The text buffer of the last conversion, reused (its capacity fits typical jobs).
+        /// The text buffer of the last conversion, reused (its capacity fits typical values).
         static BUFFER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
     }
-    // One JSON.parse of the whole shape beats a dozen boundary-crossing property sets.
     BUFFER.with(|buffer| {
         let mut text = buffer.take();
         text.clear();
-        job.write_json(&mut text);
-        let value = js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL);
+        // `result` first, then a built `raw` after it, in the one buffer.
+        if let Some(result) = &job.result {
+            result.write_json(&mut text);
+        }
+        let result_end = job.result.as_ref().map(|_| text.len());
+        let raw_text: &str = match &job.raw {
+            Raw::Text(received) => received,
+            Raw::Value(value) => {
+                value.write_json(&mut text);
+                &text[result_end.unwrap_or(0)..]
+            }
+        };
+        let value = js_make_job(
+            &job.id,
+            index_in(&Provider::ALL, &job.provider),
+            index_in(&JobStatus::ALL, &job.status),
+            job.progress.unwrap_or(f64::NAN),
+            result_end.map(|end| &text[..end]),
+            job.result_url.as_deref(),
+            job.error.as_ref().and_then(|e| e.code.as_deref()),
+            job.error.as_ref().map(|e| e.message.as_str()),
+            job.created_at.as_deref(),
+            job.completed_at.as_deref(),
+            job.estimated_completion.as_deref(),
+            job.preview.as_deref(),
+            raw_text,
+        );
         // A huge job's buffer is not kept.
         if text.capacity() <= 64 * 1024 {
             *buffer.borrow_mut() = text;

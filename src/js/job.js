@@ -1,0 +1,31 @@
+// The JS `Job` object, built in one call from wasm (convert.rs `job_to_js`): the scalar fields
+// arrive as arguments, `result` and `raw` as JSON text for one `JSON.parse` each. Faster than
+// serializing the whole job in wasm and parsing it here: the normalized fields are never turned
+// into text and back. No logic: names and order only.
+
+/** Provider names by index: the order of `Provider::ALL` (src/core/job.rs; a test pins it). */
+const PROVIDERS = ["socaity", "optexity", "deapi", "serika"];
+/** Status names by index: the order of `JobStatus::ALL` (src/core/status.rs; a test pins it). */
+const STATUSES = ["PENDING", "QUEUED", "PROCESSING", "STREAMING", "FINISHED", "FAILED", "TIMEOUT", "CANCELLED", "UNKNOWN"];
+
+/**
+ * A Job. `progress` is NaN for none; an absent string is undefined (→ null); `result` (or
+ * undefined) and `raw` are JSON text; the error is present when `errorMessage` is.
+ */
+export function makeJob(id, provider, status, progress, result, resultUrl, errorCode, errorMessage,
+  createdAt, completedAt, estimatedCompletion, preview, raw) {
+  return {
+    id,
+    provider: PROVIDERS[provider],
+    status: STATUSES[status],
+    progress: Number.isNaN(progress) ? null : progress,
+    result: result === undefined ? null : JSON.parse(result),
+    resultUrl: resultUrl ?? null,
+    error: errorMessage === undefined ? null : { code: errorCode ?? null, message: errorMessage },
+    createdAt: createdAt ?? null,
+    completedAt: completedAt ?? null,
+    estimatedCompletion: estimatedCompletion ?? null,
+    preview: preview ?? null,
+    raw: JSON.parse(raw),
+  };
+}
