@@ -4,6 +4,8 @@
 // Node's `external` already includes `arrayBuffers`, so both sums are reported) between
 // "ids in hand" and "all waits parked", each after gc(), divided by N. Each side runs in a fresh
 // process: polyjob `wait` and the plain-JS fixed poller (same jobs' shape, same interval).
+// polyjob's first polls go through its client's request cap (maxConcurrentRequests, default 32:
+// a user's setting, left at its default); the plain-JS poller sends all N at once.
 // Measured once the keep-alive sockets of the N concurrent first polls have closed (both sides
 // open them; they are the HTTP client's cost, not the tracking's), and also with them open.
 // Node's fetch (undici) keeps a client object per connection it ever opened in its pool, sockets

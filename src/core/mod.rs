@@ -7,6 +7,7 @@ mod http;
 mod job;
 pub mod json;
 pub mod number;
+pub mod permits;
 pub mod pusher;
 mod raw;
 pub mod retry;

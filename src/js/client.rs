@@ -12,11 +12,12 @@ use super::convert::{self, capabilities_to_js, job_to_js};
 use super::error::to_js_error;
 use super::stream::JobStream;
 use super::watch::JobWatch;
+use crate::core::permits::{DEFAULT_MAX_CONCURRENT_REQUESTS, MAX_CONCURRENT_REQUESTS_LIMIT};
 use crate::core::retry::{RetryBudget, RetryPolicy};
 use crate::core::schedule::PollPolicy;
 use crate::core::{Error, Job, DEFAULT_REQUEST_TIMEOUT_MS};
 use crate::providers::{adapter, ClientConfig};
-use crate::transport::{Engine, PushRegistry, RealtimeHub, Stats};
+use crate::transport::{Engine, Gate, PushRegistry, RealtimeHub, Stats};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -62,6 +63,10 @@ export interface JobClientOptions {
   requestTimeoutMs?: number;
   /** Retries per call for transient failures (default 3). */
   maxRetries?: number;
+  /** Requests this client has in flight at most (default 32); the others wait their turn, in
+   * order. Applies to every call and every wait's polls; streams and the realtime socket are
+   * not counted. */
+  maxConcurrentRequests?: number;
   /** deAPI realtime (Pusher protocol): live progress and previews over a WebSocket. */
   realtime?: RealtimeOptions;
 }
@@ -181,6 +186,15 @@ impl JobClient {
             }
             retry.max_retries = n as u32;
         }
+        let max_concurrent = match convert::opt_number(options, "maxConcurrentRequests", 1.0)? {
+            Some(n) if n.fract() != 0.0 || n > f64::from(MAX_CONCURRENT_REQUESTS_LIMIT) => {
+                return Err(Error::config(
+                    "maxConcurrentRequests must be an integer from 1 to 10000",
+                ));
+            }
+            Some(n) => n as u32,
+            None => DEFAULT_MAX_CONCURRENT_REQUESTS,
+        };
         let push = Rc::new(PushRegistry::default());
         let realtime = realtime_cfg
             .map(|rc| RealtimeHub::new(rc, cfg.api_key.clone(), fetch_fn.clone(), push.clone()));
@@ -195,6 +209,7 @@ impl JobClient {
                 stats: Cell::new(Stats::default()),
                 push,
                 realtime,
+                gate: Gate::new(max_concurrent),
             }),
         })
     }

@@ -156,6 +156,18 @@ pub(crate) fn is_waiting(slot: u32) -> bool {
     })
 }
 
+/// The kind of the report `slot` holds, once reported and not yet taken by its future.
+pub(crate) fn reported_kind(slot: u32) -> Option<u32> {
+    TABLE.with(|table| {
+        let table = table.borrow();
+        let entry = table.entries.get((slot & INDEX_MASK) as usize)?;
+        match &entry.state {
+            State::Done(report) if entry.generation == slot >> INDEX_BITS => Some(report.kind),
+            _ => None,
+        }
+    })
+}
+
 /// Wakes `slot` with a report of `kind` and nothing else (a timer's end).
 pub(crate) fn settle_kind(slot: u32, kind: u32) {
     settle(

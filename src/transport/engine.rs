@@ -10,6 +10,7 @@ use web_sys::AbortSignal;
 
 use super::abort::{AbortCause, ChildSignal};
 use super::fetch::{self, FetchFailure};
+use super::gate::{Gate, Permit, Refused};
 use super::push::PushRegistry;
 use super::realtime::{Lease, RealtimeHub};
 use super::stream::StreamReader;
@@ -36,6 +37,8 @@ pub(crate) struct Engine {
     pub(crate) push: Rc<PushRegistry>,
     /// deAPI's realtime channel, when configured.
     pub(crate) realtime: Option<Rc<RealtimeHub>>,
+    /// The cap on this client's requests in flight (`maxConcurrentRequests`).
+    pub(crate) gate: Rc<Gate>,
 }
 
 /// Counters of what a client has sent, for users who watch their provider quota.
@@ -63,6 +66,18 @@ impl Engine {
         Error::new(ErrorCode::Aborted, "the operation was aborted").with_provider(self.cfg.provider)
     }
 
+    /// The error for a permit that was not granted (`deadline`'s end is a wait's timeout).
+    pub(crate) fn refused(&self, why: Refused, job: Option<Job>) -> Error {
+        match why {
+            Refused::Aborted => {
+                let mut err = self.aborted();
+                err.job = job.map(Box::new);
+                err
+            }
+            Refused::DeadlinePassed => self.wait_timed_out(job),
+        }
+    }
+
     /// A wait's own deadline came (`TIMEOUT`, not retryable), with the job as last seen.
     pub(crate) fn wait_timed_out(&self, job: Option<Job>) -> Error {
         let mut e = Error::new(ErrorCode::Timeout, "wait timed out before the job finished")
@@ -77,13 +92,15 @@ impl Engine {
     /// budget allow. Same-origin redirects are followed (at most 5); others are refused, since the
     /// key travels in a header. Each request's timeout and each retry delay are cut to what is
     /// left of `deadline` (a wait's), which, once passed, ends the loop with
-    /// [`Engine::wait_timed_out`].
+    /// [`Engine::wait_timed_out`]. Every attempt takes a permit of the client's request cap
+    /// (the first may come in as `permit`) and gives it back before a retry delay.
     async fn exchange<T>(
         &self,
         req: &HttpRequest,
         idempotent: bool,
         signal: Option<&AbortSignal>,
         deadline: Deadline,
+        permit: Option<Permit>,
         parse: impl Fn(&HttpResponse) -> Result<T, Error>,
     ) -> Result<T, Error> {
         // Boxed: the slot is held across the request, in every in-flight poll's future, but
@@ -93,7 +110,7 @@ impl Engine {
             parsed = Some(Box::new(parse(resp)?));
             Ok(())
         };
-        self.exchange_once(req, idempotent, signal, deadline, &mut accept)
+        self.exchange_once(req, idempotent, signal, deadline, permit, &mut accept)
             .await?;
         parsed
             .map(|value| *value)
@@ -109,6 +126,7 @@ impl Engine {
         idempotent: bool,
         signal: Option<&AbortSignal>,
         deadline: Deadline,
+        mut permit: Option<Permit>,
         accept: &mut dyn FnMut(&HttpResponse) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let provider = self.cfg.provider;
@@ -126,6 +144,15 @@ impl Engine {
             if deadline.passed(now) {
                 return Err(self.wait_timed_out(None));
             }
+            let in_flight = match permit.take() {
+                Some(p) => p,
+                None => match self.gate.acquire(signal, deadline).await {
+                    Ok(p) => p,
+                    Err(why) => return Err(with_attempts(self.refused(why, None), attempts)),
+                },
+            };
+            // Waiting for the permit took time.
+            let now = now_ms();
             if attempts == 0 {
                 self.budget.borrow_mut().on_first_attempt();
             }
@@ -133,6 +160,8 @@ impl Engine {
             attempts += 1;
             let timeout_ms = deadline.clamp(self.request_timeout_ms, now);
             let outcome = fetch::send(&self.fetch_fn, current, signal, timeout_ms).await;
+            // The body is read: the next request may go (before any retry delay here).
+            drop(in_flight);
             let error = match outcome {
                 Ok(resp) if is_redirect(resp.status) => {
                     match redirect_target(&current.url, &resp) {
@@ -234,6 +263,7 @@ impl Engine {
             req.idempotency_key.is_some(),
             signal,
             Deadline::NONE,
+            None,
             |resp| providers::parse_submit(provider, resp),
         )
         .await
@@ -246,20 +276,23 @@ impl Engine {
         last: Option<&Job>,
         signal: Option<&AbortSignal>,
     ) -> Result<Job, Error> {
-        self.get_before(id, last, signal, Deadline::NONE).await
+        self.get_before(id, last, signal, Deadline::NONE, None)
+            .await
     }
 
-    /// [`Engine::get`] within a wait's `deadline` (see [`Engine::exchange`]).
+    /// [`Engine::get`] within a wait's `deadline` (see [`Engine::exchange`]), with the
+    /// request's permit when the caller already holds it.
     pub(crate) async fn get_before(
         &self,
         id: &str,
         last: Option<&Job>,
         signal: Option<&AbortSignal>,
         deadline: Deadline,
+        permit: Option<Permit>,
     ) -> Result<Job, Error> {
         let http = adapter(self.cfg.provider).status(&self.cfg, id, last);
         let provider = self.cfg.provider;
-        self.exchange(&http, true, signal, deadline, |resp| {
+        self.exchange(&http, true, signal, deadline, permit, |resp| {
             providers::parse_status(provider, id, resp)
         })
         .await
@@ -274,7 +307,7 @@ impl Engine {
     ) -> Result<Job, Error> {
         let http = adapter(self.cfg.provider).cancel(&self.cfg, id, last)?;
         let provider = self.cfg.provider;
-        self.exchange(&http, true, signal, Deadline::NONE, |resp| {
+        self.exchange(&http, true, signal, Deadline::NONE, None, |resp| {
             providers::parse_cancel(provider, id, resp)
         })
         .await
@@ -284,7 +317,7 @@ impl Engine {
     pub(crate) async fn list(&self, signal: Option<&AbortSignal>) -> Result<Vec<Job>, Error> {
         let http = adapter(self.cfg.provider).list(&self.cfg)?;
         let provider = self.cfg.provider;
-        self.exchange(&http, true, signal, Deadline::NONE, |resp| {
+        self.exchange(&http, true, signal, Deadline::NONE, None, |resp| {
             providers::parse_list(provider, resp)
         })
         .await

@@ -10,6 +10,7 @@ mod abort;
 mod completion;
 mod engine;
 mod fetch;
+mod gate;
 mod push;
 mod realtime;
 mod signal;
@@ -19,6 +20,7 @@ mod watcher;
 
 pub(crate) use engine::{Engine, Stats};
 pub(crate) use fetch::{from_js, read_bytes, to_js};
+pub(crate) use gate::Gate;
 pub(crate) use push::PushRegistry;
 pub(crate) use realtime::{Lease, RealtimeConfig, RealtimeHub};
 pub(crate) use stream::{fetch_open_submit, Opened, StreamReader};

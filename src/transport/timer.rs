@@ -44,6 +44,16 @@ extern "C" {
     fn js_unwatch_abort(signal: &AbortSignal, slot: u32);
 }
 
+/// Reports `slot` with kind SIGNAL when `signal` fires (one JS listener per signal, shared).
+pub(crate) fn watch_abort(signal: &AbortSignal, slot: u32) {
+    js_watch_abort(signal, slot);
+}
+
+/// Stops reporting `slot` for `signal`.
+pub(crate) fn unwatch_abort(signal: &AbortSignal, slot: u32) {
+    js_unwatch_abort(signal, slot);
+}
+
 /// The signal fired before the sleep ended.
 #[derive(Debug)]
 pub(crate) struct Aborted;

@@ -13,6 +13,7 @@ use std::rc::Rc;
 use web_sys::AbortSignal;
 
 use super::engine::Engine;
+use super::gate::Permit;
 use super::push::{PushUpdate, Subscription};
 use super::signal::{race, Either};
 use super::timer::sleep;
@@ -197,18 +198,35 @@ impl Watcher {
                 }
             }
             self.polled = true;
+            // The request's permit first: while the client's cap is reached, this watch waits
+            // its turn holding a slot, not a request's state.
+            let permit = match self.engine.gate.acquire(signal, self.deadline).await {
+                Ok(permit) => permit,
+                Err(why) => return Err(self.engine.refused(why, self.current.clone())),
+            };
             // Boxed: a parked watch then holds only the small sleep state, not a request's.
-            if let Some(job) = Box::pin(self.poll(signal)).await? {
+            if let Some(job) = Box::pin(self.poll(signal, permit)).await? {
                 return Ok(Some(job));
             }
         }
     }
 
-    /// One status request; `Ok(None)` when it brought no change (or failed transiently).
-    async fn poll(&mut self, signal: Option<&AbortSignal>) -> Result<Option<Job>, Error> {
+    /// One status request (with its permit); `Ok(None)` when it brought no change (or failed
+    /// transiently).
+    async fn poll(
+        &mut self,
+        signal: Option<&AbortSignal>,
+        permit: Permit,
+    ) -> Result<Option<Job>, Error> {
         match self
             .engine
-            .get_before(&self.id, self.current.as_ref(), signal, self.deadline)
+            .get_before(
+                &self.id,
+                self.current.as_ref(),
+                signal,
+                self.deadline,
+                Some(permit),
+            )
             .await
         {
             Ok(job) => {
@@ -263,7 +281,7 @@ impl Watcher {
                 // shape (result, timestamps) whatever channel announced it.
                 match self
                     .engine
-                    .get_before(&self.id, self.current.as_ref(), signal, self.deadline)
+                    .get_before(&self.id, self.current.as_ref(), signal, self.deadline, None)
                     .await
                 {
                     Ok(confirmed) if confirmed.is_terminal() => Ok(self.accept(confirmed)),

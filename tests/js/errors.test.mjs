@@ -342,7 +342,8 @@ describe("errors", { concurrency: true, timeout: 60_000 }, () => {
     const hang = (_url, init) => new Promise((_resolve, reject) => {
       init.signal.addEventListener("abort", () => { aborted++; reject(new DOMException("aborted", "AbortError")); }, { once: true });
     });
-    const c = new JobClient({ provider: "socaity", apiKey: "k", baseUrl: baseUrl("socaity"), fetch: hang, maxRetries: 0 });
+    // The cap raised to 200 so that all of them are in flight (32 by default: the rest would wait).
+    const c = new JobClient({ provider: "socaity", apiKey: "k", baseUrl: baseUrl("socaity"), fetch: hang, maxRetries: 0, maxConcurrentRequests: 200 });
     const ac = new AbortController();
     const gets = Array.from({ length: 200 }, (_, k) => c.get(`job-${k}`, { signal: ac.signal }).then(() => "resolved", (e) => e.code));
     await sleep(100); // every request is in flight

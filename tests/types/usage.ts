@@ -86,6 +86,7 @@ export async function everything(signal: AbortSignal, request: Request): Promise
     maxPollIntervalMs: 5000,
     requestTimeoutMs: 60000,
     maxRetries: 3,
+    maxConcurrentRequests: 16,
     realtime,
   };
   const client = new JobClient(options);
