@@ -16,7 +16,7 @@ use web_sys::AbortSignal;
 
 use super::completion::{is_waiting, kind, reported_kind, settle_kind, Slot};
 use super::now_ms;
-use super::timer::{sleep, unwatch_abort, watch_abort, SleepFuture};
+use super::timer::{js_unwatch_abort, js_watch_abort, sleep, SleepFuture};
 use crate::core::permits::Permits;
 use crate::core::Deadline;
 
@@ -110,7 +110,7 @@ impl Future for Acquire<'_> {
             let slot = Slot::new();
             this.gate.permits.borrow_mut().enqueue(slot.id());
             if let Some(signal) = this.signal {
-                watch_abort(signal, slot.id());
+                js_watch_abort(signal, slot.id());
             }
             if let Some(ms) = this.deadline.remaining_ms(now) {
                 this.timer = Some(sleep(ms, None));
@@ -118,16 +118,13 @@ impl Future for Acquire<'_> {
             this.queued = Some(slot);
         }
         let Some(slot) = this.queued.as_mut() else {
-            return Poll::Pending;
+            return Poll::Pending; // unreachable: queued above
         };
         if let Poll::Ready(report) = Pin::new(slot).poll(cx) {
             let granted = report.kind == kind::OK;
-            if let Some(slot) = this.leave_queue() {
-                if !granted {
-                    // Settled by the signal: not served.
-                    this.gate.permits.borrow_mut().forget();
-                }
-                drop(slot);
+            // The slot goes with this block; settled by the signal, the ticket was not served.
+            if this.leave_queue().is_some() && !granted {
+                this.gate.permits.borrow_mut().forget();
             }
             return Poll::Ready(if granted {
                 Ok(Permit {
@@ -154,7 +151,7 @@ impl Acquire<'_> {
     fn leave_queue(&mut self) -> Option<Slot> {
         let slot = self.queued.take()?;
         if let Some(signal) = self.signal {
-            unwatch_abort(signal, slot.id());
+            js_unwatch_abort(signal, slot.id());
         }
         self.timer = None;
         Some(slot)

@@ -38,20 +38,10 @@ extern "C" {
     fn js_disarm_timer();
     /// Reports `slot` (kind SIGNAL) when `signal` fires; one listener per signal.
     #[wasm_bindgen(js_name = watchAbort)]
-    fn js_watch_abort(signal: &AbortSignal, slot: u32);
+    pub(crate) fn js_watch_abort(signal: &AbortSignal, slot: u32);
     /// Stops reporting `slot` for `signal`.
     #[wasm_bindgen(js_name = unwatchAbort)]
-    fn js_unwatch_abort(signal: &AbortSignal, slot: u32);
-}
-
-/// Reports `slot` with kind SIGNAL when `signal` fires (one JS listener per signal, shared).
-pub(crate) fn watch_abort(signal: &AbortSignal, slot: u32) {
-    js_watch_abort(signal, slot);
-}
-
-/// Stops reporting `slot` for `signal`.
-pub(crate) fn unwatch_abort(signal: &AbortSignal, slot: u32) {
-    js_unwatch_abort(signal, slot);
+    pub(crate) fn js_unwatch_abort(signal: &AbortSignal, slot: u32);
 }
 
 /// The signal fired before the sleep ended.

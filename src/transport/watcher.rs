@@ -13,7 +13,7 @@ use std::rc::Rc;
 use web_sys::AbortSignal;
 
 use super::engine::Engine;
-use super::gate::Permit;
+use super::gate::{Permit, Refused};
 use super::push::{PushUpdate, Subscription};
 use super::signal::{race, Either};
 use super::timer::sleep;
@@ -130,10 +130,7 @@ impl Watcher {
     }
 
     fn aborted(&self) -> Error {
-        let mut err = Error::new(ErrorCode::Aborted, "the operation was aborted")
-            .with_provider(self.engine.cfg.provider);
-        err.job = self.current.clone().map(Box::new);
-        err
+        self.engine.refused(Refused::Aborted, self.current.clone())
     }
 
     /// The next changed state, or `None` once the terminal state has been returned.
