@@ -316,10 +316,13 @@ impl Parser<'_> {
         }
     }
 
+    // Inlined by hand: at opt-level "z" these stay calls otherwise, once per byte of input.
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
     }
 
+    #[inline(always)]
     fn skip_ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.i += 1;
@@ -446,12 +449,11 @@ impl Parser<'_> {
         let mut out = String::new();
         loop {
             let start = self.i;
-            while let Some(c) = self.peek() {
-                if c == b'"' || c == b'\\' || c < 0x20 {
-                    break;
-                }
-                self.i += 1;
-            }
+            let run = self.b[start..]
+                .iter()
+                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+                .unwrap_or(self.b.len() - start);
+            self.i = start + run;
             // Stops only at ASCII bytes, so both ends are char boundaries.
             out.push_str(&self.s[start..self.i]);
             match self.peek() {

@@ -4,8 +4,19 @@
 // Request timeouts share one timer (see `deadlines`) instead of a setTimeout per request.
 // No policy here: retries, redirects and parsing stay in Rust.
 
-/** The response headers handed to Rust, in this order (see fetch.rs `READ_HEADERS`). */
-const READ_HEADERS = ["location", "retry-after", "retry-after-ms", "x-ratelimit-type", "content-type"];
+/**
+ * The response headers handed to Rust, joined by "\n" in the order of fetch.rs `READ_HEADERS`
+ * ("" for an absent one): the redirect target and retry advice of a non-2xx answer, and the
+ * content type. A 2xx answer's first three are not read (a `Headers.get` costs ~0.3 µs in Node,
+ * a tenth of what a status poll costs on the wasm side): nothing acts on them.
+ */
+function headerLine(response) {
+  const h = response.headers;
+  const type = h.get("content-type") ?? "";
+  const status = response.status;
+  if (status >= 200 && status < 300) return "\n\n\n" + type;
+  return (h.get("location") ?? "") + "\n" + (h.get("retry-after") ?? "") + "\n" + (h.get("retry-after-ms") ?? "") + "\n" + type;
+}
 
 /** Outcome kinds, the first element of what `exchange` resolves to. */
 const OK = 0, NETWORK = 1, TIMEOUT = 2, ABORTED = 3, TOO_LARGE = 4;
@@ -127,9 +138,8 @@ export async function open(fetchFn, url, method, headers, body, signal, slot) {
 }
 
 /**
- * Reads an opened response: [OK, status, location, retryAfter, retryAfterMs, rateLimitType,
- * contentType, body bytes], [TOO_LARGE] when the body passes `cap` bytes, [NETWORK, message] when
- * reading fails.
+ * Reads an opened response: [OK, status, header line (see `headerLine`), body bytes],
+ * [TOO_LARGE] when the body passes `cap` bytes, [NETWORK, message] when reading fails.
  */
 async function describe(response, cap) {
   let bytes;
@@ -139,11 +149,7 @@ async function describe(response, cap) {
     return [NETWORK, errorText(e)];
   }
   if (bytes === undefined) return [TOO_LARGE];
-  const out = [OK, response.status];
-  const h = response.headers;
-  for (const name of READ_HEADERS) out.push(h.get(name) ?? undefined);
-  out.push(bytes);
-  return out;
+  return [OK, response.status, headerLine(response), bytes];
 }
 
 /** The message of a thrown value; Node's undici puts the useful part ("ECONNREFUSED") in `cause.code`. */
@@ -158,7 +164,7 @@ function errorText(e) {
 /**
  * Sends one request (see `send`), reads its answer and reports it to wasm through the installed
  * `settle(slot, kind, status, headers, payload, bytes)` (see completion.rs): OK with the status,
- * the READ_HEADERS values joined by "\n" ("" for an absent one) and the body's bytes; NETWORK with the
+ * the header line (see `headerLine`) and the body's bytes; NETWORK with the
  * message as text; TIMEOUT; ABORTED (the `parent` signal fired); TOO_LARGE. Never throws.
  */
 export async function exchange(fetchFn, url, method, headers, body, parent, timeoutMs, cap, slot) {
@@ -191,12 +197,10 @@ export async function finish(response, cap, slot) {
   report(slot, out[0], out);
 }
 
-/** Reports a `describe` outcome: OK with status, joined READ_HEADERS and bytes; else its kind. */
+/** Reports a `describe` outcome: OK with status, header line and bytes; else its kind. */
 function report(slot, kind, out) {
   if (kind === OK) {
-    let joined = out[2] ?? "";
-    for (let i = 3; i < 2 + READ_HEADERS.length; i++) joined += "\n" + (out[i] ?? "");
-    settle(slot, OK, out[1], joined, undefined, out[2 + READ_HEADERS.length]);
+    settle(slot, OK, out[1], out[2], undefined, out[3]);
   } else {
     settle(slot, kind, 0, undefined, kind === NETWORK ? out[1] : undefined);
   }

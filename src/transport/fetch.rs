@@ -63,14 +63,8 @@ extern "C" {
 }
 
 /// The response headers the core reads, in the order exchange.js hands them over (redirect
-/// target, retry advice, rate-limit class, type).
-const READ_HEADERS: [&str; 5] = [
-    "location",
-    "retry-after",
-    "retry-after-ms",
-    "x-ratelimit-type",
-    "content-type",
-];
+/// target and retry advice, read for non-2xx answers only; type).
+const READ_HEADERS: [&str; 4] = ["location", "retry-after", "retry-after-ms", "content-type"];
 
 /// Bodies larger than this are refused rather than read (a 100 MB body must not OOM a page).
 pub(crate) const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;

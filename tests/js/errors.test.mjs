@@ -210,6 +210,34 @@ describe("errors", { concurrency: true, timeout: 60_000 }, () => {
     });
   });
 
+  test("a non-2xx answer's retry advice reaches the error: retry-after-ms, then Retry-After in seconds", async () => {
+    const ms = client("deapi", { fetch: fakeFetch(json(429, { message: "slow down" }, { "retry-after-ms": "1234", "retry-after": "9" })), maxRetries: 0 });
+    await assert.rejects(ms.get("abc"), (err) => {
+      isPolyjobError("RATE_LIMITED", { status: 429 })(err);
+      assert.equal(err.retryAfterMs, 1234, "retry-after-ms wins over Retry-After");
+      return true;
+    });
+    const s = client("socaity", { fetch: fakeFetch(json(503, { detail: "Cold start." }, { "retry-after": "2" })), maxRetries: 0 });
+    await assert.rejects(s.get("abc"), (err) => {
+      isPolyjobError("UNAVAILABLE", { status: 503 })(err);
+      assert.equal(err.retryAfterMs, 2000);
+      return true;
+    });
+  });
+
+  test("a 2xx answer: only its content type is read among the headers (each read costs time per poll)", async () => {
+    const read = [];
+    const f = fakeFetch(() => {
+      const res = new Response(JSON.stringify({ job_id: "abc", status: "PROCESSING" }), { status: 200, headers: { "content-type": "application/json", "retry-after": "5", location: "/elsewhere" } });
+      const get = res.headers.get.bind(res.headers);
+      res.headers.get = (name) => { read.push(name.toLowerCase()); return get(name); };
+      return res;
+    });
+    const job = await client("socaity", { fetch: f, maxRetries: 0 }).get("abc");
+    assert.equal(job.status, "PROCESSING");
+    assert.deepEqual(read.filter((n) => n !== "content-length").sort(), ["content-type"]);
+  });
+
   test("429 with Retry-After → RATE_LIMITED (retryable), attempts counted", { timeout: 20_000 }, async () => {
     const f = fakeFetch(json(429, { data: null, message: "Too Many Attempts.", errors: [], statusCode: 429 }, { "retry-after": "0", "x-ratelimit-type": "rpm" }));
     const c = client("deapi", { fetch: f, maxRetries: 1 });
