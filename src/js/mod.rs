@@ -17,7 +17,7 @@ pub use webhook::WebhookDeduper;
 use std::future::Future;
 use std::pin::Pin;
 
-use js_sys::Promise;
+use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use crate::core::JobStatus;
@@ -29,11 +29,38 @@ pub fn is_terminal(status: &str) -> bool {
     JobStatus::from_normalized(status).is_some_and(JobStatus::is_terminal)
 }
 
-/// Runs an exported async operation as a JS promise. Every export goes through this one boxed
-/// type, so `future_to_promise` is instantiated once instead of once per method (wasm size).
+#[wasm_bindgen(module = "/src/js/promise.js")]
+extern "C" {
+    /// Makes a pending promise and returns its resolve function (see promise.js).
+    fn deferred() -> Function;
+    /// The promise of the last `deferred()`.
+    #[wasm_bindgen(js_name = takePromise)]
+    fn take_promise() -> Promise;
+}
+
+/// Runs an exported async operation as a JS promise: resolved with the `Ok` value, rejected
+/// with the `Err` one. The running future holds the promise's resolve function only (a
+/// rejection resolves it with a rejected promise, which the promise adopts a microtask later).
+/// Every export goes through this one boxed type, so the spawn is compiled once instead of once
+/// per method (wasm size).
 pub(crate) fn promise(f: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
-    let boxed: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>> = Box::pin(f);
-    wasm_bindgen_futures::future_to_promise(boxed)
+    settle_with(Box::pin(f))
+}
+
+/// The body of [`promise`], compiled once.
+#[inline(never)]
+fn settle_with(operation: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>>) -> Promise {
+    let resolve = deferred();
+    // Not through `transport::spawn`: boxing this block there would add a third allocation
+    // to every pending call (spawn_local boxes what it is given).
+    wasm_bindgen_futures::spawn_local(async move {
+        let outcome = match operation.await {
+            Ok(value) => value,
+            Err(error) => Promise::reject(&error).into(),
+        };
+        let _ = resolve.call1(&JsValue::UNDEFINED, &outcome);
+    });
+    take_promise()
 }
 
 /// An iterator result `{ value, done }`.

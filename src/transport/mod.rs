@@ -26,6 +26,12 @@ pub(crate) use realtime::{Lease, RealtimeConfig, RealtimeHub};
 pub(crate) use stream::{fetch_open_submit, Opened, StreamReader};
 pub(crate) use watcher::{Via, Watcher};
 
+/// Runs `task` to its end on the host's microtask queue, detached. Every spawn of the crate goes
+/// through this one boxed type, so wasm-bindgen-futures' spawn is compiled once (~1.8 KB each).
+pub(crate) fn spawn(task: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>) {
+    wasm_bindgen_futures::spawn_local(task);
+}
+
 /// Milliseconds since the unix epoch, from the host clock.
 pub(crate) fn now_ms() -> f64 {
     js_sys::Date::now()

@@ -145,7 +145,7 @@ impl RealtimeHub {
             self.running.set(true);
             self.conn.borrow_mut().subscribe(now_ms(), &self.channel());
             let hub = self.clone();
-            wasm_bindgen_futures::spawn_local(async move { hub.drive().await });
+            super::spawn(Box::pin(async move { hub.drive().await }));
         } else {
             self.inbox.send(HubEvent::Leases);
         }
@@ -321,14 +321,14 @@ impl RealtimeHub {
 
     fn authorize(self: &Rc<Self>, socket_id: String, channel: String) {
         let hub = self.clone();
-        wasm_bindgen_futures::spawn_local(async move {
+        super::spawn(Box::pin(async move {
             let result = hub.fetch_auth(&socket_id, &channel).await;
             hub.inbox.send(HubEvent::Auth {
                 socket_id,
                 channel,
                 result,
             });
-        });
+        }));
     }
 
     async fn fetch_auth(&self, socket_id: &str, channel: &str) -> Result<String, String> {
