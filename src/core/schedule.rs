@@ -108,6 +108,41 @@ impl PollPolicy {
     }
 }
 
+/// An optional time or amount in 8 bytes, NaN standing for none: an `Option<f64>` takes 16,
+/// and a schedule lives in every parked wait (10,000 waits: 10,000 schedules).
+#[derive(Clone, Copy, Debug)]
+struct MaybeF64(f64);
+
+impl MaybeF64 {
+    const NONE: MaybeF64 = MaybeF64(f64::NAN);
+
+    fn of(value: Option<f64>) -> MaybeF64 {
+        MaybeF64(value.unwrap_or(f64::NAN))
+    }
+
+    fn get(self) -> Option<f64> {
+        (!self.0.is_nan()).then_some(self.0)
+    }
+}
+
+/// A `(time, progress)` sample; none while its time is NaN.
+#[derive(Clone, Copy, Debug)]
+struct Sample {
+    at_ms: MaybeF64,
+    progress: f64,
+}
+
+impl Sample {
+    const NONE: Sample = Sample {
+        at_ms: MaybeF64::NONE,
+        progress: 0.0,
+    };
+
+    fn get(self) -> Option<(f64, f64)> {
+        self.at_ms.get().map(|t| (t, self.progress))
+    }
+}
+
 /// One job's poll schedule. Feed it every job state seen ([`PollSchedule::observe`]) and ask it
 /// for the next delay ([`PollSchedule::next_delay`]).
 #[derive(Clone, Debug)]
@@ -117,13 +152,13 @@ pub struct PollSchedule {
     next_base_ms: f64,
     last_status: Option<crate::core::JobStatus>,
     /// First and latest `(time, progress)` samples while progress was reported.
-    first_sample: Option<(f64, f64)>,
+    first_sample: Sample,
     /// When the first state was observed.
-    first_seen_ms: Option<f64>,
+    first_seen_ms: MaybeF64,
     /// When the job was created, by its `created_at` (unix ms), if sent.
-    created_ms: Option<f64>,
-    last_sample: Option<(f64, f64)>,
-    eta_ms: Option<f64>,
+    created_ms: MaybeF64,
+    last_sample: Sample,
+    eta_ms: MaybeF64,
 }
 
 impl PollSchedule {
@@ -137,11 +172,11 @@ impl PollSchedule {
             next_base_ms: policy.initial_ms,
             policy,
             last_status: None,
-            first_sample: None,
-            first_seen_ms: None,
-            created_ms: None,
-            last_sample: None,
-            eta_ms: None,
+            first_sample: Sample::NONE,
+            first_seen_ms: MaybeF64::NONE,
+            created_ms: MaybeF64::NONE,
+            last_sample: Sample::NONE,
+            eta_ms: MaybeF64::NONE,
         }
     }
 
@@ -152,36 +187,42 @@ impl PollSchedule {
 
     /// Records a job state seen at `now_ms` (unix ms).
     pub fn observe(&mut self, now_ms: f64, job: &Job) {
-        self.first_seen_ms.get_or_insert(now_ms);
-        if self.created_ms.is_none() {
-            self.created_ms = job.created_at.as_deref().and_then(iso_to_unix_ms);
+        if self.first_seen_ms.get().is_none() {
+            self.first_seen_ms = MaybeF64(now_ms);
+        }
+        if self.created_ms.get().is_none() {
+            self.created_ms = MaybeF64::of(job.created_at.as_deref().and_then(iso_to_unix_ms));
         }
         if self.last_status.is_some_and(|s| s != job.status) {
             self.next_base_ms = self.policy.initial_ms;
         }
         self.last_status = Some(job.status);
         if let Some(p) = job.progress {
-            match self.last_sample {
+            let sample = Sample {
+                at_ms: MaybeF64(now_ms),
+                progress: p,
+            };
+            match self.last_sample.get() {
                 Some((_, last_p)) if p < last_p => {
                     // Progress went backwards (a new phase): start measuring again.
-                    self.first_sample = Some((now_ms, p));
+                    self.first_sample = sample;
                 }
-                None => self.first_sample = Some((now_ms, p)),
+                None => self.first_sample = sample,
                 _ => {}
             }
-            self.last_sample = Some((now_ms, p));
+            self.last_sample = sample;
         }
-        self.eta_ms = job.estimated_completion.as_deref().and_then(iso_to_unix_ms);
+        self.eta_ms = MaybeF64::of(job.estimated_completion.as_deref().and_then(iso_to_unix_ms));
     }
 
     /// When the job is predicted to complete (unix ms), from its ETA or, failing that, from the
     /// rate its progress has been rising at. `None` when there is nothing to go on.
     pub fn predicted_completion_ms(&self) -> Option<f64> {
-        if let Some(eta) = self.eta_ms {
+        if let Some(eta) = self.eta_ms.get() {
             return Some(eta);
         }
-        let (t0, p0) = self.first_sample?;
-        let (t1, p1) = self.last_sample?;
+        let (t0, p0) = self.first_sample.get()?;
+        let (t1, p1) = self.last_sample.get()?;
         let (dt, dp) = (t1 - t0, p1 - p0);
         if dt <= 0.0 || dp <= 0.0 {
             return None;
@@ -194,8 +235,8 @@ impl PollSchedule {
     /// is earlier (no `created_at`, or a server clock ahead of ours). `None` before any
     /// observation.
     pub fn age_ms(&self, now_ms: f64) -> Option<f64> {
-        let seen = self.first_seen_ms?;
-        let start = self.created_ms.map_or(seen, |c| c.min(seen));
+        let seen = self.first_seen_ms.get()?;
+        let start = self.created_ms.get().map_or(seen, |c| c.min(seen));
         Some((now_ms - start).max(0.0))
     }
 
@@ -216,7 +257,11 @@ impl PollSchedule {
             if remaining <= 0.0 {
                 // Overdue (an ETA rounded down, a late last step): the end is near, so look
                 // again after a small share of the job's span, not after the grown backoff.
-                let span = self.first_seen_ms.map_or(0.0, |t| predicted - t).max(0.0);
+                let span = self
+                    .first_seen_ms
+                    .get()
+                    .map_or(0.0, |t| predicted - t)
+                    .max(0.0);
                 let soon = (span * OVERDUE_SHARE).max(policy.min_interval_ms);
                 return soon
                     .min(delay)

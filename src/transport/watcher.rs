@@ -73,14 +73,33 @@ pub(crate) struct Watcher {
     push_capable: bool,
     /// Poll before waiting again (catch-up after a channel change).
     poll_now: bool,
+    /// The pace of pushed updates, from the first one or the start of a push channel (boxed:
+    /// most watches never get one, and every parked wait would carry its 40 bytes).
+    pacing: Option<Box<PushPacing>>,
+    /// A wait's deadline: sleeps and requests are cut to it (none for `watch`).
+    deadline: Deadline,
+}
+
+/// How often a job's pushed updates come, and the safety-net poll delay that follows from it.
+struct PushPacing {
     last_push_ms: Option<f64>,
     /// The longest gap seen between two pushed updates of this job.
     max_push_gap_ms: f64,
     /// The safety-net delay: restarts after every pushed update, doubles when it runs out.
     safety_delay_ms: f64,
     safety_max_ms: f64,
-    /// A wait's deadline: sleeps and requests are cut to it (none for `watch`).
-    deadline: Deadline,
+}
+
+impl PushPacing {
+    fn new(poll: &PollPolicy) -> Box<PushPacing> {
+        let safety = safety_policy(poll);
+        Box::new(PushPacing {
+            last_push_ms: None,
+            max_push_gap_ms: 0.0,
+            safety_delay_ms: safety.initial_ms,
+            safety_max_ms: safety.max_interval_ms,
+        })
+    }
 }
 
 impl Watcher {
@@ -93,7 +112,7 @@ impl Watcher {
         push: bool,
     ) -> Watcher {
         let schedule = PollSchedule::shared(engine.poll.clone());
-        let safety = safety_policy(&engine.poll);
+        let pacing = push.then(|| PushPacing::new(&engine.poll));
         let id: Rc<str> = id.into();
         let feed = engine.push.subscribe(&id);
         Watcher {
@@ -109,10 +128,7 @@ impl Watcher {
             pushing: push,
             push_capable: push,
             poll_now: false,
-            last_push_ms: None,
-            max_push_gap_ms: 0.0,
-            safety_delay_ms: safety.initial_ms,
-            safety_max_ms: safety.max_interval_ms,
+            pacing,
             deadline: Deadline::NONE,
         }
     }
@@ -162,8 +178,9 @@ impl Watcher {
                 let delay = if self.pushing {
                     // Never sooner than a few of this job's own gaps between events: a job
                     // that reports every 5 s is not stalled after 3 s of silence.
-                    let floor = (self.max_push_gap_ms * 2.5).min(self.safety_max_ms);
-                    self.safety_delay_ms.max(floor) * (1.0 - 0.2 * random())
+                    let pacing = self.pacing();
+                    let floor = (pacing.max_push_gap_ms * 2.5).min(pacing.safety_max_ms);
+                    pacing.safety_delay_ms.max(floor) * (1.0 - 0.2 * random())
                 } else {
                     self.schedule.next_delay(now_ms(), random())
                 };
@@ -189,7 +206,9 @@ impl Watcher {
                     }
                     Either::Right(Ok(())) if self.pushing => {
                         // Nothing pushed for a while: poll as a safety net, and wait longer next time.
-                        self.safety_delay_ms = (self.safety_delay_ms * 2.0).min(self.safety_max_ms);
+                        let pacing = self.pacing();
+                        pacing.safety_delay_ms =
+                            (pacing.safety_delay_ms * 2.0).min(pacing.safety_max_ms);
                     }
                     Either::Right(Ok(())) => {}
                 }
@@ -298,10 +317,17 @@ impl Watcher {
     /// Records the arrival of a pushed update, to learn the job's usual gap between events.
     fn note_push(&mut self) {
         let now = now_ms();
-        if let Some(last) = self.last_push_ms {
-            self.max_push_gap_ms = self.max_push_gap_ms.max(now - last);
+        let pacing = self.pacing();
+        if let Some(last) = pacing.last_push_ms {
+            pacing.max_push_gap_ms = pacing.max_push_gap_ms.max(now - last);
         }
-        self.last_push_ms = Some(now);
+        pacing.last_push_ms = Some(now);
+    }
+
+    /// The push pacing, made at the first pushed update of a watch without a push channel.
+    fn pacing(&mut self) -> &mut PushPacing {
+        let poll = &self.engine.poll;
+        self.pacing.get_or_insert_with(|| PushPacing::new(poll))
     }
 
     /// Takes a new state into account; returns it when it is a change to report.
