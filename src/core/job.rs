@@ -60,7 +60,9 @@ pub struct Job {
     pub result: Option<Json>,
     /// A URL where the result can be downloaded (deAPI `result_url`, Serika `result.url`).
     pub result_url: Option<String>,
-    pub error: Option<JobError>,
+    /// Why the job failed. Boxed: most states have none, and a watched job's last state is
+    /// kept for as long as the watch lasts (4 bytes instead of 24 in each).
+    pub error: Option<Box<JobError>>,
     /// ISO 8601 UTC.
     pub created_at: Option<String>,
     /// ISO 8601 UTC.
@@ -190,10 +192,10 @@ mod tests {
         let mut job = Job::new(Provider::Deapi, "j\"1", JobStatus::Failed);
         job.progress = Some(0.35);
         job.result = Some(Json::object([("n", Json::from(1.5))]));
-        job.error = Some(JobError {
+        job.error = Some(Box::new(JobError {
             code: None,
             message: "bad\nthing".into(),
-        });
+        }));
         job.created_at = Some("2026-01-01T00:00:00Z".into());
         job.raw = Json::object([("status", Json::from("error"))]).into();
         let text = job.to_json_string();

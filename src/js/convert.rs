@@ -331,10 +331,10 @@ pub(crate) fn job_from_js(value: &JsValue) -> Result<Job, Error> {
     job.result_url = opt_string(value, "resultUrl")?;
     let error = get(value, "error");
     if !absent(&error) {
-        job.error = Some(JobError {
+        job.error = Some(Box::new(JobError {
             code: opt_string(&error, "code")?,
             message: opt_string(&error, "message")?.unwrap_or_default(),
-        });
+        }));
     }
     job.created_at = opt_string(value, "createdAt")?;
     job.completed_at = opt_string(value, "completedAt")?;

@@ -258,7 +258,11 @@ fn unix_number_to_ms(n: f64) -> Option<f64> {
 
 /// A job error from `error` (string or `{message, code}` object) plus an optional code field.
 /// `None` when the body carries no error.
-pub(crate) fn job_error(obj: &Json, code_keys: &[&str], message_keys: &[&str]) -> Option<JobError> {
+pub(crate) fn job_error(
+    obj: &Json,
+    code_keys: &[&str],
+    message_keys: &[&str],
+) -> Option<Box<JobError>> {
     let mut code = code_keys
         .iter()
         .find_map(|k| obj.get(k).and_then(Json::to_text));
@@ -280,24 +284,24 @@ pub(crate) fn job_error(obj: &Json, code_keys: &[&str], message_keys: &[&str]) -
     if message.is_none() && code.is_none() {
         return None;
     }
-    Some(JobError {
+    Some(Box::new(JobError {
         message: message.unwrap_or_else(|| code.clone().unwrap_or_default()),
         code,
-    })
+    }))
 }
 
 /// Fills a failed job's error with a generic message when the provider sent none.
 pub(crate) fn ensure_failure_error(job: &mut Job) {
     use crate::core::JobStatus;
     if job.error.is_none() && matches!(job.status, JobStatus::Failed | JobStatus::Timeout) {
-        job.error = Some(JobError {
+        job.error = Some(Box::new(JobError {
             code: None,
             message: if job.status == JobStatus::Timeout {
                 "The job exceeded the provider's time limit".into()
             } else {
                 "The job failed".into()
             },
-        });
+        }));
     }
 }
 

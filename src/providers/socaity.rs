@@ -239,10 +239,10 @@ fn parse_job(body: &Json, raw: Raw, requested_id: Option<&str>) -> Result<Job, E
         JobStatus::Failed | JobStatus::Timeout | JobStatus::Cancelled | JobStatus::Unknown
     ) {
         job.error = match body.get_non_null("error") {
-            Some(Json::String(s)) => Some(JobError {
+            Some(Json::String(s)) => Some(Box::new(JobError {
                 code: None,
                 message: s.clone(),
-            }),
+            })),
             Some(Json::Object(_)) => super::common::job_error(body, &[], &[]),
             _ => None,
         };
