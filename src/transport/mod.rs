@@ -26,8 +26,10 @@ pub(crate) use realtime::{Lease, RealtimeConfig, RealtimeHub};
 pub(crate) use stream::{fetch_open_submit, Opened, StreamReader};
 pub(crate) use watcher::{Via, Watcher};
 
-/// Runs `task` to its end on the host's microtask queue, detached. Every spawn of the crate goes
-/// through this one boxed type, so wasm-bindgen-futures' spawn is compiled once (~1.8 KB each).
+/// Runs `task` to its end on the host's microtask queue, detached. The realtime hub's tasks all
+/// go through this one boxed type, so wasm-bindgen-futures' spawn is compiled once for them
+/// (each distinct task type costs ~1 KB of wasm). The exported calls' promises have their own
+/// (src/js `promise`), which spares them the extra box.
 pub(crate) fn spawn(task: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>) {
     wasm_bindgen_futures::spawn_local(task);
 }
