@@ -7,8 +7,8 @@
 /**
  * The response headers handed to Rust, joined by "\n" in the order of fetch.rs `READ_HEADERS`
  * ("" for an absent one): the redirect target and retry advice of a non-2xx answer, and the
- * content type. A 2xx answer's first three are not read (a `Headers.get` costs ~0.3 µs in Node,
- * a tenth of what a status poll costs on the wasm side): nothing acts on them.
+ * content type. A 2xx answer's first three are not read: nothing acts on them, and each
+ * `Headers.get` costs ~0.3 µs in Node, 1 % of a whole status update.
  */
 function headerLine(response) {
   const h = response.headers;
