@@ -252,7 +252,7 @@ fn check_job(ctx: &str, job: &Job, expect: &Json, provider: Provider) {
     }
     for (key, want) in members {
         let got = match key.as_str() {
-            "id" => Json::String(job.id.clone()),
+            "id" => Json::String(job.id.to_string()),
             "status" => {
                 let s = want
                     .as_str()

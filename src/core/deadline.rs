@@ -4,34 +4,45 @@
 //! caller passes `now`. It does not abort anything by itself; reading a stream, which cannot be
 //! clamped, still needs an abort signal armed with [`Deadline::remaining_ms`].
 
-/// When a wait gives up, or never ([`Deadline::NONE`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+/// When a wait gives up, or never ([`Deadline::NONE`]). 8 bytes: "never" is an infinite time,
+/// not an `Option` (a parked wait keeps one or two of these).
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Deadline {
-    at_ms: Option<f64>,
+    /// Unix ms; `f64::INFINITY` for none.
+    at_ms: f64,
+}
+
+impl Default for Deadline {
+    fn default() -> Deadline {
+        Deadline::NONE
+    }
 }
 
 impl Deadline {
     /// No deadline: nothing is clamped and [`Deadline::passed`] is always false.
-    pub const NONE: Deadline = Deadline { at_ms: None };
+    pub const NONE: Deadline = Deadline {
+        at_ms: f64::INFINITY,
+    };
 
     /// The deadline `timeout_ms` after `now_ms`; none when the timeout is absent, not finite or
     /// not positive (as `timeoutMs` is read: 0 or less means "no limit").
     pub fn after(timeout_ms: Option<f64>, now_ms: f64) -> Deadline {
-        Deadline {
-            at_ms: timeout_ms
-                .filter(|ms| ms.is_finite() && *ms > 0.0)
-                .map(|ms| now_ms + ms),
+        match timeout_ms {
+            Some(ms) if ms.is_finite() && ms > 0.0 => Deadline { at_ms: now_ms + ms },
+            _ => Deadline::NONE,
         }
     }
 
     /// Whether the deadline has come at `now_ms`.
     pub fn passed(self, now_ms: f64) -> bool {
-        self.at_ms.is_some_and(|at| now_ms >= at)
+        now_ms >= self.at_ms
     }
 
     /// Milliseconds left at `now_ms` (0 once passed); `None` without a deadline.
     pub fn remaining_ms(self, now_ms: f64) -> Option<f64> {
-        self.at_ms.map(|at| (at - now_ms).max(0.0))
+        self.at_ms
+            .is_finite()
+            .then(|| (self.at_ms - now_ms).max(0.0))
     }
 
     /// `ms`, cut to the time left at `now_ms`.

@@ -86,7 +86,7 @@ pub struct HttpResponse {
     pub body: Body,
     /// The body's text when it was received as text and parsed as JSON: a job's `raw` shares
     /// it instead of copying the parsed tree. `None` for a response built from a value.
-    pub json_text: Option<Rc<String>>,
+    pub json_text: Option<Rc<str>>,
 }
 
 impl HttpResponse {
@@ -108,7 +108,7 @@ impl HttpResponse {
             (Body::Empty, None)
         } else {
             match json::parse(&text) {
-                Ok(value) => (Body::Json(value), Some(Rc::new(text))),
+                Ok(value) => (Body::Json(value), Some(Rc::from(text))),
                 Err(_) => (Body::Text(text), None),
             }
         };

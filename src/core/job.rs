@@ -1,6 +1,8 @@
 //! The normalized [`Job`]: the one shape every provider's job bodies are translated into.
 //! It holds data only; translating provider bodies is `providers/*`'s business.
 
+use std::rc::Rc;
+
 use super::json::{push_json_string, Json};
 use super::raw::Raw;
 use super::status::JobStatus;
@@ -51,7 +53,8 @@ pub struct JobError {
 /// A provider job, normalized. Mirrors the JS `Job` interface field for field.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Job {
-    pub id: String,
+    /// Shared, not copied: a watch's job states and its push subscription hold one id.
+    pub id: Rc<str>,
     pub provider: Provider,
     pub status: JobStatus,
     /// Always within 0..=1 when present.
@@ -77,7 +80,7 @@ pub struct Job {
 
 impl Job {
     /// A job with only its identity and status set.
-    pub fn new(provider: Provider, id: impl Into<String>, status: JobStatus) -> Job {
+    pub fn new(provider: Provider, id: impl Into<Rc<str>>, status: JobStatus) -> Job {
         Job {
             id: id.into(),
             provider,

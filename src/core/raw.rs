@@ -15,7 +15,7 @@ pub enum Raw {
     Value(Json),
     /// A whole body's JSON text, exactly as received. Only ever built from text that parsed as
     /// JSON ([`HttpResponse::from_text`](super::HttpResponse::from_text)).
-    Text(Rc<String>),
+    Text(Rc<str>),
 }
 
 impl Default for Raw {
@@ -77,7 +77,7 @@ mod tests {
     #[test]
     fn text_is_written_verbatim_and_compares_by_value() {
         let text = "{ \"a\": 1.10, \"b\": [true, null] }";
-        let raw = Raw::Text(Rc::new(text.to_string()));
+        let raw = Raw::Text(Rc::from(text));
         let mut out = String::new();
         raw.write_json(&mut out);
         assert_eq!(out, text);

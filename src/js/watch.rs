@@ -37,7 +37,12 @@ impl JobWatch {
         let push = lease.is_some();
         let watch = JobWatch {
             _lease: Rc::new(RefCell::new(lease)),
-            watcher: Rc::new(RefCell::new(Some(Watcher::new(engine, id, None, push)))),
+            watcher: Rc::new(RefCell::new(Some(Watcher::new(
+                engine,
+                id.into(),
+                None,
+                push,
+            )))),
             stopped: Rc::new(RefCell::new(false)),
             signal,
         };

@@ -347,7 +347,7 @@ mod tests {
             }
         }"#);
         let job = parse_webhook(&payload).unwrap();
-        assert_eq!(job.id, "123e4567-e89b-12d3-a456-426614174000");
+        assert_eq!(&*job.id, "123e4567-e89b-12d3-a456-426614174000");
         assert_eq!(job.provider, Provider::Deapi);
         assert_eq!(job.status, JobStatus::Finished);
         assert_eq!(job.progress, Some(1.0));
@@ -449,7 +449,7 @@ mod tests {
         assert_eq!(parse_webhook(&p).unwrap().status, JobStatus::Finished);
         // Numeric ids are read as text.
         let p = j(r#"{"event":"job.completed","data":{"job_request_id":42}}"#);
-        assert_eq!(parse_webhook(&p).unwrap().id, "42");
+        assert_eq!(&*parse_webhook(&p).unwrap().id, "42");
     }
 
     #[test]
@@ -483,7 +483,7 @@ mod tests {
                        "preview":"data:image/png;base64,iVBORw0KGgo=","result_url":null}"#,
         );
         let job = parse_realtime_event(&ev).unwrap();
-        assert_eq!(job.id, "r1");
+        assert_eq!(&*job.id, "r1");
         assert_eq!(job.status, JobStatus::Processing);
         assert_eq!(job.progress, Some(0.455));
         assert_eq!(
@@ -537,10 +537,10 @@ mod tests {
         // Pusher carries event data as a JSON string; a data envelope is tolerated.
         let s = Json::from(r#"{"request_id":"r2","status":"pending"}"#);
         let job = parse_realtime_event(&s).unwrap();
-        assert_eq!((job.id.as_str(), job.status), ("r2", JobStatus::Pending));
+        assert_eq!((&*job.id, job.status), ("r2", JobStatus::Pending));
         assert_eq!(job.raw, s);
         let wrapped = j(r#"{"data":{"request_id":"r3","status":"queued"}}"#);
-        assert_eq!(parse_realtime_event(&wrapped).unwrap().id, "r3");
+        assert_eq!(&*parse_realtime_event(&wrapped).unwrap().id, "r3");
         // No status: progress or a preview means processing.
         let ev = j(r#"{"request_id":"r4","progress":"5"}"#);
         assert_eq!(

@@ -61,10 +61,12 @@ impl Report {
     }
 }
 
+/// A slot's state. The report is boxed: an entry is then 16 bytes instead of 48, and every
+/// parked wait's sleep holds one entry (in a table grown for the most ever pending at once).
 enum State {
     Free,
     Waiting(Option<Waker>),
-    Done(Report),
+    Done(Box<Report>),
 }
 
 struct Entry {
@@ -133,7 +135,7 @@ fn settle(slot: u32, report: Report) {
         if entry.generation != slot >> INDEX_BITS || !matches!(entry.state, State::Waiting(_)) {
             return None;
         }
-        match std::mem::replace(&mut entry.state, State::Done(report)) {
+        match std::mem::replace(&mut entry.state, State::Done(Box::new(report))) {
             State::Waiting(waker) => waker,
             _ => None,
         }
@@ -228,7 +230,7 @@ impl Future for Slot {
             let mut table = table.borrow_mut();
             let entry = &mut table.entries[(id & INDEX_MASK) as usize];
             match std::mem::replace(&mut entry.state, State::Waiting(None)) {
-                State::Done(report) => Poll::Ready(report),
+                State::Done(report) => Poll::Ready(*report),
                 State::Waiting(Some(w)) if w.will_wake(cx.waker()) => {
                     entry.state = State::Waiting(Some(w));
                     Poll::Pending

@@ -3,6 +3,7 @@
 //! schedule); translations from `providers`; this module only sequences I/O and time.
 
 use std::cell::{Cell, RefCell};
+use std::future::Future;
 use std::rc::Rc;
 
 use js_sys::Function;
@@ -327,44 +328,54 @@ impl Engine {
     /// state already known (e.g. the submit's answer), reported first. Rejects `TIMEOUT` after
     /// `timeout_ms`, `ABORTED` when `signal` fires. The deadline is a point in time the sleeps
     /// and requests are cut to ([`Deadline`]): a parked wait arms no timer or signal for it.
-    pub(crate) async fn wait(
+    /// `CONFIG` / `UNSUPPORTED` (before anything is sent) when `via` cannot be served.
+    ///
+    /// Not an `async fn`: the set-up runs here and the future owns each value once. An `async
+    /// fn` keeps its arguments twice (as captured, and as moved into its locals), and every
+    /// parked wait would carry that copy.
+    pub(crate) fn wait(
         self: &Rc<Self>,
-        id: String,
+        id: Rc<str>,
         last: Option<Box<Job>>,
-        signal: Option<&AbortSignal>,
+        signal: Option<AbortSignal>,
         timeout_ms: Option<f64>,
-        on_update: &dyn Fn(&Job),
+        on_update: impl Fn(&Job) + 'static,
         via: Via,
-    ) -> Result<Job, Error> {
+    ) -> Result<impl Future<Output = Result<Job, Error>> + 'static, Error> {
         let lease = self.push_lease(via)?;
         let deadline = Deadline::after(timeout_ms, now_ms());
-        if via == Via::Stream {
-            // Read the output stream to its end first; the terminal state then comes from one
-            // status request. Boxed, so a parked poll-mode wait does not carry its state.
-            Box::pin(self.drain_stream(&id, last.as_deref(), signal, deadline)).await?;
-        }
         let mut watcher =
             Watcher::new(self.clone(), id, last, lease.is_some()).with_deadline(deadline);
-        // The latest state lives in `watcher.current` only: a parked wait keeps one copy of
-        // the job (with its raw body), not two.
-        loop {
-            match watcher.next(signal).await {
-                Ok(Some(job)) => on_update(&job),
-                Ok(None) => {
-                    return watcher.current.take().ok_or_else(|| {
-                        Error::bad_response(self.cfg.provider, "the watch ended without a job")
-                    });
-                }
-                Err(err) => return Err(err),
+        Ok(async move {
+            // Held for the whole wait: the push channel stays open while it lasts.
+            let _lease = &lease;
+            if via == Via::Stream {
+                // Read the output stream to its end first; the terminal state then comes from
+                // one status request. Boxed, so a parked poll-mode wait does not carry its state.
+                Box::pin(watcher.drain_stream(signal.as_ref())).await?;
             }
-        }
+            // The latest state lives in `watcher.current` only: a parked wait keeps one copy
+            // of the job (with its raw body), not two.
+            loop {
+                match watcher.next(signal.as_ref()).await {
+                    Ok(Some(job)) => on_update(&job),
+                    Ok(None) => {
+                        return watcher.current.take().ok_or_else(|| {
+                            Error::bad_response(watcher.provider(), "the watch ended without a job")
+                        });
+                    }
+                    Err(err) => return Err(err),
+                }
+            }
+        })
     }
 
-    /// Reads job `id`'s output stream to its end (a `wait` via "stream"). A job that does not
+    /// Reads job `id`'s output stream to its end (a `wait` via "stream", through
+    /// [`Watcher::drain_stream`]). A job that does not
     /// stream (409) or a broken stream ends the read without error: the wait falls back to
     /// polling. Fails on abort, the wait's deadline and NOT_FOUND. A stream read cannot be cut
     /// by clamping, so this one arms a signal for the deadline.
-    async fn drain_stream(
+    pub(crate) async fn drain_stream(
         self: &Rc<Self>,
         id: &str,
         last: Option<&Job>,
@@ -418,33 +429,51 @@ impl Engine {
     /// The request is dropped once submitted (its input is not kept for the whole wait), and
     /// the submit, wait and cancel steps are boxed: the future of a running job holds only the
     /// step in progress, not room for the largest of the three.
-    pub(crate) async fn run(
-        self: &Rc<Self>,
+    // Not `async fn` on purpose (clippy's `manual_async_fn`): see the comment in the body.
+    #[allow(clippy::manual_async_fn)]
+    pub(crate) fn run(
+        self: Rc<Self>,
         req: SubmitRequest,
-        signal: Option<&AbortSignal>,
+        signal: Option<AbortSignal>,
         timeout_ms: Option<f64>,
-        on_update: &dyn Fn(&Job),
+        on_update: impl Fn(&Job) + 'static,
         via: Via,
-    ) -> Result<Job, Error> {
-        // Open the push channel before submitting, so no early event is missed.
-        let _lease = self.push_lease(via)?;
-        // In a block: neither the request nor the submitted job outlives it in the future.
-        let (id, known) = {
-            let submitted = Box::pin(self.submit(&req, signal)).await?;
-            drop(req);
-            (submitted.id.clone(), Box::new(submitted))
-        };
-        let waited =
-            Box::pin(self.wait(id.clone(), Some(known), signal, timeout_ms, on_update, via)).await;
-        let err = match waited {
-            Ok(job) if job.status == JobStatus::Finished => return Ok(job),
-            Ok(job) => return Err(self.job_failed(job)),
-            Err(err) => err,
-        };
-        if err.code == ErrorCode::Aborted && adapter(self.cfg.provider).capabilities().cancel {
-            Box::pin(self.cancel_after_abort(&id, err.job.as_deref())).await;
+    ) -> impl Future<Output = Result<Job, Error>> + 'static {
+        // An async block, not an `async fn`: it holds its inputs once (see `wait`).
+        async move {
+            // Open the push channel before submitting, so no early event is missed.
+            let _lease = self.push_lease(via)?;
+            // In a block: neither the request nor the submitted job outlives it in the future.
+            let (id, known) = {
+                let submitted = Box::pin(self.submit(&req, signal.as_ref())).await?;
+                drop(req);
+                (submitted.id.clone(), Box::new(submitted))
+            };
+            // Boxed at once: a `match` on the unboxed future would keep it in this one's state.
+            let waiting = self
+                .wait(
+                    id.clone(),
+                    Some(known),
+                    signal.clone(),
+                    timeout_ms,
+                    on_update,
+                    via,
+                )
+                .map(Box::pin);
+            let waited = match waiting {
+                Ok(waiting) => waiting.await,
+                Err(err) => Err(err),
+            };
+            let err = match waited {
+                Ok(job) if job.status == JobStatus::Finished => return Ok(job),
+                Ok(job) => return Err(self.job_failed(job)),
+                Err(err) => err,
+            };
+            if err.code == ErrorCode::Aborted && adapter(self.cfg.provider).capabilities().cancel {
+                Box::pin(self.cancel_after_abort(&id, err.job.as_deref())).await;
+            }
+            Err(err)
         }
-        Err(err)
     }
 
     /// `JOB_FAILED` for a job that ended other than FINISHED, with the job attached.

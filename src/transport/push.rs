@@ -5,7 +5,7 @@
 //!
 //! [`Watcher`]: super::watcher::Watcher
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::signal::Mailbox;
@@ -24,32 +24,28 @@ pub(crate) enum PushUpdate {
     Resumed,
 }
 
-/// Every live subscription: `(job id, token, mailbox)`, sorted by id then token (tokens only
-/// grow, so a new subscription goes after the others of its id). A sorted list rather than a
-/// hash map: a lookup is a binary search, an insert or removal moves the tail (a few µs even at
-/// 10,000 waits), and the wasm carries no hash table code (~5 KB).
-/// One subscription in the registry: `(job id, token, mailbox)`.
-type Entry = (Rc<str>, u64, Mailbox<PushUpdate>);
+/// Every live subscription: `(job id, mailbox)`, sorted by id, a new subscription after the
+/// others of its id. A sorted list rather than a hash map: a lookup is a binary search, an
+/// insert or removal moves the tail (a few µs even at 10,000 waits), and the wasm carries no
+/// hash table code (~5 KB). A subscription is told apart from the others of its job by its
+/// mailbox (the same `Rc`), so an entry is 12 bytes: no token.
+type Entry = (Rc<str>, Mailbox<PushUpdate>);
 
 #[derive(Default)]
 pub(crate) struct PushRegistry {
     subs: RefCell<Vec<Entry>>,
-    next_token: Cell<u64>,
 }
 
 impl PushRegistry {
     /// Registers interest in job `id` (shared with the caller, not copied).
     pub(crate) fn subscribe(self: &Rc<Self>, id: &Rc<str>) -> Subscription {
-        let token = self.next_token.get() + 1;
-        self.next_token.set(token);
         let mailbox = Mailbox::new();
         let mut subs = self.subs.borrow_mut();
-        let at = subs.partition_point(|(i, _, _)| **i <= **id);
-        subs.insert(at, (id.clone(), token, mailbox.clone()));
+        let at = subs.partition_point(|(i, _)| **i <= **id);
+        subs.insert(at, (id.clone(), mailbox.clone()));
         Subscription {
             registry: self.clone(),
             id: id.clone(),
-            token,
             mailbox,
         }
     }
@@ -57,11 +53,11 @@ impl PushRegistry {
     /// The mailboxes of job `id`'s watchers.
     fn mailboxes_of(&self, id: &str) -> Vec<Mailbox<PushUpdate>> {
         let subs = self.subs.borrow();
-        let from = subs.partition_point(|(i, _, _)| &**i < id);
+        let from = subs.partition_point(|(i, _)| &**i < id);
         subs[from..]
             .iter()
-            .take_while(|(i, _, _)| &**i == id)
-            .map(|(_, _, m)| m.clone())
+            .take_while(|(i, _)| &**i == id)
+            .map(|(_, m)| m.clone())
             .collect()
     }
 
@@ -76,21 +72,22 @@ impl PushRegistry {
 
     /// Sends `make()` to every watcher (channel-wide news: lost, interrupted, resumed).
     pub(crate) fn broadcast(&self, make: impl Fn() -> PushUpdate) {
-        let boxes: Vec<Mailbox<PushUpdate>> = self
-            .subs
-            .borrow()
-            .iter()
-            .map(|(_, _, m)| m.clone())
-            .collect();
+        let boxes: Vec<Mailbox<PushUpdate>> =
+            self.subs.borrow().iter().map(|(_, m)| m.clone()).collect();
         for m in boxes {
             m.send(make());
         }
     }
 
-    fn remove(&self, id: &str, token: u64) {
+    fn remove(&self, id: &str, mailbox: &Mailbox<PushUpdate>) {
         let mut subs = self.subs.borrow_mut();
-        if let Ok(at) = subs.binary_search_by(|(i, t, _)| (&**i, *t).cmp(&(id, token))) {
-            subs.remove(at);
+        let from = subs.partition_point(|(i, _)| &**i < id);
+        let found = subs[from..]
+            .iter()
+            .take_while(|(i, _)| &**i == id)
+            .position(|(_, m)| m.same_as(mailbox));
+        if let Some(k) = found {
+            subs.remove(from + k);
         }
     }
 }
@@ -99,11 +96,15 @@ impl PushRegistry {
 pub(crate) struct Subscription {
     registry: Rc<PushRegistry>,
     id: Rc<str>,
-    token: u64,
     mailbox: Mailbox<PushUpdate>,
 }
 
 impl Subscription {
+    /// The job id (shared with the registry's entry).
+    pub(crate) fn id(&self) -> &Rc<str> {
+        &self.id
+    }
+
     /// The next update (waits); `None` only if the mailbox was closed.
     pub(crate) async fn recv(&self) -> Option<PushUpdate> {
         self.mailbox.recv().await
@@ -117,6 +118,6 @@ impl Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        self.registry.remove(&self.id, self.token);
+        self.registry.remove(&self.id, &self.mailbox);
     }
 }

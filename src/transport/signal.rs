@@ -109,6 +109,11 @@ impl<T> Mailbox<T> {
         .await
     }
 
+    /// Whether `other` is a handle to this same mailbox.
+    pub(crate) fn same_as(&self, other: &Mailbox<T>) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
+    }
+
     /// Takes every queued item without waiting.
     pub(crate) fn drain(&self) -> Vec<T> {
         self.inner.borrow_mut().queue.drain(..).collect()

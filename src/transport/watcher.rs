@@ -54,8 +54,6 @@ impl Via {
 /// Follows one job. See the module doc.
 pub(crate) struct Watcher {
     engine: Rc<Engine>,
-    /// Shared with this watcher's push subscription.
-    id: Rc<str>,
     schedule: PollSchedule,
     /// The latest accepted state.
     pub(crate) current: Option<Job>,
@@ -65,7 +63,8 @@ pub(crate) struct Watcher {
     polled: bool,
     done: bool,
     failed_polls: u32,
-    /// Pushed updates for this job; always present (updates fed by `notify` count too).
+    /// Pushed updates for this job; always present (updates fed by `notify` count too). It
+    /// holds the job id the watcher asks about.
     feed: Subscription,
     /// True while a push channel carries this job: polls are then only a safety net.
     pushing: bool,
@@ -107,17 +106,15 @@ impl Watcher {
     /// whether a push channel carries the job (the caller has started it).
     pub(crate) fn new(
         engine: Rc<Engine>,
-        id: String,
+        id: Rc<str>,
         known: Option<Box<Job>>,
         push: bool,
     ) -> Watcher {
         let schedule = PollSchedule::shared(engine.poll.clone());
         let pacing = push.then(|| PushPacing::new(&engine.poll));
-        let id: Rc<str> = id.into();
         let feed = engine.push.subscribe(&id);
         Watcher {
             engine,
-            id,
             schedule,
             current: None,
             pending: known,
@@ -138,6 +135,24 @@ impl Watcher {
     pub(crate) fn with_deadline(mut self, deadline: Deadline) -> Watcher {
         self.deadline = deadline;
         self
+    }
+
+    /// The provider of the watched job.
+    pub(crate) fn provider(&self) -> crate::core::Provider {
+        self.engine.cfg.provider
+    }
+
+    /// Reads the job's output stream to its end before the watch starts (a wait via "stream"):
+    /// [`Engine::drain_stream`] with this watch's job, known state and deadline.
+    pub(crate) async fn drain_stream(&self, signal: Option<&AbortSignal>) -> Result<(), Error> {
+        self.engine
+            .drain_stream(
+                self.feed.id(),
+                self.pending.as_deref(),
+                signal,
+                self.deadline,
+            )
+            .await
     }
 
     /// Stops the watch: later calls to `next` return `None`.
@@ -215,8 +230,9 @@ impl Watcher {
             }
             self.polled = true;
             // The request's permit first: while the client's cap is reached, this watch waits
-            // its turn holding a slot, not a request's state.
-            let permit = match self.engine.gate.acquire(signal, self.deadline).await {
+            // its turn holding a slot, not a request's state. Boxed, as the request is: the
+            // future of every parked watch would otherwise keep room for it (48 bytes).
+            let permit = match Box::pin(self.engine.gate.acquire(signal, self.deadline)).await {
                 Ok(permit) => permit,
                 Err(why) => return Err(self.engine.refused(why, self.current.clone())),
             };
@@ -237,7 +253,7 @@ impl Watcher {
         match self
             .engine
             .get_before(
-                &self.id,
+                self.feed.id(),
                 self.current.as_ref(),
                 signal,
                 self.deadline,
@@ -297,7 +313,13 @@ impl Watcher {
                 // shape (result, timestamps) whatever channel announced it.
                 match self
                     .engine
-                    .get_before(&self.id, self.current.as_ref(), signal, self.deadline, None)
+                    .get_before(
+                        self.feed.id(),
+                        self.current.as_ref(),
+                        signal,
+                        self.deadline,
+                        None,
+                    )
                     .await
                 {
                     Ok(confirmed) if confirmed.is_terminal() => Ok(self.accept(confirmed)),
@@ -331,7 +353,11 @@ impl Watcher {
     }
 
     /// Takes a new state into account; returns it when it is a change to report.
-    fn accept(&mut self, job: Job) -> Option<Job> {
+    fn accept(&mut self, mut job: Job) -> Option<Job> {
+        // The id this watch already holds, rather than the answer's own copy of it.
+        if job.id == *self.feed.id() {
+            job.id = self.feed.id().clone();
+        }
         self.schedule.observe(now_ms(), &job);
         let job = match &self.current {
             Some(current) => {

@@ -92,4 +92,26 @@ describe("realtime", { concurrency: false, timeout: 90_000 }, () => {
     assert.equal(job.status, "FINISHED");
     assert.ok(job.resultUrl, "the terminal state was confirmed with a status request");
   });
+
+  test("notify() reaches exactly the waits still on that job: an aborted one is unregistered, others are not touched", async () => {
+    const c = new JobClient({ provider: "deapi", apiKey: KEY, baseUrl: baseUrl("deapi"), pollIntervalMs: 5000, maxPollIntervalMs: 5000 });
+    const a = await c.submit(request("deapi", scenario({ duration_ms: 200 })));
+    const b = await c.submit(request("deapi", scenario({ duration_ms: 60_000 })));
+    const aborts = [new AbortController(), new AbortController(), new AbortController()];
+    // Three waits on job a (the middle one aborted below), one on job b.
+    const onA = aborts.map((ac) => c.wait(a.id, { signal: ac.signal, timeoutMs: 20_000 }));
+    const onB = new AbortController();
+    const waitingB = c.wait(b.id, { signal: onB.signal, timeoutMs: 20_000 });
+    await new Promise((r) => setTimeout(r, 600));
+    aborts[1].abort();
+    await assert.rejects(onA[1], isPolyjobError("ABORTED"));
+    assert.equal(c.notify({ ...a, status: "FINISHED", progress: 1 }), 2);
+    for (const job of await Promise.all([onA[0], onA[2]])) assert.equal(job.status, "FINISHED");
+    // Their subscriptions went with them; job b's wait is still registered, and only it.
+    assert.equal(c.notify({ ...a, status: "FINISHED", progress: 1 }), 0);
+    assert.equal(c.notify({ ...b, status: "PROCESSING", progress: 0.5 }), 1);
+    onB.abort();
+    await assert.rejects(waitingB, isPolyjobError("ABORTED"));
+    assert.equal(c.notify({ ...b, status: "PROCESSING", progress: 0.6 }), 0);
+  });
 });
