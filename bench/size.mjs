@@ -108,7 +108,7 @@ if (existsSync(releaseWasm)) {
   const shippedCode = shipped.sections.find((s) => s.name === "code")?.bytes ?? 0;
   const areaOf = (g) => g.startsWith("polyjob::") ? `polyjob::${g.split("::")[1]}`
     : /^(core|alloc|std|dlmalloc|hashbrown|compiler_builtins)\b/.test(g) ? "Rust std (core, alloc, fmt, float printing, allocator, collections)"
-    : /^(js_sys|wasm_bindgen|web_sys|wasm_bindgen_futures|serde_wasm_bindgen)\b/.test(g) ? "wasm-bindgen / js-sys / web-sys glue (incl. the one boxed future_to_promise driver)"
+    : /^(js_sys|wasm_bindgen|web_sys|wasm_bindgen_futures|serde_wasm_bindgen)\b/.test(g) ? "wasm-bindgen / js-sys / web-sys glue (incl. the wasm-bindgen-futures executor every exported promise runs on)"
     : /^(sha2|hmac|subtle|digest|block_buffer|crypto_common|generic_array)\b/.test(g) ? "crypto (sha2, hmac, subtle)"
     : /^serde/.test(g) ? "serde" : "other";
   const areas = new Map();
