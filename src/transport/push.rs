@@ -6,6 +6,7 @@
 //! [`Watcher`]: super::watcher::Watcher
 
 use std::cell::RefCell;
+use std::ops::Range;
 use std::rc::Rc;
 
 use super::signal::Mailbox;
@@ -53,10 +54,8 @@ impl PushRegistry {
     /// The mailboxes of job `id`'s watchers.
     fn mailboxes_of(&self, id: &str) -> Vec<Mailbox<PushUpdate>> {
         let subs = self.subs.borrow();
-        let from = subs.partition_point(|(i, _)| &**i < id);
-        subs[from..]
+        subs[span_of(&subs, id)]
             .iter()
-            .take_while(|(i, _)| &**i == id)
             .map(|(_, m)| m.clone())
             .collect()
     }
@@ -81,15 +80,20 @@ impl PushRegistry {
 
     fn remove(&self, id: &str, mailbox: &Mailbox<PushUpdate>) {
         let mut subs = self.subs.borrow_mut();
-        let from = subs.partition_point(|(i, _)| &**i < id);
-        let found = subs[from..]
+        let span = span_of(&subs, id);
+        if let Some(k) = subs[span.clone()]
             .iter()
-            .take_while(|(i, _)| &**i == id)
-            .position(|(_, m)| m.same_as(mailbox));
-        if let Some(k) = found {
-            subs.remove(from + k);
+            .position(|(_, m)| m.same_as(mailbox))
+        {
+            subs.remove(span.start + k);
         }
     }
+}
+
+/// Where job `id`'s entries are in the sorted list (an empty range at their place if none).
+fn span_of(subs: &[Entry], id: &str) -> Range<usize> {
+    let from = subs.partition_point(|(i, _)| &**i < id);
+    from..from + subs[from..].partition_point(|(i, _)| &**i == id)
 }
 
 /// One watcher's registration for one job; unregisters on drop.
