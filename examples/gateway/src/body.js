@@ -1,0 +1,236 @@
+// Request bodies on their way to a provider, as streams: nothing here reads a body whole.
+//
+//   limitBytes(max, failure)             counts bytes, errors the stream past `max`
+//   formWithoutFields(boundary, opts)    a multipart/form-data body minus some fields, plus one
+//
+// Both are TransformStreams: the Worker holds one chunk at a time (plus, for the form filter, at
+// most the few bytes of a boundary split across two chunks and one part's header block), and
+// backpressure from the upstream fetch reaches the client's upload. What went wrong is written to
+// `failure.code` / `failure.message`, so the proxy can answer 413 or 400 rather than 502 when the
+// upstream fetch fails because of it.
+
+const CRLF = [13, 10];
+const HEADER_END = new Uint8Array([13, 10, 13, 10]);
+/** Largest header block of one form part (a browser writes ~100 bytes). */
+const MAX_PART_HEADERS = 16 * 1024;
+
+/** The boundary of a `multipart/form-data` content type, or null if it has none or a bad one. */
+export function formBoundary(contentType) {
+  const m = /;\s*boundary\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(contentType);
+  const b = m ? m[1] ?? m[2] : null;
+  // RFC 2046 §5.1.1: 1..70 characters from bchars, not ending in a space.
+  return b && /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/.test(b) ? b : null;
+}
+
+/** Passes bytes through, counting; past `max` the stream errors with failure.code TOO_LARGE. */
+export function limitBytes(max, failure) {
+  let seen = 0;
+  return new TransformStream({
+    transform(chunk, controller) {
+      seen += chunk.byteLength;
+      if (seen > max) {
+        fail(failure, "TOO_LARGE", `request body over ${max} bytes`);
+        controller.error(new Error(failure.message));
+        return;
+      }
+      controller.enqueue(chunk);
+    },
+  });
+}
+
+/**
+ * A `multipart/form-data` body with every part for which `drop(name)` is true removed, and a text
+ * part `append = [name, value]` (if given) added before the closing boundary. The boundary stays
+ * the same, so the client's content type is still right; the length changes (the result has
+ * none). The body is scanned for its boundary lines as it streams; part contents are passed on
+ * chunk by chunk, never held. Errors the stream (failure.code BAD_REQUEST) if the body is not a
+ * well-formed form, TOO_LARGE past `max` bytes.
+ */
+export function formWithoutFields(boundary, { drop, append = null, max, failure }) {
+  const enc = new TextEncoder();
+  const dash = enc.encode(`--${boundary}`);
+  const delim = concat(new Uint8Array(CRLF), dash); // CRLF "--" boundary: what ends a part
+  const extra = append
+    ? enc.encode(`\r\nContent-Disposition: form-data; name="${quote(append[0])}"\r\n\r\n${append[1]}`)
+    : null;
+
+  // "body": in a part's content (or the preamble); "delim": just past a delimiter; "headers": in a
+  // part's header block; "done": past the closing delimiter (the epilogue is dropped).
+  let state = "body";
+  let keep = false; // the preamble is dropped
+  let started = false; // has a delimiter been written?
+  let first = true;
+  let carry = new Uint8Array(0);
+  let seen = 0;
+
+  const find = searcher(delim);
+  const delimiter = () => {
+    const d = started ? delim : dash; // the first one opens the body: no CRLF before it
+    started = true;
+    return d;
+  };
+  const bad = (controller, message) => {
+    fail(failure, "BAD_REQUEST", message);
+    controller.error(new Error(message));
+  };
+
+  return new TransformStream({
+    transform(chunk, controller) {
+      seen += chunk.byteLength;
+      if (seen > max) {
+        fail(failure, "TOO_LARGE", `request body over ${max} bytes`);
+        controller.error(new Error(failure.message));
+        return;
+      }
+      if (state === "done") return;
+      // The body starts right at its first delimiter; a virtual CRLF in front lets one search
+      // find it and every later one.
+      const bytes = chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk);
+      const buf = concat(first ? new Uint8Array(CRLF) : carry, bytes);
+      first = false;
+      carry = new Uint8Array(0);
+      let pos = 0;
+      for (;;) {
+        if (state === "body") {
+          const i = find(buf, pos);
+          if (i < 0) {
+            // Everything but a possible start of a delimiter at the end can go.
+            const safe = prefixAtEnd(buf, Math.max(pos, buf.length - (delim.length - 1)), delim);
+            if (keep && safe > pos) controller.enqueue(buf.subarray(pos, safe));
+            carry = buf.slice(safe);
+            return;
+          }
+          if (keep && i > pos) controller.enqueue(buf.subarray(pos, i));
+          pos = i + delim.length;
+          state = "delim";
+        } else if (state === "delim") {
+          if (buf.length - pos < 2) {
+            carry = buf.slice(pos);
+            return;
+          }
+          if (buf[pos] === 45 && buf[pos + 1] === 45) {
+            // "--": the closing delimiter. The added field goes in front of it.
+            if (extra) {
+              controller.enqueue(delimiter());
+              controller.enqueue(extra);
+            }
+            controller.enqueue(concat(delimiter(), enc.encode("--\r\n")));
+            state = "done";
+            return;
+          }
+          state = "headers";
+        } else if (state === "headers") {
+          // From just past the delimiter: transport padding, CRLF, header lines, CRLF CRLF.
+          const j = indexOf(buf, HEADER_END, pos);
+          if (j < 0 || j - pos > MAX_PART_HEADERS) {
+            if (j >= 0 || buf.length - pos > MAX_PART_HEADERS) return bad(controller, "form part header block too large");
+            carry = buf.slice(pos);
+            return;
+          }
+          const head = buf.subarray(pos, j + HEADER_END.length);
+          const name = partName(new TextDecoder().decode(head));
+          keep = name === null || !drop(name);
+          if (keep) {
+            controller.enqueue(delimiter());
+            controller.enqueue(head.slice());
+          }
+          pos = j + HEADER_END.length;
+          state = "body";
+        } else {
+          return;
+        }
+      }
+    },
+    flush(controller) {
+      if (state !== "done") bad(controller, "multipart body ended before its closing boundary");
+    },
+  });
+}
+
+/** The `name` of a part from its header block (Content-Disposition), or null. */
+export function partName(head) {
+  const line = /(?:^|\r\n)content-disposition\s*:([^\r\n]*)/i.exec(head);
+  if (!line) return null;
+  const m = /(?:^|;)\s*name\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))/i.exec(line[1]);
+  if (!m) return null;
+  return m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : m[2];
+}
+
+/**
+ * The top-level field a form name sets in PHP (Laravel's `$request->input()`): the part before a
+ * `[...]` suffix, leading spaces dropped, spaces and dots (and a `[` without its `]`) read as `_`.
+ * `webhook.url`, ` webhook_url` and `webhook_url[]` all set `webhook_url`.
+ */
+export function phpFieldName(name) {
+  let base = name.replace(/^ +/, "");
+  const open = base.indexOf("[");
+  if (open > 0 && base.indexOf("]", open) > open) base = base.slice(0, open);
+  return base.replace(/[ .[]/g, "_");
+}
+
+function fail(failure, code, message) {
+  if (failure && !failure.code) {
+    failure.code = code;
+    failure.message = message;
+  }
+}
+
+function quote(s) {
+  return String(s).replace(/"/g, "%22").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+}
+
+function concat(a, b) {
+  if (a.length === 0) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+/**
+ * A search for `needle` (Boyer-Moore-Horspool): in binary data it looks at about one byte in
+ * needle.length, which keeps a streamed upload's CPU cost per megabyte low.
+ */
+function searcher(needle) {
+  const m = needle.length;
+  const shift = new Int32Array(256).fill(m);
+  for (let k = 0; k < m - 1; k++) shift[needle[k]] = m - 1 - k;
+  const lastByte = needle[m - 1];
+  return (hay, from) => {
+    for (let i = from + m - 1; i < hay.length; i += shift[hay[i]]) {
+      if (hay[i] !== lastByte) continue;
+      let k = m - 2;
+      let j = i - 1;
+      while (k >= 0 && hay[j] === needle[k]) {
+        k--;
+        j--;
+      }
+      if (k < 0) return j + 1;
+    }
+    return -1;
+  };
+}
+
+/** The first index at or after `from` where the rest of `hay` is a proper prefix of `needle`
+ * (hay.length if none): what must wait for the next chunk. */
+function prefixAtEnd(hay, from, needle) {
+  for (let k = from; k < hay.length; k++) {
+    if (hay[k] !== needle[0]) continue;
+    let j = 1;
+    while (k + j < hay.length && hay[k + j] === needle[j]) j++;
+    if (k + j === hay.length) return k;
+  }
+  return hay.length;
+}
+
+/** The first index of `needle` in `hay` at or after `from`, or -1. */
+function indexOf(hay, needle, from) {
+  const first = needle[0];
+  const last = hay.length - needle.length;
+  for (let i = hay.indexOf(first, from); i >= 0 && i <= last; i = hay.indexOf(first, i + 1)) {
+    let k = 1;
+    while (k < needle.length && hay[i + k] === needle[k]) k++;
+    if (k === needle.length) return i;
+  }
+  return -1;
+}

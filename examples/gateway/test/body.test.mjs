@@ -1,0 +1,151 @@
+// The gateway's streaming body filters (src/body.js) on their own, in Node: forms built with
+// FormData, cut into chunks at every size from 1 byte up, filtered, and read back with
+// Response.formData().
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import { formBoundary, formWithoutFields, limitBytes, partName, phpFieldName } from "../src/body.js";
+
+const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
+
+async function encode(form) {
+  const res = new Response(form);
+  return { type: res.headers.get("content-type"), bytes: new Uint8Array(await res.arrayBuffer()) };
+}
+
+/** A stream of `bytes` in chunks of the given sizes (cycled). */
+function chunked(bytes, sizes) {
+  let at = 0;
+  let k = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (at >= bytes.length) return controller.close();
+      const n = sizes[k++ % sizes.length];
+      controller.enqueue(bytes.slice(at, at + n));
+      at += n;
+    },
+  });
+}
+
+async function filtered(bytes, type, sizes, opts = {}) {
+  const failure = { code: null, message: null };
+  const filter = formWithoutFields(formBoundary(type), {
+    drop: (name) => ["webhook_url", "webhook_secret"].includes(phpFieldName(name)),
+    append: ["webhook_url", "https://gw.example/webhooks/deapi"],
+    max: 1 << 30,
+    failure,
+    ...opts,
+  });
+  const out = new Uint8Array(await new Response(chunked(bytes, sizes).pipeThrough(filter)).arrayBuffer());
+  return { out, failure };
+}
+
+test("formWithoutFields drops the webhook fields, appends the gateway's, keeps every other part byte for byte, at any chunking", async () => {
+  const file = randomBytes(5000);
+  // A file whose bytes look like the start of a delimiter, to catch a split match.
+  const tricky = new TextEncoder().encode("\r\n--\r\n-\r\n--x\r\n\r\n");
+  const form = new FormData();
+  form.append("prompt", "a red fox");
+  form.append("webhook_url", "https://page.example/hook");
+  form.append("image", new Blob([file], { type: "image/png" }), "fox.png");
+  form.append("webhook.secret", "0123456789abcdef0123456789abcdef");
+  form.append("loras[0][name]", "x");
+  form.append("mask", new Blob([tricky], { type: "application/octet-stream" }), "m.bin");
+  form.append("webhook_url[]", "https://page.example/also");
+  const { type, bytes } = await encode(form);
+  for (const sizes of [[1], [2], [3], [7], [64], [1000], [bytes.length], [1, 13, 2, 700, 5]]) {
+    const { out, failure } = await filtered(bytes, type, sizes);
+    assert.equal(failure.code, null);
+    const got = await new Response(out, { headers: { "content-type": type } }).formData();
+    assert.deepEqual([...got.keys()], ["prompt", "image", "loras[0][name]", "mask", "webhook_url"], `chunks ${sizes}`);
+    assert.equal(got.get("prompt"), "a red fox");
+    assert.equal(got.get("webhook_url"), "https://gw.example/webhooks/deapi");
+    const image = got.get("image");
+    assert.equal(image.name, "fox.png");
+    assert.equal(image.type, "image/png");
+    assert.equal(sha256(new Uint8Array(await image.arrayBuffer())), sha256(file));
+    assert.equal(sha256(new Uint8Array(await got.get("mask").arrayBuffer())), sha256(tricky));
+  }
+});
+
+test("formWithoutFields: a form with nothing to drop or add comes out byte for byte as it went in", async () => {
+  const form = new FormData();
+  form.append("prompt", "a red fox");
+  form.append("image", new Blob([randomBytes(70_000)], { type: "image/png" }), "fox.png");
+  form.append("audio", new Blob([randomBytes(3)]), "a.wav");
+  const { type, bytes } = await encode(form);
+  for (const sizes of [[1], [5], [4096], [65536], [bytes.length]]) {
+    const { out } = await filtered(bytes, type, sizes, { append: null });
+    assert.equal(out.length, bytes.length);
+    assert.equal(sha256(out), sha256(bytes), `chunks ${sizes}`);
+  }
+});
+
+test("formWithoutFields: a form with only webhook fields, an empty form, and no appended field", async () => {
+  const only = new FormData();
+  only.append("webhook_url", "https://page.example/hook");
+  let { type, bytes } = await encode(only);
+  let { out } = await filtered(bytes, type, [5]);
+  let got = await new Response(out, { headers: { "content-type": type } }).formData();
+  assert.deepEqual([...got.entries()], [["webhook_url", "https://gw.example/webhooks/deapi"]]);
+
+  ({ out } = await filtered(bytes, type, [5], { append: null }));
+  got = await new Response(out, { headers: { "content-type": type } }).formData();
+  assert.deepEqual([...got.entries()], []);
+
+  ({ type, bytes } = await encode(new FormData()));
+  ({ out } = await filtered(bytes, type, [1]));
+  got = await new Response(out, { headers: { "content-type": type } }).formData();
+  assert.deepEqual([...got.entries()], [["webhook_url", "https://gw.example/webhooks/deapi"]]);
+});
+
+test("formWithoutFields refuses a truncated form, a runaway header block and a body over the limit", async () => {
+  const form = new FormData();
+  form.append("prompt", "x");
+  form.append("image", new Blob([randomBytes(3000)]), "a.bin");
+  const { type, bytes } = await encode(form);
+
+  const cut = await filtered(bytes.slice(0, 2000), type, [100]).then(
+    () => null,
+    (e) => e,
+  );
+  assert.ok(cut instanceof Error);
+
+  const failure = { code: null };
+  await assert.rejects(() => filtered(bytes, type, [100], { max: 1000, failure }));
+  assert.equal(failure.code, "TOO_LARGE");
+
+  const boundary = formBoundary(type);
+  const runaway = new TextEncoder().encode(`--${boundary}\r\nContent-Disposition: form-data; name="a"\r\nX: ${"y".repeat(20000)}`);
+  const f2 = { code: null };
+  await assert.rejects(() => filtered(runaway, type, [4096], { failure: f2 }));
+  assert.equal(f2.code, "BAD_REQUEST");
+});
+
+test("limitBytes passes up to the limit and errors past it", async () => {
+  const ok = await new Response(chunked(new Uint8Array(100), [30]).pipeThrough(limitBytes(100, {}))).arrayBuffer();
+  assert.equal(ok.byteLength, 100);
+  const failure = { code: null };
+  await assert.rejects(() => new Response(chunked(new Uint8Array(101), [30]).pipeThrough(limitBytes(100, failure))).arrayBuffer());
+  assert.equal(failure.code, "TOO_LARGE");
+});
+
+test("boundaries, part names and PHP field names", () => {
+  assert.equal(formBoundary("multipart/form-data; boundary=----WebKitFormBoundaryAbC123"), "----WebKitFormBoundaryAbC123");
+  assert.equal(formBoundary('multipart/form-data; charset=utf-8; boundary="a b:c"'), "a b:c");
+  assert.equal(formBoundary("multipart/form-data"), null);
+  assert.equal(formBoundary("multipart/form-data; boundary="), null);
+  assert.equal(formBoundary(`multipart/form-data; boundary=${"x".repeat(71)}`), null);
+  assert.equal(formBoundary('multipart/form-data; boundary="ends in space "'), null);
+
+  assert.equal(partName('\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n'), "image");
+  assert.equal(partName('\r\ncontent-disposition: form-data; filename="a.png"; name=image\r\n\r\n'), "image");
+  assert.equal(partName('\r\nContent-Disposition: form-data; name="a\\"b"\r\n\r\n'), 'a"b');
+  assert.equal(partName("\r\nContent-Type: text/plain\r\n\r\n"), null);
+
+  for (const name of ["webhook_url", "webhook.url", " webhook url", "webhook_url[]", "webhook_url[a][b]", "webhook[url"]) {
+    assert.equal(phpFieldName(name), "webhook_url", name);
+  }
+  assert.equal(phpFieldName("loras[0][name]"), "loras");
+  assert.equal(phpFieldName("webhook_urls"), "webhook_urls");
+});
