@@ -15,6 +15,7 @@ export {
   JobStream,
   WebhookDeduper,
   isTerminal,
+  loadFile,
   verifyWebhook,
   verifyWebhookSync,
 } from "../web/polyjob.js";

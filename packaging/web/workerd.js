@@ -11,11 +11,12 @@ import {
   JobStream,
   WebhookDeduper,
   isTerminal,
+  loadFile,
   verifyWebhook,
   verifyWebhookSync,
 } from "./polyjob.js";
 
 initSync({ module: wasmModule });
 
-export { JobClient, JobWatch, JobStream, WebhookDeduper, isTerminal, verifyWebhook, verifyWebhookSync };
-export default { JobClient, JobWatch, JobStream, WebhookDeduper, isTerminal, verifyWebhook, verifyWebhookSync };
+export { JobClient, JobWatch, JobStream, WebhookDeduper, isTerminal, loadFile, verifyWebhook, verifyWebhookSync };
+export default { JobClient, JobWatch, JobStream, WebhookDeduper, isTerminal, loadFile, verifyWebhook, verifyWebhookSync };

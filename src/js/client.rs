@@ -20,7 +20,12 @@ use crate::core::retry::{RetryBudget, RetryPolicy};
 use crate::core::schedule::PollPolicy;
 use crate::core::{Error, Job, DEFAULT_REQUEST_TIMEOUT_MS};
 use crate::providers::{adapter, ClientConfig};
-use crate::transport::{Engine, Gate, PushRegistry, RealtimeHub, Stats};
+use crate::transport::{
+    Engine, Gate, PushRegistry, RealtimeHub, Stats, DEFAULT_MAX_RESPONSE_BYTES,
+};
+
+/// `Number.MAX_SAFE_INTEGER`.
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -47,8 +52,37 @@ export interface Job {
   estimatedCompletion: string | null;
   /** A live preview image of an unfinished job (deAPI realtime), or null. */
   preview: string | null;
+  /** Every file the provider returned, in one shape (empty when none). */
+  files: JobFile[];
   /** The provider's last response body, untouched. */
   raw: unknown;
+}
+/** What a file is to its job. */
+export type FileRole = "result" | "alternate" | "preview" | "download" | "screenshot";
+/** One file of a job: a URL to download, or its bytes inline as base64. `loadFile` reads either. */
+export interface JobFile {
+  role: FileRole;
+  /** Where to download it, when the provider gave a URL. */
+  url: string | null;
+  /** The bytes as base64, when the provider sent them inline (a data: URI is split). */
+  data: string | null;
+  /** The provider's, else from the URL's extension or the data: URI. */
+  contentType: string | null;
+  fileName: string | null;
+}
+/** A file in a submit's `input`: sent as a multipart upload (deAPI, Socaity). A `File`'s name and
+ * a `Blob`'s type are used; bytes get their field's name and a type sniffed from their first bytes. */
+export type FileInput = Blob | ArrayBuffer | ArrayBufferView;
+/** What a submit's input may hold, at any depth: JSON values (a Date becomes its ISO text, an
+ * object with `toJSON` its JSON form) and files (an array of files is a list of files). Anything
+ * else (a function, a BigInt, NaN, a Map, a class instance, a cycle) rejects `CONFIG` naming its
+ * path, and nothing is sent. */
+export type InputValue = string | number | boolean | null | undefined | Date | FileInput
+  | readonly InputValue[] | { [key: string]: InputValue } | { toJSON(key?: string): unknown };
+export interface LoadFileOptions {
+  signal?: AbortSignal;
+  /** Default: the global fetch. No API key is ever sent to a file URL. */
+  fetch?: typeof fetch;
 }
 /** Options of `new JobClient(...)`. */
 export interface JobClientOptions {
@@ -70,6 +104,9 @@ export interface JobClientOptions {
    * order. Applies to every call and every wait's polls; streams and the realtime socket are
    * not counted. */
   maxConcurrentRequests?: number;
+  /** The largest response body read (bytes, default 67108864 = 64 MiB); a larger one rejects
+   * `TOO_LARGE`. */
+  maxResponseBytes?: number;
   /** deAPI realtime (Pusher protocol): live progress and previews over a WebSocket. */
   realtime?: RealtimeOptions;
 }
@@ -89,6 +126,10 @@ export interface RealtimeOptions {
 export interface SubmitRequest {
   model?: string;
   task?: string;
+  /** The model's parameters (`InputValue`s; typed `unknown` so interface-typed values fit).
+   * Files (`FileInput`) are sent as multipart uploads: anywhere for deAPI (Laravel bracket
+   * names), as top-level fields or top-level lists for Socaity; Optexity and Serika take none
+   * (`CONFIG`). */
   input: Record<string, unknown>;
   webhookUrl?: string;
   /** Sent as `Idempotency-Key`; makes a submit safe to retry after a network failure. */
@@ -113,7 +154,7 @@ export interface Capabilities {
 export type ErrorCode = "CONFIG" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "VALIDATION"
   | "RATE_LIMITED" | "UNAVAILABLE" | "SERVER" | "NETWORK" | "TIMEOUT" | "ABORTED"
   | "UNSUPPORTED" | "BAD_RESPONSE" | "JOB_FAILED" | "CONFLICT" | "WEBHOOK_SIGNATURE"
-  | "WEBHOOK_EXPIRED";
+  | "WEBHOOK_EXPIRED" | "TOO_LARGE";
 /** Every rejection and throw from polyjob is an Error of this shape (name "PolyjobError"). */
 export interface PolyjobError extends Error {
   name: "PolyjobError";
@@ -203,6 +244,15 @@ impl JobClient {
         let poll = PollPolicy::for_provider(provider).with_bounds(min, max);
         let request_timeout_ms = convert::opt_number(options, "requestTimeoutMs", 1.0)?
             .unwrap_or(DEFAULT_REQUEST_TIMEOUT_MS);
+        let max_response_bytes = match convert::opt_number(options, "maxResponseBytes", 1.0)? {
+            Some(n) if n.fract() != 0.0 || n > MAX_SAFE_INTEGER => {
+                return Err(Error::config(
+                    "maxResponseBytes must be a positive integer (bytes)",
+                ));
+            }
+            Some(n) => n,
+            None => DEFAULT_MAX_RESPONSE_BYTES,
+        };
         let mut retry = RetryPolicy::default();
         if let Some(n) = convert::opt_number(options, "maxRetries", 0.0)? {
             if n.fract() != 0.0 || n > 100.0 {
@@ -229,6 +279,7 @@ impl JobClient {
                 poll: Rc::new(poll),
                 retry,
                 request_timeout_ms,
+                max_response_bytes,
                 budget: RefCell::new(RetryBudget::default()),
                 stats: Cell::new(Stats::default()),
                 push,
@@ -294,12 +345,19 @@ impl JobClient {
         #[wasm_bindgen(unchecked_param_type = "SubmitRequest")] request: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
+        // Converted now, not in the future: the input is read as it is at the call (bytes the
+        // caller changes afterwards are not what gets sent).
+        let (req, files, opts) = match (
+            convert::submit_request(&request),
+            convert::call_options(&options),
+        ) {
+            (Ok((req, files)), Ok(opts)) => (req, files, opts),
+            (Err(e), _) | (_, Err(e)) => return Promise::reject(&reject(e)),
+        };
         let engine = self.engine.clone();
         super::promise(async move {
-            let req = convert::submit_request(&request).map_err(reject)?;
-            let opts = convert::call_options(&options).map_err(reject)?;
             let job = engine
-                .submit(&req, opts.signal.as_ref())
+                .submit(&req, &files, opts.signal.as_ref())
                 .await
                 .map_err(reject)?;
             Ok(job_to_js(&job))
@@ -404,8 +462,10 @@ impl JobClient {
             (Ok(req), Ok(options)) => (req, options),
             (Err(e), _) | (_, Err(e)) => return Promise::reject(&reject(e)),
         };
+        let (req, files) = req;
         job_promise(self.engine.clone().run(
             req,
+            files,
             options.signal,
             options.timeout_ms,
             notify(options.on_update),

@@ -5,11 +5,13 @@
 mod client;
 mod convert;
 mod error;
+mod files;
 mod stream;
 mod watch;
 mod webhook;
 
 pub use client::JobClient;
+pub use files::load_file;
 pub use stream::JobStream;
 pub use watch::JobWatch;
 pub use webhook::WebhookDeduper;
