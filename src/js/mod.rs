@@ -1,5 +1,6 @@
-//! The only `#[wasm_bindgen]` export surface: the `JobClient` class, the `JobWatch` async
-//! iterator, `isTerminal`, and the conversions between JS values and the core types. It holds no
+//! The only `#[wasm_bindgen]` export surface: the `JobClient` class, the `JobWatch` and
+//! `JobStream` async iterators, `isTerminal`, `loadFile`, the webhook checks, and the
+//! conversions between JS values and the core types (a submit's input, files included). It holds no
 //! policy and no provider knowledge; it converts, then delegates to `transport`.
 
 mod client;
