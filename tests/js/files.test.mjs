@@ -9,22 +9,8 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { JobClient, loadFile } from "polyjob";
-import { client, request, scenario, mockJob, isPolyjobError, KEY, MOCK } from "./helpers.mjs";
+import { client, request, scenario, mockJob, isPolyjobError, KEY, MOCK, jsonResponse, scripted } from "./helpers.mjs";
 
-const jsonResponse = (status, body, headers = {}) =>
-  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
-
-/** A fetch driven by a script that records each call's method, URL, headers and body. */
-function scripted(answer) {
-  const calls = [];
-  const f = async (input, init = {}) => {
-    const url = typeof input === "string" ? input : input.url;
-    calls.push({ url, method: init.method || "GET", headers: new Headers(init.headers), body: init.body });
-    return answer(calls.length, url, init);
-  };
-  f.calls = calls;
-  return f;
-}
 
 /** A small valid PNG (1×1) and JPEG/WebP/WAV/MP3/MP4/WebM/GIF headers, for sniffing. */
 const PNG = Buffer.from(

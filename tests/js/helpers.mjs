@@ -65,6 +65,25 @@ export function request(provider, mock = scenario(), extraInput = {}) {
   }
 }
 
+/** A JSON Response. */
+export const jsonResponse = (status, body, headers = {}) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+
+/**
+ * A fetch driven by a script: `answer(call, url, init)` returns a Response, or throws. Each call's
+ * method, URL, headers (a Headers) and body are kept in `.calls`.
+ */
+export function scripted(answer) {
+  const calls = [];
+  const f = async (input, init = {}) => {
+    const url = typeof input === "string" ? input : input.url;
+    calls.push({ url, method: init.method || "GET", headers: new Headers(init.headers), body: init.body });
+    return answer(calls.length, url, init);
+  };
+  f.calls = calls;
+  return f;
+}
+
 /** A `fetch` wrapper that counts and records every call the library makes. */
 export function countingFetch(inner = globalThis.fetch) {
   const calls = [];

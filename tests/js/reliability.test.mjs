@@ -3,23 +3,8 @@
 // inside wait, status regressions, UNKNOWN statuses and aborts.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { JobClient, client, request, scenario, mockJob, isPolyjobError, baseUrl, KEY } from "./helpers.mjs";
+import { JobClient, client, request, scenario, mockJob, isPolyjobError, baseUrl, KEY, jsonResponse, scripted } from "./helpers.mjs";
 
-const jsonResponse = (status, body, headers = {}) =>
-  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
-
-/** A fetch driven by a script: `answer(call, url, init)` returns a Response, or throws. */
-function scripted(answer) {
-  const calls = [];
-  const f = async (input, init = {}) => {
-    const url = typeof input === "string" ? input : input.url;
-    const headers = new Headers(init.headers);
-    calls.push({ url, method: init.method || "GET", headers, body: init.body });
-    return answer(calls.length, url, init);
-  };
-  f.calls = calls;
-  return f;
-}
 
 const deapiStatus = (status, progress = null) => jsonResponse(200, { data: { status, progress, result_url: null, preview: null } });
 
