@@ -1,13 +1,17 @@
 // Request bodies on their way to a provider, as streams: nothing here reads a body whole.
 //
-//   limitBytes(max, failure)             counts bytes, errors the stream past `max`
+//   limitBytes(max, failure)             counts bytes, fails past `max`
 //   formWithoutFields(boundary, opts)    a multipart/form-data body minus some fields, plus one
 //
 // Both are TransformStreams: the Worker holds one chunk at a time (plus, for the form filter, at
 // most the few bytes of a boundary split across two chunks and one part's header block), and
-// backpressure from the upstream fetch reaches the client's upload. What went wrong is written to
-// `failure.code` / `failure.message`, so the proxy can answer 413 or 400 rather than 502 when the
-// upstream fetch fails because of it.
+// backpressure from the upstream fetch reaches the client's upload.
+//
+// How they fail matters. workerd ends a chunked upstream body *cleanly* when its source stream
+// errors (the provider would take a truncated body for a whole one), so a failing filter never
+// errors or closes its stream: it writes what went wrong to `failure.code` / `failure.message`,
+// calls `failure.abort()` (the proxy aborts the upstream fetch with it, so the provider sees a
+// broken request) and from then on passes nothing and never ends. The proxy answers 413 or 400.
 
 const CRLF = [13, 10];
 const HEADER_END = new Uint8Array([13, 10, 13, 10]);
@@ -22,18 +26,18 @@ export function formBoundary(contentType) {
   return b && /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/.test(b) ? b : null;
 }
 
-/** Passes bytes through, counting; past `max` the stream errors with failure.code TOO_LARGE. */
+/** Passes bytes through, counting; past `max` it fails with failure.code TOO_LARGE. */
 export function limitBytes(max, failure) {
   let seen = 0;
   return new TransformStream({
     transform(chunk, controller) {
+      if (failure.code) return;
       seen += chunk.byteLength;
-      if (seen > max) {
-        fail(failure, "TOO_LARGE", `request body over ${max} bytes`);
-        controller.error(new Error(failure.message));
-        return;
-      }
+      if (seen > max) return fail(failure, "TOO_LARGE", `request body over ${max} bytes`);
       controller.enqueue(chunk);
+    },
+    flush() {
+      if (failure.code) return never();
     },
   });
 }
@@ -43,8 +47,8 @@ export function limitBytes(max, failure) {
  * part `append = [name, value]` (if given) added before the closing boundary. The boundary stays
  * the same, so the client's content type is still right; the length changes (the result has
  * none). The body is scanned for its boundary lines as it streams; part contents are passed on
- * chunk by chunk, never held. Errors the stream (failure.code BAD_REQUEST) if the body is not a
- * well-formed form, TOO_LARGE past `max` bytes.
+ * chunk by chunk, never held. Fails (see the top of this file) with failure.code BAD_REQUEST if
+ * the body is not a well-formed form, TOO_LARGE past `max` bytes.
  */
 export function formWithoutFields(boundary, { drop, append = null, max, failure }) {
   const enc = new TextEncoder();
@@ -69,19 +73,13 @@ export function formWithoutFields(boundary, { drop, append = null, max, failure 
     started = true;
     return d;
   };
-  const bad = (controller, message) => {
-    fail(failure, "BAD_REQUEST", message);
-    controller.error(new Error(message));
-  };
+  const bad = (message) => fail(failure, "BAD_REQUEST", message);
 
   return new TransformStream({
     transform(chunk, controller) {
+      if (failure.code) return;
       seen += chunk.byteLength;
-      if (seen > max) {
-        fail(failure, "TOO_LARGE", `request body over ${max} bytes`);
-        controller.error(new Error(failure.message));
-        return;
-      }
+      if (seen > max) return fail(failure, "TOO_LARGE", `request body over ${max} bytes`);
       if (state === "done") return;
       // The body starts right at its first delimiter; a virtual CRLF in front lets one search
       // find it and every later one.
@@ -123,7 +121,7 @@ export function formWithoutFields(boundary, { drop, append = null, max, failure 
           // From just past the delimiter: transport padding, CRLF, header lines, CRLF CRLF.
           const j = indexOf(buf, HEADER_END, pos);
           if (j < 0 || j - pos > MAX_PART_HEADERS) {
-            if (j >= 0 || buf.length - pos > MAX_PART_HEADERS) return bad(controller, "form part header block too large");
+            if (j >= 0 || buf.length - pos > MAX_PART_HEADERS) return bad("form part header block too large");
             carry = buf.slice(pos);
             return;
           }
@@ -141,8 +139,9 @@ export function formWithoutFields(boundary, { drop, append = null, max, failure 
         }
       }
     },
-    flush(controller) {
-      if (state !== "done") bad(controller, "multipart body ended before its closing boundary");
+    flush() {
+      if (!failure.code && state !== "done") bad("multipart body ended before its closing boundary");
+      if (failure.code) return never();
     },
   });
 }
@@ -169,10 +168,15 @@ export function phpFieldName(name) {
 }
 
 function fail(failure, code, message) {
-  if (failure && !failure.code) {
-    failure.code = code;
-    failure.message = message;
-  }
+  if (failure.code) return;
+  failure.code = code;
+  failure.message = message;
+  failure.abort?.();
+}
+
+/** A promise that never settles: a failed stream must not end (see the top of this file). */
+function never() {
+  return new Promise(() => {});
 }
 
 function quote(s) {

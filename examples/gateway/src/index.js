@@ -90,9 +90,11 @@ async function proxy(request, env, provider, path) {
   headers.set(authName, authValue);
 
   // Request bodies are streamed, never read whole (a deAPI JSON submit, rewritten below, is the
-  // one exception). `failure` learns why a body stream was cut short, if it is.
+  // one exception). A body filter that fails (too large, not a form) records why in `failure`
+  // and aborts the upstream request (src/body.js says why it must not just end its stream).
   let body = null;
-  const failure = { code: null, message: null };
+  const upstreamAbort = new AbortController();
+  const failure = { code: null, message: null, abort: () => upstreamAbort.abort() };
   if (request.method !== "GET" && request.method !== "HEAD" && request.body !== null) {
     const max = maxUploadBytes(env);
     const declared = declaredLength(request);
@@ -111,7 +113,7 @@ async function proxy(request, env, provider, path) {
   let upstream;
   try {
     // The query string is never forwarded: no documented endpoint takes one.
-    upstream = await fetch(`${base}${path}`, { method: request.method, headers, body, redirect: "manual" });
+    upstream = await fetch(`${base}${path}`, { method: request.method, headers, body, redirect: "manual", signal: upstreamAbort.signal });
   } catch (e) {
     if (failure.code === "TOO_LARGE") return withCors(error(413, failure.code, failure.message), request, env);
     if (failure.code) return withCors(error(400, failure.code, failure.message), request, env);
