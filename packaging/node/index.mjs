@@ -16,6 +16,7 @@ export {
   WebhookDeduper,
   isTerminal,
   loadFile,
+  PolyjobError,
   verifyWebhook,
   verifyWebhookSync,
 } from "../web/polyjob.js";

@@ -12,11 +12,12 @@ import {
   WebhookDeduper,
   isTerminal,
   loadFile,
+  PolyjobError,
   verifyWebhook,
   verifyWebhookSync,
 } from "./polyjob.js";
 
 initSync({ module: wasmModule });
 
-export { JobClient, JobWatch, JobStream, WebhookDeduper, isTerminal, loadFile, verifyWebhook, verifyWebhookSync };
-export default { JobClient, JobWatch, JobStream, WebhookDeduper, isTerminal, loadFile, verifyWebhook, verifyWebhookSync };
+export { JobClient, JobWatch, JobStream, WebhookDeduper, isTerminal, loadFile, PolyjobError, verifyWebhook, verifyWebhookSync };
+export default { JobClient, JobWatch, JobStream, WebhookDeduper, isTerminal, loadFile, PolyjobError, verifyWebhook, verifyWebhookSync };

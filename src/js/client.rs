@@ -155,16 +155,26 @@ export type ErrorCode = "CONFIG" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | 
   | "RATE_LIMITED" | "UNAVAILABLE" | "SERVER" | "NETWORK" | "TIMEOUT" | "ABORTED"
   | "UNSUPPORTED" | "BAD_RESPONSE" | "JOB_FAILED" | "CONFLICT" | "WEBHOOK_SIGNATURE"
   | "WEBHOOK_EXPIRED" | "TOO_LARGE";
-/** Every rejection and throw from polyjob is an Error of this shape (name "PolyjobError"). */
-export interface PolyjobError extends Error {
-  name: "PolyjobError";
+/** Every rejection and throw from polyjob is a `PolyjobError`: `err instanceof PolyjobError`
+ * narrows it, `err.code` says what kind, the message what to fix. */
+export class PolyjobError extends Error {
+  constructor(message: string, fields?: { code?: ErrorCode; status?: number | null; provider?: ProviderName | null;
+    retryable?: boolean; attempts?: number; retryAfterMs?: number; job?: Job; cause?: unknown });
+  readonly name: "PolyjobError";
   code: ErrorCode;
+  /** The HTTP status, when the failure was an HTTP answer. */
   status: number | null;
   provider: ProviderName | null;
+  /** Whether the same call may succeed if made again. */
   retryable: boolean;
+  /** HTTP attempts made for the failing call (0 when nothing was sent). */
   attempts: number;
+  /** The provider's advised delay before a retry (`Retry-After`), in ms. */
   retryAfterMs?: number;
+  /** The job, for `JOB_FAILED` (and a wait's `TIMEOUT`/`ABORTED` when its state is known). */
   job?: Job;
+  /** What caused it: the host's network error, the abort signal's reason. */
+  cause?: unknown;
 }
 "#;
 
