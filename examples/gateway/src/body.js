@@ -1,17 +1,22 @@
 // Request bodies on their way to a provider, as streams: nothing here reads a body whole.
 //
-//   limitBytes(max, failure)             counts bytes, fails past `max`
-//   formWithoutFields(boundary, opts)    a multipart/form-data body minus some fields, plus one
+//   limitBytes(source, max, failure)             the body, counted; fails past `max`
+//   formWithoutFields(source, boundary, opts)    a multipart/form-data body minus some fields,
+//                                                plus one
 //
-// Both are TransformStreams: the Worker holds one chunk at a time (plus, for the form filter, at
-// most the few bytes of a boundary split across two chunks and one part's header block), and
-// backpressure from the upstream fetch reaches the client's upload.
+// Both return a ReadableStream that pulls from `source` only when the upstream fetch wants more:
+// the Worker holds about one chunk at a time (plus, for the form filter, at most the few bytes of
+// a boundary split across two chunks and one part's header block), and the provider's pace is
+// the client's upload pace.
 //
-// How they fail matters. workerd ends a chunked upstream body *cleanly* when its source stream
-// errors (the provider would take a truncated body for a whole one), so a failing filter never
-// errors or closes its stream: it writes what went wrong to `failure.code` / `failure.message`,
-// calls `failure.abort()` (the proxy aborts the upstream fetch with it, so the provider sees a
-// broken request) and from then on passes nothing and never ends. The proxy answers 413 or 400.
+// How they fail matters. workerd ends a chunked upstream body *cleanly* when the stream it reads
+// errors or closes, so the provider would take a truncated body for a whole one — which is what
+// a TransformStream does when the page's upload breaks off (seen in workerd: the page hangs up
+// halfway, the provider gets a complete chunked request). So these streams never error and never
+// close on a failure, whether theirs (too large, not a form) or the source's (the page went
+// away): they write what went wrong to `failure.code` / `failure.message`, call
+// `failure.abort()` (the proxy aborts the upstream fetch with it: the provider sees a broken
+// request) and stall. The proxy answers 413 or 400.
 
 const CRLF = [13, 10];
 const HEADER_END = new Uint8Array([13, 10, 13, 10]);
@@ -26,20 +31,9 @@ export function formBoundary(contentType) {
   return b && /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/.test(b) ? b : null;
 }
 
-/** Passes bytes through, counting; past `max` it fails with failure.code TOO_LARGE. */
-export function limitBytes(max, failure) {
-  let seen = 0;
-  return new TransformStream({
-    transform(chunk, controller) {
-      if (failure.code) return;
-      seen += chunk.byteLength;
-      if (seen > max) return fail(failure, "TOO_LARGE", `request body over ${max} bytes`);
-      controller.enqueue(chunk);
-    },
-    flush() {
-      if (failure.code) return never();
-    },
-  });
+/** `source` as it is, counted: past `max` bytes it fails with failure.code TOO_LARGE. */
+export function limitBytes(source, max, failure) {
+  return relay(source, max, failure, { push: (bytes, emit) => emit(bytes), end: () => {} });
 }
 
 /**
@@ -50,7 +44,7 @@ export function limitBytes(max, failure) {
  * chunk by chunk, never held. Fails (see the top of this file) with failure.code BAD_REQUEST if
  * the body is not a well-formed form, TOO_LARGE past `max` bytes.
  */
-export function formWithoutFields(boundary, { drop, append = null, max, failure }) {
+export function formWithoutFields(source, boundary, { drop, append = null, max, failure }) {
   const enc = new TextEncoder();
   const dash = enc.encode(`--${boundary}`);
   const delim = concat(new Uint8Array(CRLF), dash); // CRLF "--" boundary: what ends a part
@@ -65,7 +59,6 @@ export function formWithoutFields(boundary, { drop, append = null, max, failure 
   let started = false; // has a delimiter been written?
   let first = true;
   let carry = new Uint8Array(0);
-  let seen = 0;
 
   const find = searcher(delim);
   const delimiter = () => {
@@ -75,73 +68,109 @@ export function formWithoutFields(boundary, { drop, append = null, max, failure 
   };
   const bad = (message) => fail(failure, "BAD_REQUEST", message);
 
-  return new TransformStream({
-    transform(chunk, controller) {
-      if (failure.code) return;
-      seen += chunk.byteLength;
-      if (seen > max) return fail(failure, "TOO_LARGE", `request body over ${max} bytes`);
-      if (state === "done") return;
-      // The body starts right at its first delimiter; a virtual CRLF in front lets one search
-      // find it and every later one.
-      const bytes = chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk);
-      const buf = concat(first ? new Uint8Array(CRLF) : carry, bytes);
-      first = false;
-      carry = new Uint8Array(0);
-      let pos = 0;
-      for (;;) {
-        if (state === "body") {
-          const i = find(buf, pos);
-          if (i < 0) {
-            // Everything but a possible start of a delimiter at the end can go.
-            const safe = prefixAtEnd(buf, Math.max(pos, buf.length - (delim.length - 1)), delim);
-            if (keep && safe > pos) controller.enqueue(buf.subarray(pos, safe));
-            carry = buf.slice(safe);
-            return;
-          }
-          if (keep && i > pos) controller.enqueue(buf.subarray(pos, i));
-          pos = i + delim.length;
-          state = "delim";
-        } else if (state === "delim") {
-          if (buf.length - pos < 2) {
-            carry = buf.slice(pos);
-            return;
-          }
-          if (buf[pos] === 45 && buf[pos + 1] === 45) {
-            // "--": the closing delimiter. The added field goes in front of it.
-            if (extra) {
-              controller.enqueue(delimiter());
-              controller.enqueue(extra);
-            }
-            controller.enqueue(concat(delimiter(), enc.encode("--\r\n")));
-            state = "done";
-            return;
-          }
-          state = "headers";
-        } else if (state === "headers") {
-          // From just past the delimiter: transport padding, CRLF, header lines, CRLF CRLF.
-          const j = indexOf(buf, HEADER_END, pos);
-          if (j < 0 || j - pos > MAX_PART_HEADERS) {
-            if (j >= 0 || buf.length - pos > MAX_PART_HEADERS) return bad("form part header block too large");
-            carry = buf.slice(pos);
-            return;
-          }
-          const head = buf.subarray(pos, j + HEADER_END.length);
-          const name = partName(new TextDecoder().decode(head));
-          keep = name === null || !drop(name);
-          if (keep) {
-            controller.enqueue(delimiter());
-            controller.enqueue(head.slice());
-          }
-          pos = j + HEADER_END.length;
-          state = "body";
-        } else {
+  const push = (bytes, emit) => {
+    if (state === "done") return;
+    // The body starts right at its first delimiter; a virtual CRLF in front lets one search find
+    // it and every later one.
+    const buf = concat(first ? new Uint8Array(CRLF) : carry, bytes);
+    first = false;
+    carry = new Uint8Array(0);
+    let pos = 0;
+    for (;;) {
+      if (state === "body") {
+        const i = find(buf, pos);
+        if (i < 0) {
+          // Everything but a possible start of a delimiter at the end can go.
+          const safe = prefixAtEnd(buf, Math.max(pos, buf.length - (delim.length - 1)), delim);
+          if (keep && safe > pos) emit(buf.subarray(pos, safe));
+          carry = buf.slice(safe);
           return;
+        }
+        if (keep && i > pos) emit(buf.subarray(pos, i));
+        pos = i + delim.length;
+        state = "delim";
+      } else if (state === "delim") {
+        if (buf.length - pos < 2) {
+          carry = buf.slice(pos);
+          return;
+        }
+        if (buf[pos] === 45 && buf[pos + 1] === 45) {
+          // "--": the closing delimiter. The added field goes in front of it.
+          if (extra) {
+            emit(delimiter());
+            emit(extra);
+          }
+          emit(concat(delimiter(), enc.encode("--\r\n")));
+          state = "done";
+          return;
+        }
+        state = "headers";
+      } else {
+        // From just past the delimiter: transport padding, CRLF, header lines, CRLF CRLF.
+        const j = indexOf(buf, HEADER_END, pos);
+        if (j < 0 || j - pos > MAX_PART_HEADERS) {
+          if (j >= 0 || buf.length - pos > MAX_PART_HEADERS) return bad("form part header block too large");
+          carry = buf.slice(pos);
+          return;
+        }
+        const head = buf.subarray(pos, j + HEADER_END.length);
+        const name = partName(new TextDecoder().decode(head));
+        keep = name === null || !drop(name);
+        if (keep) {
+          emit(delimiter());
+          emit(head.slice());
+        }
+        pos = j + HEADER_END.length;
+        state = "body";
+      }
+    }
+  };
+  const end = () => {
+    if (state !== "done") bad("multipart body ended before its closing boundary");
+  };
+  return relay(source, max, failure, { push, end });
+}
+
+/**
+ * A ReadableStream of what `step.push(bytes, emit)` makes of each chunk of `source` (and
+ * `step.end(emit)` at its end), pulled on demand. On a failure — a step's, more than `max` bytes,
+ * or `source` erroring — it calls fail() and stalls (never errors, never closes).
+ */
+function relay(source, max, failure, step) {
+  const reader = source.getReader();
+  let seen = 0;
+  return new ReadableStream({
+    async pull(controller) {
+      let emitted = 0;
+      const emit = (bytes) => {
+        emitted++;
+        controller.enqueue(bytes);
+      };
+      while (emitted === 0) {
+        let next;
+        try {
+          next = await reader.read();
+        } catch {
+          fail(failure, "BAD_REQUEST", "the request body broke off");
+        }
+        if (!failure.code && next.done) {
+          step.end(emit);
+          if (!failure.code) return controller.close();
+        }
+        if (!failure.code) {
+          const bytes = next.value instanceof Uint8Array ? next.value : new Uint8Array(next.value);
+          seen += bytes.byteLength;
+          if (seen > max) fail(failure, "TOO_LARGE", `request body over ${max} bytes`);
+          else step.push(bytes, emit);
+        }
+        if (failure.code) {
+          reader.cancel().catch(() => {});
+          return never();
         }
       }
     },
-    flush() {
-      if (!failure.code && state !== "done") bad("multipart body ended before its closing boundary");
-      if (failure.code) return never();
+    cancel(reason) {
+      return reader.cancel(reason).catch(() => {});
     },
   });
 }

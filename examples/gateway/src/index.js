@@ -100,13 +100,14 @@ async function proxy(request, env, provider, path) {
     const declared = declaredLength(request);
     if (declared === undefined) return withCors(error(400, "BAD_REQUEST", "bad content-length"), request, env);
     if (declared !== null && declared > max) return withCors(error(413, "TOO_LARGE", `request body over ${max} bytes`), request, env);
-    // With a declared length the incoming stream is passed on as it is, and workerd sends the
-    // same Content-Length upstream; without one, a counter cuts it off past the limit.
-    body = declared !== null ? request.body : request.body.pipeThrough(limitBytes(max, failure));
     if (route.kind === "deapi-submit") {
-      const rewritten = await deapiSubmitBody(request, env, body, max, failure);
+      const rewritten = await deapiSubmitBody(request, env, max, failure);
       if (rewritten instanceof Response) return withCors(rewritten, request, env);
       body = rewritten;
+    } else {
+      // With a declared length the incoming stream itself is passed on, and workerd pipes it
+      // natively with the same Content-Length; without one, a counter cuts it off past the limit.
+      body = declared !== null ? request.body : limitBytes(request.body, max, failure);
     }
   }
 
@@ -145,26 +146,25 @@ function preflightMethod(request) {
  * Any other body type is refused (415): deAPI would read its fields in ways the gateway does not
  * check. Returns the body to send, or a Response to refuse.
  */
-async function deapiSubmitBody(request, env, body, max, failure) {
+async function deapiSubmitBody(request, env, max, failure) {
   const type = request.headers.get("content-type") ?? "";
   const hook = webhookUrl(request, env);
   if (/^multipart\/form-data\b/i.test(type)) {
     const boundary = formBoundary(type);
     if (!boundary) return error(400, "BAD_REQUEST", "multipart/form-data without a valid boundary");
-    const filter = formWithoutFields(boundary, {
+    return formWithoutFields(request.body, boundary, {
       drop: (name) => DEAPI_GATEWAY_FIELDS.has(phpFieldName(name)),
       append: hook ? ["webhook_url", hook] : null,
       max,
       failure,
     });
-    return body.pipeThrough(filter);
   }
   if (!/\/json|\+json/i.test(type)) {
     return error(415, "UNSUPPORTED_MEDIA_TYPE", "deAPI submits are JSON or multipart/form-data");
   }
   const declared = declaredLength(request);
   if (declared !== null && declared > MAX_REWRITE_BYTES) return error(413, "TOO_LARGE", "JSON body too large");
-  const text = await readText(body, MAX_REWRITE_BYTES);
+  const text = await readText(request.body, MAX_REWRITE_BYTES);
   if (text === null) return error(413, "TOO_LARGE", "JSON body too large");
   let json;
   try {

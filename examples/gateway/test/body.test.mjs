@@ -52,14 +52,14 @@ async function drain(stream, failure) {
 
 async function filtered(bytes, type, sizes, opts = {}) {
   const failure = opts.failure ?? { code: null, message: null };
-  const filter = formWithoutFields(formBoundary(type), {
+  const filter = formWithoutFields(opts.source ?? chunked(bytes, sizes), formBoundary(type), {
     drop: (name) => ["webhook_url", "webhook_secret"].includes(phpFieldName(name)),
     append: ["webhook_url", "https://gw.example/webhooks/deapi"],
     max: 1 << 30,
     ...opts,
     failure,
   });
-  const out = await drain(chunked(bytes, sizes).pipeThrough(filter), failure);
+  const out = await drain(filter, failure);
   return { out, failure };
 }
 
@@ -138,9 +138,27 @@ test("formWithoutFields refuses a truncated form, a runaway header block and a b
 
 test("limitBytes passes up to the limit and fails past it (aborting, never ending its stream)", async () => {
   const f1 = { code: null };
-  assert.equal((await drain(chunked(new Uint8Array(100), [30]).pipeThrough(limitBytes(100, f1)), f1)).length, 100);
+  assert.equal((await drain(limitBytes(chunked(new Uint8Array(100), [30]), 100, f1), f1)).length, 100);
   const f2 = { code: null };
-  await assert.rejects(() => drain(chunked(new Uint8Array(101), [30]).pipeThrough(limitBytes(100, f2)), f2), { code: "TOO_LARGE" });
+  await assert.rejects(() => drain(limitBytes(chunked(new Uint8Array(101), [30]), 100, f2), f2), { code: "TOO_LARGE" });
+});
+
+test("a source that breaks off (the page hung up) fails the stream instead of ending it", async () => {
+  const breaking = () => {
+    let n = 0;
+    return new ReadableStream({
+      pull(controller) {
+        if (n++ < 3) controller.enqueue(new Uint8Array(10));
+        else controller.error(new Error("connection reset"));
+      },
+    });
+  };
+  const f1 = { code: null };
+  await assert.rejects(() => drain(limitBytes(breaking(), 1000, f1), f1), { code: "BAD_REQUEST", message: /broke off/ });
+  const form = new FormData();
+  form.append("a", "b");
+  const { type, bytes } = await encode(form);
+  await assert.rejects(() => filtered(bytes, type, [1], { source: breaking() }), { code: "BAD_REQUEST", message: /broke off/ });
 });
 
 test("boundaries, part names and PHP field names", () => {
