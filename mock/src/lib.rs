@@ -6,7 +6,8 @@
 //! fault rules of [`faults`]; adding one is a new module and one line in [`app`]. The push
 //! channels: [`push`] (a background task per deAPI job) drives [`webhooks`] (signed deliveries to a
 //! loopback receiver) and [`realtime`] (the Pusher protocol 7 server); [`sse`] streams Socaity
-//! chunks. Not done: Optexity `task_callback_url` delivery (the URL is kept on the job).
+//! chunks. Uploads: [`upload`] reads multipart bodies as they stream (deAPI, Socaity), [`validate`]
+//! holds deAPI's per-task rules, [`files`] serves the result files. Not done: Optexity `task_callback_url` delivery (the URL is kept on the job).
 
 pub mod clock;
 pub mod cors;
@@ -26,6 +27,8 @@ pub mod serika;
 pub mod socaity;
 pub mod sse;
 pub mod statics;
+pub mod upload;
+pub mod validate;
 pub mod webhooks;
 
 use axum::middleware::{from_fn, from_fn_with_state};
