@@ -430,25 +430,35 @@ impl JobClient {
         })
     }
 
-    /// Polls until the job is terminal and resolves with it, whatever its status. Calls
-    /// `onUpdate` once per change. Rejects `TIMEOUT` after `timeoutMs`, `ABORTED` on the signal.
+    /// Polls until the job is terminal and resolves with it, whatever its status. Takes a job
+    /// id or a `Job` (a terminal one resolves at once, with no request). Calls `onUpdate` once
+    /// per change. Rejects `TIMEOUT` after `timeoutMs`, `ABORTED` on the signal.
     #[wasm_bindgen(unchecked_return_type = "Promise<Job>")]
     pub fn wait(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | Job")] target: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "WaitOptions")] options: JsValue,
     ) -> Promise {
         // Converted before the future, which then keeps neither JS argument nor a copy.
-        let (id, options) = match (convert::job_id(&id), convert::call_options(&options)) {
-            (Ok(id), Ok(options)) => (id, options),
+        let provider = self.engine.cfg.provider;
+        let ((id, known), options) = match (
+            convert::job_target(&target, provider),
+            convert::call_options(&options),
+        ) {
+            (Ok(target), Ok(options)) => (target, options),
             (Err(e), _) | (_, Err(e)) => return Promise::reject(&reject(e)),
         };
+        let on_update = notify(options.on_update);
+        if let Some(job) = known.as_ref().filter(|j| j.is_terminal()) {
+            on_update(job);
+            return Promise::resolve(&job_to_js(job));
+        }
         match self.engine.wait(
             id.into(),
-            None,
+            known.map(Box::new),
             options.signal,
             options.timeout_ms,
-            notify(options.on_update),
+            on_update,
             options.via,
         ) {
             Ok(waiting) => job_promise(waiting),
@@ -510,16 +520,27 @@ impl JobClient {
     }
 
     /// An async iterator over the job's changes, ending after the terminal state:
-    /// `for await (const job of client.watch(id)) { ... }`.
+    /// `for await (const job of client.watch(id)) { ... }`. Takes a job id or a `Job` (its state
+    /// is the first yielded; a terminal one ends the watch with no request).
     #[wasm_bindgen(unchecked_return_type = "JobWatch & AsyncIterable<Job>")]
     pub fn watch(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | Job")] target: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let id = convert::job_id(&id).map_err(reject)?;
+        let (id, known) = convert::job_target(&target, self.engine.cfg.provider).map_err(reject)?;
         let opts = convert::call_options(&options).map_err(reject)?;
-        let lease = self.engine.push_lease(opts.via).map_err(reject)?;
-        Ok(JobWatch::new(self.engine.clone(), id, opts.signal, lease))
+        let lease = if known.as_ref().is_some_and(Job::is_terminal) {
+            None
+        } else {
+            self.engine.push_lease(opts.via).map_err(reject)?
+        };
+        Ok(JobWatch::new(
+            self.engine.clone(),
+            id,
+            known,
+            opts.signal,
+            lease,
+        ))
     }
 }

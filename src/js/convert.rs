@@ -91,7 +91,8 @@ pub(crate) fn provider(options: &JsValue) -> Result<Provider, Error> {
 }
 
 /// The `realtime` option (deAPI): `{ clientId, key?, wsUrl?, authUrl?, WebSocket? }`.
-/// `Ok(None)` when absent, or when no `WebSocket` constructor exists in this runtime.
+/// `Ok(None)` when absent; `CONFIG` when no `WebSocket` constructor is given or global (never a
+/// silent fallback to polling).
 pub(crate) fn realtime(
     options: &JsValue,
     provider: Provider,
@@ -134,7 +135,11 @@ pub(crate) fn realtime(
             .and_then(|f| f.dyn_into::<Function>().ok())
         {
             Some(f) => f,
-            None => return Ok(None),
+            None => {
+                return Err(Error::config(
+                    "realtime needs a WebSocket, and this runtime has no global one: pass realtime.WebSocket (e.g. the ws package's constructor), or on Node 20 run with --experimental-websocket",
+                ))
+            }
         },
     };
     Ok(Some(RealtimeConfig {
@@ -285,6 +290,33 @@ pub(crate) fn job_id(value: &JsValue) -> Result<String, Error> {
         Some(s) if !s.is_empty() => Ok(s),
         _ => Err(config_err("id", "a non-empty string")),
     }
+}
+
+/// What `wait` and `watch` follow: a job id, or a `Job` of `provider` (its state known; a
+/// terminal one needs no request, so a Socaity SYNC job with no id works too).
+pub(crate) fn job_target(
+    value: &JsValue,
+    provider: Provider,
+) -> Result<(String, Option<Job>), Error> {
+    if value.is_string() {
+        return job_id(value).map(|id| (id, None));
+    }
+    if !value.is_object() {
+        return Err(config_err("id", "a non-empty string or a Job"));
+    }
+    let job = job_from_js(value)?;
+    if job.provider != provider {
+        return Err(Error::config(
+            "the job is from another provider than this client's",
+        ));
+    }
+    if job.id.is_empty() && !job.is_terminal() {
+        return Err(config_err(
+            "job.id",
+            "a non-empty string for a job that is not terminal",
+        ));
+    }
+    Ok((job.id.to_string(), Some(job)))
 }
 
 #[wasm_bindgen(module = "/src/js/job.js")]
