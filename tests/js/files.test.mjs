@@ -344,20 +344,8 @@ describe("file outputs: job.files, resultUrl, loadFile", { concurrency: true }, 
   });
 });
 
-/** True once the mock records multipart parts (mock/README.md "Introspection"). */
-async function mockRecordsParts() {
-  const res = await fetch(`${MOCK}/deapi/api/v1/client/img-rmbg`, { method: "POST", headers: { authorization: `Bearer ${KEY}`, accept: "application/json" }, body: (() => { const fd = new FormData(); fd.append("image", new Blob([PNG], { type: "image/png" }), "probe.png"); fd.append("model", "Ben2"); return fd; })() });
-  const body = await res.json().catch(() => null);
-  const id = body?.data?.request_id;
-  if (!id) return false;
-  const job = await mockJob(id);
-  return Array.isArray(job.parts);
-}
-
-describe("files against the mock providers", { concurrency: true, timeout: 60_000 }, async () => {
-  const recorded = await mockRecordsParts();
-
-  test("deAPI img2img from Blob, File, Buffer, Uint8Array and ArrayBuffer: the mock receives every byte", { skip: !recorded && "the mock does not record parts yet" }, async () => {
+describe("files against the mock providers", { concurrency: true, timeout: 60_000 }, () => {
+  test("deAPI img2img from Blob, File, Buffer, Uint8Array and ArrayBuffer: the mock receives every byte", async () => {
     const c = client("deapi");
     const kinds = {
       blob: (b) => new Blob([b], { type: "image/png" }),
@@ -382,7 +370,7 @@ describe("files against the mock providers", { concurrency: true, timeout: 60_00
     }));
   });
 
-  test("deAPI upscale and image-to-video; a missing file field is the mock's 422 (VALIDATION)", { skip: !recorded && "the mock does not record parts yet" }, async () => {
+  test("deAPI upscale and image-to-video; a missing file field is the mock's 422 (VALIDATION)", async () => {
     const c = client("deapi");
     const up = await c.run({ task: "img-upscale", input: { image: new Blob([PNG], { type: "image/png" }), model: "RealESRGAN_x4", mock: scenario({ duration_ms: 200 }) } });
     assert.equal((await mockJob(up.id)).parts.find((p) => p.name === "image").sha256, sha256(PNG));
@@ -392,7 +380,7 @@ describe("files against the mock providers", { concurrency: true, timeout: 60_00
     await assert.rejects(c.submit({ task: "img2img", input: { prompt: "no image", model: "m", mock: scenario() } }), (e) => isPolyjobError("VALIDATION", { status: 422 })(e) && /image field is required/.test(e.message));
   });
 
-  test("Socaity: a file job's parts arrive whole, and FileModel results (URL, base64, nested) come back as files", { skip: !recorded && "the mock does not record parts yet" }, async () => {
+  test("Socaity: a file job's parts arrive whole, and FileModel results (URL, base64, nested) come back as files", async () => {
     const c = client("socaity");
     const bytes = Buffer.concat([PNG, Buffer.from(randomBytes(4096, 21))]);
     const job = await c.run({ model: "face2face", input: { source_img: new File([bytes], "me.png", { type: "image/png" }), strength: 0.5, mock: scenario({ duration_ms: 200, file_result: "nested" }) } });
@@ -408,7 +396,7 @@ describe("files against the mock providers", { concurrency: true, timeout: 60_00
     }
   });
 
-  test("Optexity: downloads and the final screenshot; Serika: the result image", { skip: !recorded && "the mock does not record parts yet" }, async () => {
+  test("Optexity: downloads and the final screenshot; Serika: the result image", async () => {
     const o = await client("optexity").run(request("optexity", scenario({ duration_ms: 200 })));
     assert.deepEqual(o.files.map((x) => x.role), ["download", "screenshot"]);
     const shot = await loadFile(o.files[1]);
