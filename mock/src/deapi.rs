@@ -90,7 +90,7 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
             if !upload::is_multipart(&parts.headers) {
                 submit(&st, key, idem, &task, http::read_json(body).await, None)
             } else {
-                let read = upload::read(body, &parts.headers, FORM_LIMIT).await;
+                let read = upload::read(body, &parts.headers, st.config.deapi_form_limit).await;
                 let infos = match &read {
                     Ok(form) => form.iter().map(|p| p.info.clone()).collect(),
                     Err(e) => e.parts().to_vec(),

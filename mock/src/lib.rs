@@ -59,6 +59,10 @@ pub struct Config {
     pub pusher_activity_timeout: u64,
     /// deAPI's client id of the valid key: its channel is `private-client.<id>`.
     pub deapi_client_id: String,
+    /// Largest deAPI multipart submit body (64 MiB; tests lower it).
+    pub deapi_form_limit: u64,
+    /// Largest Socaity multipart submit body (512 MiB; tests lower it).
+    pub socaity_form_limit: u64,
 }
 
 impl Default for Config {
@@ -74,6 +78,8 @@ impl Default for Config {
             pusher_secret: realtime::DEFAULT_SECRET.to_owned(),
             pusher_activity_timeout: 120,
             deapi_client_id: "1001".to_owned(),
+            deapi_form_limit: deapi::FORM_LIMIT,
+            socaity_form_limit: socaity::FORM_LIMIT,
         }
     }
 }

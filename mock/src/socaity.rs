@@ -87,7 +87,7 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
                 let body = http::read_json(body).await;
                 submit(&st, key, idem, &base, &model, body, None).await
             } else {
-                let read = upload::read(body, &parts.headers, FORM_LIMIT).await;
+                let read = upload::read(body, &parts.headers, st.config.socaity_form_limit).await;
                 let infos = match &read {
                     Ok(form) => form.iter().map(|p| p.info.clone()).collect(),
                     Err(e) => e.parts().to_vec(),

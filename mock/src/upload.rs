@@ -10,15 +10,17 @@
 //! reads (only in a body that came from a form: JSON can never carry a file). Must not touch:
 //! provider wire formats, validation rules, jobs.
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::HeaderMap;
-use futures_util::StreamExt;
+use futures_util::Stream;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 /// The member name of a file marker in a form-decoded body.
 pub const FILE_KEY: &str = "$file";
@@ -122,13 +124,11 @@ pub async fn read(body: Body, headers: &HeaderMap, limit: u64) -> Result<Vec<Par
         return Err(FormError::Malformed(Vec::new()));
     };
     let seen = Arc::new(AtomicU64::new(0));
-    let counter = Arc::clone(&seen);
-    let stream = body.into_data_stream().map(move |chunk| {
-        if let Ok(bytes) = &chunk {
-            counter.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-        }
-        chunk
-    });
+    let stream = Paced {
+        inner: body.into_data_stream(),
+        seen: Arc::clone(&seen),
+        yielded: false,
+    };
     let mut form = multer::Multipart::new(stream, boundary);
     let over = || seen.load(Ordering::Relaxed) > limit;
     let mut parts: Vec<Part> = Vec::new();
@@ -196,6 +196,37 @@ pub async fn read(body: Body, headers: &HeaderMap, limit: u64) -> Result<Vec<Par
         return Err(FormError::TooLarge(infos(&parts)));
     }
     Ok(parts)
+}
+
+/// The body as multer reads it: one chunk per poll (multer takes every chunk that is ready at
+/// once, so a fast sender would otherwise fill its buffer with the whole upload), counting the
+/// bytes received.
+struct Paced<S> {
+    inner: S,
+    seen: Arc<AtomicU64>,
+    /// A chunk went out on the last poll: the next one yields first.
+    yielded: bool,
+}
+
+impl<S, E> Stream for Paced<S>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    type Item = Result<Bytes, E>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.yielded {
+            self.yielded = false;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        let next = Pin::new(&mut self.inner).poll_next(cx);
+        if let Poll::Ready(Some(Ok(bytes))) = &next {
+            self.seen.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+            self.yielded = true;
+        }
+        next
+    }
 }
 
 /// Reads (and drops) the rest of an oversized form, so the client gets to read the answer.
