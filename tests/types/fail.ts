@@ -1,6 +1,6 @@
 // Must NOT compile: every line marked `// expect-error TSnnnn` has to fail with that code, and no
 // other line may fail (scripts/test-runtimes.sh checks both, plus tsc's non-zero exit).
-import { JobClient, isTerminal, type Job, type JobStatus, type PolyjobError } from "polyjob";
+import { JobClient, isTerminal, loadFile, type FileRole, type Job, type JobStatus, type PolyjobError } from "polyjob";
 
 export async function wrong(job: Job, err: PolyjobError): Promise<void> {
   new JobClient({ provider: "replicate", apiKey: "k" }); // expect-error TS2322
@@ -12,5 +12,11 @@ export async function wrong(job: Job, err: PolyjobError): Promise<void> {
   job.progress.toFixed(2); // expect-error TS18047
   if (err.code === "OOPS") return; // expect-error TS2367
   if (isTerminal(job.status) && job.status === "PROCESSING") return; // expect-error TS2367
+  if (job.files[0].role === "thumbnail") return; // expect-error TS2367
+  const role: FileRole = "image"; // expect-error TS2322
+  await loadFile(job.resultUrl); // expect-error TS2345
+  new JobClient({ provider: "deapi", maxResponseBytes: "64 MiB" }); // expect-error TS2322
+  if (err.code === "PAYLOAD_TOO_LARGE") return; // expect-error TS2367
+  void role;
   void status;
 }

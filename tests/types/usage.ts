@@ -7,15 +7,21 @@ import {
   JobWatch,
   WebhookDeduper,
   isTerminal,
+  loadFile,
   verifyWebhook,
   verifyWebhookSync,
   type Capabilities,
   type CallOptions,
   type ClientStats,
   type ErrorCode,
+  type FileInput,
+  type FileRole,
+  type InputValue,
   type Job,
   type JobClientOptions,
+  type JobFile,
   type JobStatus,
+  type LoadFileOptions,
   type PolyjobError,
   type ProviderName,
   type RealtimeOptions,
@@ -26,7 +32,7 @@ import {
   type Via,
   type WaitOptions,
 } from "polyjob";
-import init, { initSync, JobClient as WebJobClient } from "polyjob/web";
+import init, { initSync, JobClient as WebJobClient, loadFile as webLoadFile } from "polyjob/web";
 import defaultExport from "polyjob";
 
 // ---- type-level helpers ---------------------------------------------------------------------
@@ -69,6 +75,17 @@ export type Checks = [
   Expect<Not<HasAny<typeof verifyWebhookSync>>>,
   Expect<Not<IsAny<ConstructorParameters<typeof JobClient>[0]>>>,
   Expect<Equal<typeof WebJobClient, typeof JobClient>>,
+  // Files in and out (issue 17).
+  Expect<Equal<Job["files"], JobFile[]>>,
+  Expect<Equal<FileRole, "result" | "alternate" | "preview" | "download" | "screenshot">>,
+  Expect<Equal<JobFile, { role: FileRole; url: string | null; data: string | null; contentType: string | null; fileName: string | null }>>,
+  Expect<Equal<FileInput, Blob | ArrayBuffer | ArrayBufferView>>,
+  Expect<Equal<Parameters<typeof loadFile>, [file: JobFile, options?: LoadFileOptions]>>,
+  Expect<Equal<ReturnType<typeof loadFile>, Promise<Blob>>>,
+  Expect<Equal<typeof webLoadFile, typeof loadFile>>,
+  Expect<Not<HasAny<typeof loadFile>>>,
+  Expect<Equal<NonNullable<JobClientOptions["maxResponseBytes"]>, number>>,
+  Expect<Equal<Extract<ErrorCode, "TOO_LARGE">, "TOO_LARGE">>,
 ];
 
 // ---- every call -------------------------------------------------------------------------------
@@ -87,6 +104,7 @@ export async function everything(signal: AbortSignal, request: Request): Promise
     requestTimeoutMs: 60000,
     maxRetries: 3,
     maxConcurrentRequests: 16,
+    maxResponseBytes: 16 * 1024 * 1024,
     realtime,
   };
   const client = new JobClient(options);
@@ -119,6 +137,43 @@ export async function everything(signal: AbortSignal, request: Request): Promise
   const ran: Job = await client.run(req, { timeoutMs: 1000, via: "realtime" });
   await client.run(req);
   void [again, cancelled, recent, done, ran];
+
+  // Files in: every FileInput kind, anywhere an InputValue goes (deAPI multipart).
+  const picked: FileInput = new File([new Uint8Array([0x89, 0x50, 0x4e, 0x47])], "photo.png", { type: "image/png" });
+  const kinds: FileInput[] = [picked, new Blob(["x"]), new ArrayBuffer(8), new Uint8Array(8), new DataView(new ArrayBuffer(4)), new Float32Array(2)];
+  const params: Record<string, InputValue> = {
+    image: picked,
+    images: kinds,
+    prompt: "an oil painting",
+    steps: 4,
+    enhance: true,
+    negative_prompt: null,
+    skipped: undefined,
+    when: new Date(),
+    loras: [{ name: "style", weight: 0.7 }],
+    url: new URL("https://example.test/a.png"),
+  };
+  const upload: SubmitRequest = { task: "img2img", input: { ...params, model: "Flux_2_Klein_4B_BF16" } };
+  const uploaded: Job = await client.run(upload, { signal });
+
+  // Files out: job.files and loadFile.
+  const files: JobFile[] = uploaded.files;
+  for (const file of files) {
+    const role: FileRole = file.role;
+    const where: string | null = file.url ?? file.data;
+    const type: string | null = file.contentType;
+    const name: string | null = file.fileName;
+    if (role === "result" || role === "alternate" || role === "preview" || role === "download" || role === "screenshot") void [where, type, name];
+  }
+  const loadOptions: LoadFileOptions = { signal, fetch: (input, init) => fetch(input, init) };
+  const resultFile: JobFile | undefined = files.find((f) => f.role === "result");
+  if (resultFile) {
+    const blob: Blob = await loadFile(resultFile, loadOptions);
+    const bytes: ArrayBuffer = await blob.arrayBuffer();
+    const again2: Blob = await loadFile(resultFile);
+    const viaWeb: Blob = await webLoadFile(resultFile, { signal });
+    void [bytes, again2, viaWeb];
+  }
 
   // Narrowing by status.
   const status: JobStatus = done.status;
@@ -200,6 +255,11 @@ export async function everything(signal: AbortSignal, request: Request): Promise
     const failedJob: Job | undefined = err.job;
     const name: "PolyjobError" = err.name;
     if (err.code === "JOB_FAILED" && err.job) err.job.status satisfies JobStatus;
+    if (err.code === "TOO_LARGE") {
+      const tooLarge: "TOO_LARGE" = err.code;
+      const limited: number | null = err.status; // 413 from the provider, null for a body over maxResponseBytes
+      void [tooLarge, limited];
+    }
     void [code, httpStatus, from, retry, attempts, after, failedJob, name];
   }
 
