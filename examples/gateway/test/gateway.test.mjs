@@ -6,7 +6,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFile } from "node:child_process";
-import { createHmac, randomUUID } from "node:crypto";
+import { createHash, createHmac, randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import http from "node:http";
@@ -67,8 +67,14 @@ before(async () => {
     timeout: 60_000,
     env: { ...process.env, WRANGLER_LOG: "error", NO_COLOR: "1" },
   });
+  mf = gateway(MOCK);
+  GW = String(await mf.ready).replace(/\/+$/, "");
+});
+
+/** The built Worker in Miniflare, with the providers at `upstream` and `vars` over wrangler.toml's. */
+function gateway(upstream, vars = {}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(PROJECT, "wrangler.toml"));
-  mf = new Miniflare({
+  return new Miniflare({
     ...workerOptions,
     modules: true,
     scriptPath: path.join(outdir, "index.js"),
@@ -76,23 +82,23 @@ before(async () => {
     bindings: {
       ...workerOptions.bindings,
       ALLOWED_ORIGINS: `${ORIGIN}, http://localhost:5173`,
-      SOCAITY_BASE_URL: `${MOCK}/socaity`,
-      OPTEXITY_BASE_URL: `${MOCK}/optexity`,
-      DEAPI_BASE_URL: `${MOCK}/deapi`,
-      SERIKA_BASE_URL: `${MOCK}/serika`,
+      SOCAITY_BASE_URL: `${upstream}/socaity`,
+      OPTEXITY_BASE_URL: `${upstream}/optexity`,
+      DEAPI_BASE_URL: `${upstream}/deapi`,
+      SERIKA_BASE_URL: `${upstream}/serika`,
       // The secrets (`wrangler secret put ...` in production).
       SOCAITY_API_KEY: KEY,
       OPTEXITY_API_KEY: KEY,
       DEAPI_API_KEY: KEY,
       SERIKA_API_KEY: KEY,
       DEAPI_WEBHOOK_SECRET: SECRET,
+      ...vars,
     },
     cf: false,
     host: "127.0.0.1",
     port: 0,
   });
-  GW = String(await mf.ready).replace(/\/+$/, "");
-});
+}
 
 after(async () => {
   if (mf) await mf.dispose();
@@ -283,6 +289,14 @@ test("non-allowlisted paths and methods are refused and never reach the provider
     ["DELETE", "/optexity/api/v1/inference", 405],
     ["GET", "/optexity/api/v2/anything", 404],
     ["GET", "/serika/jobs/%2e%2e", 404],
+    // deAPI: only its documented v1 tasks; not their price-calculation variants, nor the
+    // account routes, nor a made-up task.
+    ["POST", "/deapi/api/v1/client/img2img/price-calculation", 404],
+    ["POST", "/deapi/api/v1/client/balance", 404],
+    ["POST", "/deapi/api/v1/client/not-a-task", 404],
+    ["POST", "/deapi/api/v1/client/videos/delete", 404],
+    ["POST", "/deapi/api/v2/images/generations", 404],
+    ["GET", "/deapi/api/v1/client/img2img", 405],
     ["GET", "/nowhere/jobs", 404],
     ["GET", "/", 404],
   ];
@@ -484,4 +498,325 @@ test("end to end: a deAPI job submitted through the gateway gets its webhooks at
   assert.equal(mockJob.webhook_refused, null);
   assert.ok(mockJob.webhooks.length >= 2, JSON.stringify(mockJob.webhooks));
   for (const w of mockJob.webhooks) assert.equal(w.status, 200, `delivered to the gateway: ${JSON.stringify(w)}`);
+});
+
+// ---------------------------------------------------------------------------------------------
+// file uploads: multipart/form-data submits, streamed through
+
+const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
+const HOOK = () => `${GW}/webhooks/deapi`;
+
+/** A page's multipart request: FormData as fetch encodes it (its boundary in the content type). */
+function formRequest(url, form, headers = {}) {
+  return new Request(url, { method: "POST", headers: { origin: ORIGIN, ...headers }, body: form });
+}
+
+/** The mock's record of the upstream request that carried `idempotency-key: key`. */
+async function upstreamRequest(key) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const hit = (await mockRequests()).find((r) => r.headers["idempotency-key"] === key);
+    if (hit && hit.parts) return hit;
+    if (Date.now() > deadline) {
+      assert.fail(hit ? `the mock did not record the parts of ${key} (its request log has no "parts")` : `no upstream request with idempotency-key ${key}`);
+    }
+    await sleep(50);
+  }
+}
+
+function filePart(parts, name) {
+  const found = parts.filter((p) => p.name === name);
+  assert.equal(found.length, 1, `one part named ${name}: ${JSON.stringify(parts)}`);
+  return found[0];
+}
+
+test("a multipart img2img submit reaches deAPI byte for byte; the page's webhook fields are replaced by the gateway's", { timeout: 30_000 }, async () => {
+  const image = randomBytes(300 * 1024);
+  const key = randomUUID();
+  const form = new FormData();
+  form.append("prompt", "the same fox, in watercolour");
+  form.append("model", "QwenImageEdit_Plus_NF4");
+  form.append("image", new Blob([image], { type: "image/png" }), "fox.png");
+  form.append("strength", "0.6");
+  form.append("loras[0][name]", "watercolour");
+  form.append("webhook_url", "http://127.0.0.1:9/page-chosen");
+  form.append("webhook_secret", "p".repeat(40));
+  const req = formRequest(`${GW}/deapi/api/v1/client/img2img`, form, { "idempotency-key": key });
+  const sentType = req.headers.get("content-type");
+  assert.match(sentType, /^multipart\/form-data; boundary=/);
+
+  const res = await fetch(req);
+  const text = await res.text();
+  assert.equal(res.status, 200, text);
+  assert.equal(res.headers.get("access-control-allow-origin"), ORIGIN);
+  const id = JSON.parse(text).data.request_id;
+  assert.ok(id, text);
+
+  const up = await upstreamRequest(key);
+  assert.equal(up.path, "/deapi/api/v1/client/img2img");
+  assert.equal(up.headers.authorization, `Bearer ${KEY}`);
+  assert.equal(up.headers["content-type"], sentType, "the page's content type, boundary and all");
+  const file = filePart(up.parts, "image");
+  assert.equal(file.size, image.length);
+  assert.equal(file.sha256, sha256(image));
+  assert.equal(file.file_name, "fox.png");
+  assert.equal(file.content_type, "image/png");
+  assert.equal(filePart(up.parts, "prompt").sha256, sha256("the same fox, in watercolour"));
+  assert.equal(filePart(up.parts, "loras[0][name]").sha256, sha256("watercolour"));
+  assert.equal(filePart(up.parts, "webhook_url").sha256, sha256(HOOK()), "the gateway's receiver, not the page's URL");
+  assert.deepEqual(up.parts.filter((p) => p.name === "webhook_secret"), [], "the page's webhook_secret is removed");
+  assert.deepEqual(
+    up.parts.map((p) => p.name),
+    ["prompt", "model", "image", "strength", "loras[0][name]", "webhook_url"],
+    "the other parts in the page's order, the gateway's webhook_url last",
+  );
+
+  // A page-side client follows the job to the end; the mock's job holds the same parts, and its
+  // webhooks went to the gateway (the webhook_url the gateway put in the form), whose Durable
+  // Object has the finished job.
+  const done = await pageClient("deapi").wait(id, { timeoutMs: 20_000 });
+  assert.equal(done.status, "FINISHED");
+  const mockJob = await (await fetch(`${MOCK}/__mock/jobs/${id}`)).json();
+  assert.equal(filePart(mockJob.parts, "image").sha256, sha256(image));
+  await until("the completion webhook at the gateway", async () => (await (await fetch(`${MOCK}/__mock/jobs/${id}`)).json()).webhooks.some((w) => w.event === "job.completed" && w.status === 200));
+  const hooks = (await (await fetch(`${MOCK}/__mock/jobs/${id}`)).json()).webhooks;
+  for (const w of hooks) assert.equal(w.status, 200, `delivered to the gateway: ${JSON.stringify(w)}`);
+  const stored = await (await fetch(`${GW}/jobs/deapi/${id}`)).json();
+  assert.equal(stored.status, "FINISHED");
+});
+
+test("a multipart Socaity submit passes through untouched: same bytes, same Content-Length", { timeout: 30_000 }, async () => {
+  const image = randomBytes(256 * 1024 + 17);
+  const key = randomUUID();
+  const form = new FormData();
+  form.append("prompt", "hello gateway");
+  form.append("image", new Blob([image], { type: "image/jpeg" }), "in.jpg");
+  form.append("options", JSON.stringify({ steps: 4 }));
+  const req = formRequest(`${GW}/socaity/v1/flux-schnell/generate`, form, { "idempotency-key": key });
+  const sentType = req.headers.get("content-type");
+  const sent = new Uint8Array(await req.clone().arrayBuffer());
+
+  const res = await fetch(req);
+  const text = await res.text();
+  assert.ok(res.ok, `${res.status} ${text}`);
+  assert.ok(JSON.parse(text).job_id, text);
+
+  const up = await upstreamRequest(key);
+  assert.equal(up.path, "/socaity/v1/flux-schnell/generate");
+  assert.equal(up.headers.authorization, `Bearer ${KEY}`);
+  assert.equal(up.headers["content-type"], sentType);
+  assert.equal(up.headers["content-length"], String(sent.length), "the declared length is passed on (not re-chunked)");
+  const file = filePart(up.parts, "image");
+  assert.equal(file.size, image.length);
+  assert.equal(file.sha256, sha256(image));
+  assert.equal(file.file_name, "in.jpg");
+  assert.equal(file.content_type, "image/jpeg");
+  assert.equal(filePart(up.parts, "options").sha256, sha256(JSON.stringify({ steps: 4 })));
+});
+
+test("upload refusals: over MAX_UPLOAD_BYTES (413), a deAPI body that is neither JSON nor a form (415), a form without a boundary (400)", async () => {
+  const before = await mockRequestCount();
+  // A declared length over the limit is refused before a byte of the body is read.
+  const status = await new Promise((resolve, reject) => {
+    const u = new URL(`${GW}/socaity/v1/flux-schnell/generate`);
+    const req = http.request(
+      { host: u.hostname, port: u.port, path: u.pathname, method: "POST", headers: { "content-type": "multipart/form-data; boundary=x", "content-length": String(200 * 1024 * 1024) } },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode);
+        req.destroy();
+      },
+    );
+    req.on("error", (e) => (e.code === "ECONNRESET" ? null : reject(e)));
+    req.write("--x\r\n");
+  });
+  assert.equal(status, 413);
+
+  const plain = await fetch(`${GW}/deapi/api/v1/client/img2img`, { method: "POST", headers: { "content-type": "text/plain" }, body: "webhook_url=http://x" });
+  assert.equal(plain.status, 415);
+  await plain.arrayBuffer();
+  const urlencoded = await fetch(`${GW}/deapi/api/v1/client/img2img`, { method: "POST", body: new URLSearchParams({ webhook_url: "http://x" }) });
+  assert.equal(urlencoded.status, 415);
+  await urlencoded.arrayBuffer();
+  const noBoundary = await fetch(`${GW}/deapi/api/v1/client/img2img`, { method: "POST", headers: { "content-type": "multipart/form-data" }, body: "--x--\r\n" });
+  assert.equal(noBoundary.status, 400);
+  await noBoundary.arrayBuffer();
+  assert.equal(await mockRequestCount(), before, "none reached the mock");
+});
+
+// A gateway whose providers sit behind a tap: an HTTP relay to the mock that counts the bytes of
+// each request as they arrive. With the page's upload paused halfway, the tap must already have
+// most of that half; a Worker that buffered the body would have sent nothing yet.
+async function startTap(target) {
+  const seen = new Map(); // idempotency-key -> { received, sha256, headers }
+  const t = new URL(target);
+  const server = http.createServer((req, res) => {
+    const key = req.headers["idempotency-key"] ?? randomUUID();
+    const entry = { received: 0, headers: req.headers, hash: createHash("sha256"), sha256: null, ended: false, closed: false };
+    seen.set(key, entry);
+    const up = http.request({ host: t.hostname, port: t.port, path: req.url, method: req.method, headers: { ...req.headers, host: t.host } }, (upRes) => {
+      res.writeHead(upRes.statusCode, upRes.headers);
+      upRes.pipe(res);
+    });
+    up.on("error", () => res.destroy());
+    req.on("data", (chunk) => {
+      entry.received += chunk.length;
+      entry.hash.update(chunk);
+    });
+    req.on("end", () => {
+      entry.ended = true;
+      entry.sha256 = entry.hash.digest("hex");
+    });
+    req.on("close", () => (entry.closed = true));
+    req.on("error", () => up.destroy());
+    req.pipe(up);
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${server.address().port}`, seen, close: () => new Promise((r) => server.close(r)) };
+}
+
+/** POSTs `bytes` in two halves, waiting between them until `ready()`; resolves the answer. */
+function postInHalves(url, headers, bytes, ready) {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const h = { ...headers, "content-length": String(bytes.length) };
+    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: "POST", headers: h }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body }));
+    });
+    req.on("error", reject);
+    const half = bytes.length >> 1;
+    req.write(bytes.subarray(0, half));
+    ready().then(
+      () => req.end(bytes.subarray(half)),
+      (e) => {
+        req.destroy();
+        reject(e);
+      },
+    );
+  });
+}
+
+/** Sends all of `bytes` without ending the request (chunked), resolves the answer, then hangs up. */
+function postUnended(url, headers, bytes) {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: "POST", headers }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => (body += d));
+      res.on("end", () => {
+        resolve({ status: res.statusCode, body });
+        req.destroy();
+      });
+    });
+    req.on("error", reject);
+    req.write(bytes);
+  });
+}
+
+async function until(what, cond, ms = 15_000) {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+test("large uploads stream through: 20 MiB to Socaity and 8 MiB to deAPI reach the provider while the page is still sending; a chunked body over the limit is cut off with 413; a page that hangs up leaves the provider a broken request", { timeout: 120_000 }, async () => {
+  const tap = await startTap(MOCK);
+  const limit = 24 * 1024 * 1024;
+  const mf2 = gateway(tap.url, { MAX_UPLOAD_BYTES: String(limit) });
+  try {
+    const gw = String(await mf2.ready).replace(/\/+$/, "");
+
+    for (const [provider, route, size] of [
+      ["socaity", "/v1/flux-schnell/generate", 20 * 1024 * 1024],
+      ["deapi", "/api/v1/client/vid-upscale", 8 * 1024 * 1024],
+    ]) {
+      const file = randomBytes(size);
+      const field = provider === "deapi" ? "video" : "image";
+      const form = new FormData();
+      form.append("prompt", "large upload");
+      form.append(field, new Blob([file], { type: provider === "deapi" ? "video/mp4" : "image/png" }), "big.bin");
+      const encoded = new Response(form);
+      const type = encoded.headers.get("content-type");
+      const bytes = new Uint8Array(await encoded.arrayBuffer());
+      const key = randomUUID();
+      const t0 = Date.now();
+      const answer = await postInHalves(`${gw}/${provider}${route}`, { "content-type": type, "idempotency-key": key, origin: ORIGIN }, bytes, async () => {
+        // The page has sent half; the provider must get (most of) it before the rest is sent.
+        await until(`${provider}: the first half at the provider`, () => (tap.seen.get(key)?.received ?? 0) >= bytes.length / 4);
+      });
+      const ms = Date.now() - t0;
+      assert.ok(answer.status >= 200 && answer.status < 300, `${provider}: ${answer.status} ${answer.body}`);
+      const at = tap.seen.get(key);
+      if (provider === "socaity") {
+        // Passed through as it is: the same bytes and the same declared length.
+        assert.equal(at.headers["content-length"], String(bytes.length));
+        assert.equal(at.received, bytes.length);
+        assert.equal(at.sha256, sha256(bytes));
+      } else {
+        // Filtered as it streams (webhook fields): sent on without a length.
+        assert.equal(at.headers["content-length"], undefined);
+        assert.equal(at.headers["transfer-encoding"], "chunked");
+      }
+      const up = await upstreamRequest(key);
+      const part = filePart(up.parts, field);
+      assert.equal(part.size, file.length, provider);
+      assert.equal(part.sha256, sha256(file), provider);
+      console.log(`# ${provider}: ${bytes.length} bytes through the gateway in ${ms} ms, streamed (file part sha256 and size match at the mock)`);
+    }
+
+    // Without a declared length (chunked), the body is counted as it streams: past the limit the
+    // upstream request is aborted (the provider sees a broken request, never a short "whole" one)
+    // and the page gets 413. Both the pass-through counter (Socaity) and the form filter (deAPI).
+    for (const [provider, route] of [["socaity", "/v1/flux-schnell/generate"], ["deapi", "/api/v1/client/img2img"]]) {
+      const form = new FormData();
+      form.append("image", new Blob([randomBytes(limit + 64 * 1024)]), "over.bin");
+      const encoded = new Response(form);
+      const bytes = new Uint8Array(await encoded.arrayBuffer());
+      const key = randomUUID();
+      const over = await postUnended(`${gw}/${provider}${route}`, { "content-type": encoded.headers.get("content-type"), "idempotency-key": key }, bytes);
+      assert.equal(over.status, 413, `${provider}: ${over.body}`);
+      assert.equal(JSON.parse(over.body).error.code, "TOO_LARGE");
+      const at = tap.seen.get(key);
+      assert.ok(at, `${provider}: the upload had started upstream`);
+      await until(`${provider}: the upstream request closed`, () => at.closed);
+      assert.equal(at.ended, false, `${provider}: the provider saw an aborted request, not a complete body`);
+      assert.ok(at.received <= limit, `${provider}: no more than the limit went upstream (${at.received})`);
+    }
+
+    // The page hangs up halfway through an upload: the provider must see a broken request, never
+    // a shorter body that looks whole (workerd would end a chunked body cleanly if the stream it
+    // reads just ended). Passed through with a length, counted without one, and the deAPI filter.
+    for (const [provider, route, withLength] of [
+      ["socaity", "/v1/flux-schnell/generate", true],
+      ["socaity", "/v1/flux-schnell/generate", false],
+      ["deapi", "/api/v1/client/img2img", true],
+    ]) {
+      const form = new FormData();
+      form.append("image", new Blob([randomBytes(4 * 1024 * 1024)]), "cut.bin");
+      const encoded = new Response(form);
+      const bytes = new Uint8Array(await encoded.arrayBuffer());
+      const key = randomUUID();
+      const u = new URL(`${gw}/${provider}${route}`);
+      const headers = { "content-type": encoded.headers.get("content-type"), "idempotency-key": key };
+      if (withLength) headers["content-length"] = String(bytes.length);
+      const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: "POST", headers });
+      req.on("error", () => {});
+      req.write(bytes.subarray(0, bytes.length >> 1));
+      await until(`${provider}: the upload under way upstream`, () => (tap.seen.get(key)?.received ?? 0) > 0);
+      req.destroy();
+      const at = tap.seen.get(key);
+      await until(`${provider}: the upstream request closed`, () => at.closed);
+      assert.equal(at.ended, false, `${provider} (${withLength ? "with" : "without"} a length): the provider saw a broken request, not a complete body`);
+      assert.ok(at.received < bytes.length);
+    }
+  } finally {
+    await mf2.dispose();
+    await tap.close();
+  }
 });
