@@ -3,7 +3,7 @@
 // Uses only globals every runtime has (no Node modules, no timers or randomness at import).
 export const PROVIDERS = ["socaity", "optexity", "deapi", "serika"];
 export const KEY = "test-key";
-export const EXPORTS = ["JobClient", "JobWatch", "JobStream", "WebhookDeduper", "isTerminal", "verifyWebhook", "verifyWebhookSync"];
+export const EXPORTS = ["JobClient", "JobWatch", "JobStream", "WebhookDeduper", "PolyjobError", "isTerminal", "loadFile", "verifyWebhook", "verifyWebhookSync"];
 
 /** A valid submit request for `provider` with a short mock scenario (`nonce` keeps bodies unique). */
 export function requestFor(provider, nonce) {

@@ -1,12 +1,19 @@
 // Runtime tests of the built package, run by scripts/test-runtimes.sh (which installs this folder's
 // deps first). Packs pkg/ with `npm pack`, installs the tarball into a fresh temporary app, then:
 //   exports map     node resolves "polyjob" per condition (import, require, workerd, ./web)
-//   node ESM/CJS    `import` / `require("polyjob")`, a job per provider submitted and waited for
+//   node ESM/CJS    `import` / `require("polyjob")`, a job per provider submitted and waited for;
+//                   a file each (a File in ESM, a Buffer in CJS) to deAPI img2img
 //   types           tests/types: usage.ts compiles strict (bundler + nodenext), fail.ts fails as marked
-//   vite            `vite build` of a page importing "polyjob", run in headless Chromium
-//   bare page       `polyjob/web` + `await init()` via an import map, in headless Chromium
+//   vite            `vite build` of a page importing "polyjob", run in headless Chromium (build and
+//                   dev server); a second page submits the File picked in its <input type=file>
+//   bare page       `polyjob/web` + `await init()` via an import map, in headless Chromium; the same
+//                   <input type=file> page
 //   workerd         a Worker importing "polyjob" (workerd condition), bundled like wrangler does,
-//                   run in Miniflare 3 (workerd)
+//                   run in Miniflare 3 (workerd): a job per provider, then several multipart
+//                   requests to the same instance, each request's File submitted to deAPI img2img
+// Every file test checks the mock's record of the upload (GET /__mock/jobs/{id} "parts"): the
+// `image` part's SHA-256 must equal the SHA-256 of the PNG this runner generated (tests/runtimes/
+// png.mjs), and the job's result file must load with `loadFile`.
 // Env: POLYJOB_MOCK_URL (the mock providers server), POLYJOB_PKG (default ../../pkg),
 // CHROMIUM (default /usr/bin/chromium). Ends with `runtimes: N passed, M failed`.
 // Every process started here is stopped here (by PID / handle); each test has a time limit.
@@ -17,6 +24,7 @@ import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { makePng, sha256 } from "./png.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, "../..");
@@ -141,10 +149,34 @@ async function makeApp() {
   const tgz = packed.stdout.trim().split("\n").pop();
   await writeFile(path.join(app, "package.json"), JSON.stringify({ name: "polyjob-runtime-app", private: true, type: "module" }, null, 2));
   await mustRun("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", path.join(tmp, tgz)], { cwd: app, ms: 120_000 });
-  for (const f of ["jobs.mjs", "node-esm.mjs", "node-cjs.cjs"]) await copyFile(path.join(HERE, f), path.join(app, f));
+  for (const f of ["jobs.mjs", "files.mjs", "node-esm.mjs", "node-cjs.cjs", "node-esm-file.mjs", "node-cjs-file.cjs"]) await copyFile(path.join(HERE, f), path.join(app, f));
   for (const d of ["vite", "bare", "worker"]) await cp(path.join(HERE, d), path.join(app, d), { recursive: true });
   await cp(path.join(ROOT, "tests", "types"), path.join(app, "types"), { recursive: true });
   return { tmp, app, tgz };
+}
+
+// ---- the PNGs the file tests upload ----------------------------------------------------------------
+/** Writes a real PNG (its own seed: its own bytes) into app/photos; returns { path, name, bytes, sha256 }. */
+async function photo(app, name, width, height, seed) {
+  const bytes = makePng(width, height, seed);
+  await mkdir(path.join(app, "photos"), { recursive: true });
+  const where = path.join(app, "photos", name);
+  await writeFile(where, bytes);
+  return { path: where, name, bytes, sha256: sha256(bytes) };
+}
+
+/** Checks what a runtime reported of a file submit against the PNG this runner wrote. */
+function checkFile(result, png, { fileName = png.name, contentType = "image/png" } = {}) {
+  const img = result && result.image;
+  if (!img) throw new Error(`no image part in ${JSON.stringify(result)}`);
+  const problems = [];
+  if (img.sha256 !== png.sha256) problems.push(`the mock's image part has sha256 ${img.sha256}, the PNG's is ${png.sha256}`);
+  if (img.size !== png.bytes.length) problems.push(`the mock's image part has ${img.size} B, the PNG ${png.bytes.length} B`);
+  if (img.file_name !== fileName) problems.push(`file_name ${img.file_name}, want ${fileName}`);
+  if (img.content_type !== contentType) problems.push(`content_type ${img.content_type}, want ${contentType}`);
+  if (result.status !== "FINISHED") problems.push(`status ${result.status}`);
+  if (problems.length) throw new Error(problems.join("\n"));
+  return `${png.name} ${png.bytes.length} B → image part sha256 ${img.sha256.slice(0, 12)}… = the PNG's; job ${result.status}, result file loaded (${result.loaded.size} B ${result.loaded.type})`;
 }
 
 // ---- tests ---------------------------------------------------------------------------------------
@@ -191,6 +223,18 @@ async function main() {
     return summarize(r.stdout.trim().split("\n").pop());
   });
 
+  const esmPng = await photo(app, "esm-photo.png", 200, 150, 11);
+  await test("node ESM: a File (fs.openAsBlob) to deAPI img2img — the mock's image part has the PNG's SHA-256", 60_000, async () => {
+    const r = await mustRun(process.execPath, ["node-esm-file.mjs"], { cwd: app, env: { ...nodeEnv, POLYJOB_FILE: esmPng.path } });
+    return checkFile(JSON.parse(r.stdout.trim().split("\n").pop()), esmPng);
+  });
+
+  const cjsPng = await photo(app, "cjs-photo.png", 160, 120, 12);
+  await test("node CJS: a Buffer to deAPI img2img — the mock's image part has the PNG's SHA-256", 60_000, async () => {
+    const r = await mustRun(process.execPath, ["node-cjs-file.cjs"], { cwd: app, env: { ...nodeEnv, POLYJOB_FILE: cjsPng.path } });
+    return checkFile(JSON.parse(r.stdout.trim().split("\n").pop()), cjsPng, { fileName: "image" });
+  });
+
   const tsc = path.join(HERE, "node_modules", "typescript", "bin", "tsc");
   const types = path.join(app, "types");
   await test("types: tests/types/usage.ts compiles with tsc --strict (moduleResolution bundler and nodenext)", 120_000, async () => {
@@ -226,12 +270,18 @@ async function main() {
   let viteOk = false;
   await test("vite 7: build of a page importing \"polyjob\" (no init call, default config)", 120_000, async () => {
     const { build } = await import("vite");
+    const root = path.join(app, "vite");
     await build({
-      root: path.join(app, "vite"),
+      root,
       base: "./",
       configFile: false,
       logLevel: "warn",
-      build: { outDir: path.join(app, "vite-dist"), emptyOutDir: true },
+      // Two pages (the jobs page and the <input type=file> page): the only non-default setting.
+      build: {
+        outDir: path.join(app, "vite-dist"),
+        emptyOutDir: true,
+        rollupOptions: { input: { index: path.join(root, "index.html"), files: path.join(root, "files.html") } },
+      },
     });
     const files = await listFiles(path.join(app, "vite-dist"));
     const wasm = files.filter((f) => f.endsWith(".wasm"));
@@ -246,7 +296,9 @@ async function main() {
   cleanups.unshift(async () => {
     if (browser) await browser.close().catch(() => {});
   });
-  const inPage = async (url) => {
+  // `file`: a PNG to pick in the page's <input type=file> (Playwright's setInputFiles, as a user's
+  // file dialog would); the page then submits it and reports the mock's record of the upload.
+  const inPage = async (url, { file } = {}) => {
     if (!browser) browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
     const page = await browser.newPage();
     const console_ = [];
@@ -254,19 +306,29 @@ async function main() {
     page.on("pageerror", (e) => console_.push(`[pageerror] ${e.message}`));
     try {
       await page.goto(url, { timeout: 30_000 });
+      if (file) {
+        await page.waitForSelector("#file[data-ready], #out[data-state]", { timeout: 30_000 }).catch(() => {});
+        if ((await page.getAttribute("#file", "data-ready")) === "1") await page.setInputFiles("#file", file.path);
+      }
       await page.waitForSelector("#out[data-state]", { timeout: 45_000 }).catch(() => {});
       const state = await page.getAttribute("#out", "data-state");
       const text = await page.textContent("#out");
       if (state !== "passed") throw new Error(`page state ${state}: ${text}\n${console_.join("\n")}`);
-      return summarize(text);
+      return file ? checkFile(JSON.parse(text), file) : summarize(text);
     } finally {
       await page.close().catch(() => {});
     }
   };
+  const pagePng = await photo(app, "page-photo.png", 320, 240, 21);
 
   await test("vite page in headless Chromium runs a job per provider", 90_000, async () => {
     if (!viteOk) throw new Error("no vite build");
     return inPage(`${site.url}/vite-dist/index.html?mock=${encodeURIComponent(MOCK)}`);
+  });
+
+  await test("vite page in headless Chromium: the File from an <input type=file> to deAPI img2img — the mock's SHA-256 matches", 90_000, async () => {
+    if (!viteOk) throw new Error("no vite build");
+    return inPage(`${site.url}/vite-dist/files.html?mock=${encodeURIComponent(MOCK)}`, { file: pagePng });
   });
 
   await test("vite 7 dev server (optimizeDeps.exclude: [\"polyjob\"], as the README says) in headless Chromium", 90_000, async () => {
@@ -281,7 +343,9 @@ async function main() {
     try {
       await dev.listen();
       const url = dev.resolvedUrls.local[0].replace(/\/$/, "");
-      return await inPage(`${url}/index.html?mock=${encodeURIComponent(MOCK)}`);
+      const jobs = await inPage(`${url}/index.html?mock=${encodeURIComponent(MOCK)}`);
+      const file = await inPage(`${url}/files.html?mock=${encodeURIComponent(MOCK)}`, { file: pagePng });
+      return `${jobs}; <input type=file> page: ${file}`;
     } finally {
       await dev.close();
     }
@@ -291,16 +355,26 @@ async function main() {
     return inPage(`${site.url}/bare/index.html?mock=${encodeURIComponent(MOCK)}`);
   });
 
+  await test("bare page in headless Chromium: the File from an <input type=file> to deAPI img2img — the mock's SHA-256 matches", 90_000, async () => {
+    return inPage(`${site.url}/bare/files.html?mock=${encodeURIComponent(MOCK)}`, { file: pagePng });
+  });
+
   if (browser) {
     await browser.close().catch(() => {});
     browser = null;
   }
 
+  // One Miniflare instance (one Worker isolate) for both workerd tests: it serves many requests.
+  let mf = null;
+  cleanups.unshift(async () => {
+    if (mf) await mf.dispose().catch(() => {});
+  });
+  let isolate = null;
   await test("workerd (Miniflare 3): a Worker importing \"polyjob\" runs a job per provider", 120_000, async () => {
     const outDir = path.join(app, "worker-dist");
     await bundleWorker(path.join(app, "worker", "worker.mjs"), outDir);
     const { Miniflare } = await import("miniflare");
-    const mf = new Miniflare({
+    mf = new Miniflare({
       modules: true,
       scriptPath: path.join(outDir, "worker.js"),
       modulesRoot: outDir,
@@ -309,15 +383,54 @@ async function main() {
       cf: false,
       bindings: { MOCK_URL: MOCK },
     });
-    try {
-      const res = await mf.dispatchFetch("http://worker.test/");
-      const body = await res.json();
-      if (!body.ok) throw new Error(`worker answered ${res.status}: ${body.error}`);
-      return summarize(JSON.stringify(body.results));
-    } finally {
-      await mf.dispose();
-    }
+    const res = await mf.dispatchFetch("http://worker.test/");
+    const body = await res.json();
+    if (!body.ok) throw new Error(`worker answered ${res.status}: ${body.error}`);
+    isolate = body.isolate;
+    return summarize(JSON.stringify(body.results));
   });
+
+  await test("workerd (Miniflare 3): one Worker instance, 6 requests (3 in turn, 3 at once), each request's formData() File to deAPI img2img — the mock's SHA-256 matches", 120_000, async () => {
+    if (!mf) throw new Error("no Worker (the previous test failed to start it)");
+    const pngs = [];
+    // Different sizes and bytes; one of ~1.8 MB (deAPI takes images up to 10240 KiB).
+    const dims = [[64, 48], [320, 240], [800, 600], [96, 96], [240, 160], [128, 256]];
+    for (const [k, [w, h]] of dims.entries()) pngs.push(await photo(app, `worker-${k + 1}.png`, w, h, 31 + k));
+    const send = async (png) => {
+      // The multipart body a browser or curl would send, serialized by Node's own Request.
+      const form = new FormData();
+      form.append("note", "uploaded to a Worker");
+      form.append("image", new File([png.bytes], png.name, { type: "image/png" }));
+      const req = new Request("http://worker.test/file", { method: "POST", body: form });
+      const body = new Uint8Array(await req.arrayBuffer());
+      const res = await mf.dispatchFetch("http://worker.test/file", { method: "POST", body, headers: { "content-type": req.headers.get("content-type") } });
+      const text = await res.text();
+      let out;
+      try {
+        out = JSON.parse(text);
+      } catch {
+        throw new Error(`worker answered ${res.status} for ${png.name}, not JSON: ${text.slice(0, 2000)}`);
+      }
+      if (!out.ok) throw new Error(`worker answered ${res.status} for ${png.name}: ${out.error}`);
+      if (out.received.sha256 !== png.sha256 || out.received.size !== png.bytes.length) throw new Error(`the Worker's formData() File differs from ${png.name}: ${JSON.stringify(out.received)}`);
+      checkFile(out.result, png);
+      return out;
+    };
+    const answers = [];
+    for (const png of pngs.slice(0, 3)) answers.push(await send(png));
+    answers.push(...(await Promise.all(pngs.slice(3).map(send))));
+    const isolates = new Set(answers.map((a) => a.isolate));
+    if (isolate) isolates.add(isolate);
+    if (isolates.size !== 1) throw new Error(`the requests were served by ${isolates.size} isolates: ${[...isolates].join(", ")}`);
+    const served = answers.map((a) => a.served);
+    if (new Set(served).size !== served.length) throw new Error(`request counters repeat: ${served.join(", ")}`);
+    return `one isolate served requests #${served.join(", #")}; ${pngs.map((p) => `${p.name} ${p.bytes.length} B`).join(", ")}: every image part's sha256 = its PNG's, every job FINISHED, every result file loaded`;
+  });
+
+  if (mf) {
+    await mf.dispose().catch(() => {});
+    mf = null;
+  }
 }
 
 /** Bundles a Worker as wrangler does: conditions workerd/worker/browser, .wasm kept as a module. */

@@ -1,15 +1,36 @@
 // A Cloudflare Worker: `import { JobClient } from "polyjob"` resolves to the package's `workerd`
 // entry (bundled the way wrangler does, with the wasm kept as a CompiledWasm module).
+//   GET  /      one job per provider (submit + wait)
+//   POST /file  a multipart form: its `image` File (from request.formData()) goes to deAPI
+//               img2img with client.run; answers what the mock received of it
+// The isolate serves many requests: `served` counts them and `isolate` names this one (made in
+// the first request: workerd forbids randomness at global scope), so the test can tell that one
+// instance served them all.
 import * as polyjob from "polyjob";
 import { runJobs } from "../jobs.mjs";
+import { submitFile, sha256Hex } from "../files.mjs";
+
+let served = 0;
+let isolate = null;
 
 export default {
   async fetch(request, env) {
+    served += 1;
+    const n = served;
+    isolate ??= crypto.randomUUID();
     try {
+      const url = new URL(request.url);
+      if (request.method === "POST" && url.pathname === "/file") {
+        const form = await request.formData();
+        const file = form.get("image");
+        if (!(file instanceof File)) return Response.json({ ok: false, error: `form field "image" is ${typeof file}, not a File` }, { status: 400 });
+        const result = await submitFile(polyjob, env.MOCK_URL, file, `workerd request ${n}`, { fileName: file.name, contentType: file.type });
+        return Response.json({ ok: true, served: n, isolate, received: { name: file.name, type: file.type, size: file.size, sha256: await sha256Hex(file) }, result });
+      }
       const results = await runJobs(polyjob, env.MOCK_URL, "workerd");
-      return Response.json({ ok: true, results });
+      return Response.json({ ok: true, served: n, isolate, results });
     } catch (err) {
-      return Response.json({ ok: false, error: String(err && err.stack ? err.stack : err) }, { status: 500 });
+      return Response.json({ ok: false, served: n, isolate, error: String(err && err.stack ? err.stack : err) }, { status: 500 });
     }
   },
 };
