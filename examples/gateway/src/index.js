@@ -162,9 +162,10 @@ async function deapiSubmitBody(request, env, max, failure) {
   if (!/\/json|\+json/i.test(type)) {
     return error(415, "UNSUPPORTED_MEDIA_TYPE", "deAPI submits are JSON or multipart/form-data");
   }
+  const limit = Math.min(max, MAX_REWRITE_BYTES);
   const declared = declaredLength(request);
-  if (declared !== null && declared > MAX_REWRITE_BYTES) return error(413, "TOO_LARGE", "JSON body too large");
-  const text = await readText(request.body, MAX_REWRITE_BYTES);
+  if (declared !== null && declared > limit) return error(413, "TOO_LARGE", "JSON body too large");
+  const text = await readText(request.body, limit);
   if (text === null) return error(413, "TOO_LARGE", "JSON body too large");
   let json;
   try {

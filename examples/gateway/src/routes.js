@@ -41,10 +41,10 @@ const MANY = Symbol("many");
 const p = (...parts) => parts;
 
 /**
- * deAPI's v1 job tasks, `POST /api/v1/client/{task}` (deAPI's Python SDK `_constants.py`,
- * /work/shared/providers.md §3). JSON or multipart/form-data (the file tasks: img2img,
+ * deAPI's v1 tasks, `POST /api/v1/client/{task}` (the endpoint table of deAPI's Python SDK,
+ * `_constants.py`). Each takes JSON, or multipart/form-data when it carries a file (img2img,
  * img-upscale, img-rmbg, img2video, vid-upscale, vid-rmbg, aud2video, videos/replace, transcribe,
- * aud2txt, audiofile2txt, vid2txt, videofile2txt, img2txt, prompt/video, prompt/image2image). Their
+ * audiofile2txt, videofile2txt, img2txt, prompt/video, prompt/image2image, ...). Their
  * `…/price-calculation` variants and the account routes (balance, models) are not job endpoints
  * and are not forwarded; a task deAPI adds later needs its line here.
  */
