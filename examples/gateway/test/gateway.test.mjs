@@ -614,6 +614,28 @@ test("a multipart Socaity submit passes through untouched: same bytes, same Cont
   assert.equal(filePart(up.parts, "options").sha256, sha256(JSON.stringify({ steps: 4 })));
 });
 
+test("polyjob's JobClient with a File in its input, through the gateway with no key: deAPI img2img and Socaity get the file byte for byte and run to FINISHED", { timeout: 60_000 }, async () => {
+  for (const provider of ["deapi", "socaity"]) {
+    const image = randomBytes(200 * 1024);
+    const key = randomUUID();
+    const file = new File([image], "page.png", { type: "image/png" });
+    const request =
+      provider === "deapi"
+        ? { task: "img2img", input: { prompt: "the same fox", model: "QwenImageEdit_Plus_NF4", image: file }, webhookUrl: "http://127.0.0.1:9/page-chosen" }
+        : { model: "flux-schnell", input: { prompt: "hello gateway", image: file } };
+    const client = pageClient(provider);
+    const job = await client.run({ ...request, idempotencyKey: key }, { timeoutMs: 20_000 });
+    assert.equal(job.status, "FINISHED", provider);
+    const up = await upstreamRequest(key);
+    assert.match(up.headers["content-type"], /^multipart\/form-data; boundary=/, provider);
+    const part = filePart(up.parts, "image");
+    assert.equal(part.size, image.length, provider);
+    assert.equal(part.sha256, sha256(image), provider);
+    assert.equal(part.file_name, "page.png", provider);
+    if (provider === "deapi") assert.equal(filePart(up.parts, "webhook_url").sha256, sha256(HOOK()), "the gateway's receiver, not the page's");
+  }
+});
+
 test("upload refusals: over MAX_UPLOAD_BYTES (413), a deAPI body that is neither JSON nor a form (415), a form without a boundary (400)", async () => {
   const before = await mockRequestCount();
   // A declared length over the limit is refused before a byte of the body is read.
