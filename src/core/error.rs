@@ -3,7 +3,10 @@
 //! [`ErrorCode`]. Messages carry the provider's own message and never the API key: nothing in
 //! this module ever sees the key.
 
-use super::http::{Body, HttpResponse};
+use std::any::Any;
+use std::rc::Rc;
+
+use super::http::{Body, HttpResponse, Method};
 use super::job::{Job, Provider};
 use super::json::Json;
 
@@ -111,6 +114,26 @@ pub struct Error {
     pub retry_after_ms: Option<f64>,
     /// The job, for `JOB_FAILED` (and when a wait ends with a known job state).
     pub job: Option<Box<Job>>,
+    /// What the host reported as the cause (its network error object), opaque here; the JS
+    /// surface hands it to the user as `.cause`.
+    pub cause: Option<HostValue>,
+}
+
+/// A value of the host's (a JS error object), carried opaquely through the core. Two are equal
+/// when they are the same value.
+#[derive(Clone)]
+pub struct HostValue(pub Rc<dyn Any>);
+
+impl PartialEq for HostValue {
+    fn eq(&self, other: &HostValue) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::fmt::Debug for HostValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HostValue")
+    }
 }
 
 impl Error {
@@ -125,6 +148,7 @@ impl Error {
             attempts: 0,
             retry_after_ms: None,
             job: None,
+            cause: None,
         }
     }
 
@@ -159,6 +183,44 @@ impl Error {
         self
     }
 
+    /// Names the request an HTTP answer came to: `deapi: HTTP 404: …` becomes `deapi: HTTP 404
+    /// from GET https://…/request-status/x: …`, so a wrong `baseUrl` shows in the message (the key
+    /// never travels in URLs). Other messages get `(METHOD url)` appended.
+    pub fn with_request(mut self, method: Method, url: &str) -> Error {
+        let mut at = String::from(" from ");
+        at.push_str(method.as_str());
+        at.push(' ');
+        at.push_str(url);
+        // `from_response`'s messages start `{provider}: HTTP {status}`.
+        let status_end = self
+            .status
+            .zip(self.provider)
+            .and_then(|(status, provider)| {
+                let mut head = String::from(provider.as_str());
+                head.push_str(": HTTP ");
+                super::number::push_u64(&mut head, u64::from(status));
+                self.message.starts_with(&head).then_some(head.len())
+            });
+        match status_end {
+            Some(end) => self.message.insert_str(end, &at),
+            None => {
+                self.message.push_str(" (");
+                self.message.push_str(&at[6..]);
+                self.message.push(')');
+            }
+        }
+        self
+    }
+
+    /// Appends `hint` (what to check) to a `NOT_FOUND` error's message.
+    pub fn with_not_found_hint(mut self, hint: &str) -> Error {
+        if self.code == ErrorCode::NotFound {
+            self.message.push_str(" — ");
+            self.message.push_str(hint);
+        }
+        self
+    }
+
     /// Sets whether a retry is safe.
     pub fn with_retryable(mut self, retryable: bool) -> Error {
         self.retryable = retryable;
@@ -187,6 +249,7 @@ impl Error {
             attempts: 1,
             retry_after_ms: None,
             job: None,
+            cause: None,
         }
     }
 }
@@ -286,6 +349,29 @@ mod tests {
 
     fn obj(pairs: &[(&str, Json)]) -> Json {
         Json::object(pairs.iter().map(|(k, v)| (*k, v.clone())))
+    }
+
+    #[test]
+    fn request_context_in_messages() {
+        let resp = HttpResponse::json(
+            404,
+            Json::object([("message", Json::from("Request not found."))]),
+        );
+        let err = Error::from_response(Provider::Deapi, &resp)
+            .with_request(Method::Get, "https://h/api/v1/client/request-status/x")
+            .with_not_found_hint("check the id and baseUrl");
+        assert_eq!(
+            err.message,
+            "deapi: HTTP 404 from GET https://h/api/v1/client/request-status/x: Request not found. — check the id and baseUrl"
+        );
+        let err = Error::new(ErrorCode::Timeout, "deapi: the request timed out")
+            .with_provider(Provider::Deapi)
+            .with_request(Method::Post, "https://h/x")
+            .with_not_found_hint("ignored unless NOT_FOUND");
+        assert_eq!(
+            err.message,
+            "deapi: the request timed out (POST https://h/x)"
+        );
     }
 
     #[test]

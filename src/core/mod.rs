@@ -21,7 +21,7 @@ pub mod utf8;
 pub mod webhook;
 
 pub use deadline::Deadline;
-pub use error::{Error, ErrorCode};
+pub use error::{Error, ErrorCode, HostValue};
 
 /// The per-request timeout when the caller sets none: long enough for SYNC endpoints, short
 /// enough that a server which never answers cannot hang a wait.

@@ -66,11 +66,26 @@ pub fn verify_deapi(
         Some(core::cmp::Ordering::Less | core::cmp::Ordering::Equal)
     );
     if !inside {
-        return Err(Error::new(
-            ErrorCode::WebhookExpired,
-            "deapi webhook: X-DeAPI-Timestamp is outside the tolerance window",
-        )
-        .with_provider(Provider::Deapi));
+        // Says by how much, and the usual cause of a huge skew: milliseconds sent as seconds.
+        let mut m = String::from("deapi webhook: X-DeAPI-Timestamp is ");
+        let skew_sec = (now_ms / 1000.0 - seconds).trunc();
+        if skew_sec.is_finite() {
+            super::number::push_u64(&mut m, skew_sec.abs() as u64);
+            m.push_str(if skew_sec >= 0.0 {
+                " s in the past"
+            } else {
+                " s in the future"
+            });
+        } else {
+            m.push_str("unreadable");
+        }
+        m.push_str(", outside the tolerance of ");
+        super::number::push_u64(&mut m, tolerance_sec.max(0.0) as u64);
+        m.push_str(" s (a replay, or a clock that is off)");
+        if seconds > 1e11 {
+            m.push_str("; it looks like milliseconds: the header holds unix seconds");
+        }
+        return Err(Error::new(ErrorCode::WebhookExpired, m).with_provider(Provider::Deapi));
     }
     Ok(())
 }

@@ -10,9 +10,10 @@ use std::task::{Context, Poll};
 
 use js_sys::{Array, Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
+use web_sys::AbortSignal;
 
 use super::convert::{self, capabilities_to_js, job_to_js};
-use super::error::to_js_error;
+use super::error::{to_js_error, to_js_error_for};
 use super::stream::JobStream;
 use super::watch::JobWatch;
 use crate::core::permits::{DEFAULT_MAX_CONCURRENT_REQUESTS, MAX_CONCURRENT_REQUESTS_LIMIT};
@@ -198,24 +199,34 @@ fn notify(on_update: Option<Function>) -> impl Fn(&Job) + 'static {
     }
 }
 
-/// A promise of `job`'s outcome: the JS `Job`, or the JS error.
-fn job_promise(job: impl Future<Output = Result<Job, Error>> + 'static) -> Promise {
-    super::promise(JobToJs(job))
+/// A promise of `job`'s outcome: the JS `Job`, or the JS error (an abort's with `signal`'s
+/// reason as its cause).
+fn job_promise(
+    job: impl Future<Output = Result<Job, Error>> + 'static,
+    signal: Option<AbortSignal>,
+) -> Promise {
+    super::promise(JobToJs(job, signal))
 }
 
 /// A job future with its outcome converted to JS values. A struct rather than an async block:
 /// a block that awaits a future it captured keeps room for it twice (the captured value and
 /// the one being awaited), and for a wait that is ~450 bytes more in every pending call.
-struct JobToJs<F>(F);
+struct JobToJs<F>(F, Option<AbortSignal>);
 
 impl<F: Future<Output = Result<Job, Error>>> Future for JobToJs<F> {
     type Output = Result<JsValue, JsValue>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: structural pinning: the only field is never moved out of a pinned `JobToJs`.
-        let job = unsafe { self.map_unchecked_mut(|this| &mut this.0) };
-        job.poll(cx)
-            .map(|outcome| outcome.map(|job| job_to_js(&job)).map_err(reject))
+        // SAFETY: structural pinning: the future is never moved out of a pinned `JobToJs`, and
+        // the signal is only read.
+        let this = unsafe { self.get_unchecked_mut() };
+        let job = unsafe { Pin::new_unchecked(&mut this.0) };
+        let signal = this.1.as_ref();
+        job.poll(cx).map(|outcome| {
+            outcome
+                .map(|job| job_to_js(&job))
+                .map_err(|e| to_js_error_for(&e, signal))
+        })
     }
 }
 
@@ -369,7 +380,7 @@ impl JobClient {
             let job = engine
                 .submit(&req, &files, opts.signal.as_ref())
                 .await
-                .map_err(reject)?;
+                .map_err(|e| to_js_error_for(&e, opts.signal.as_ref()))?;
             Ok(job_to_js(&job))
         })
     }
@@ -388,7 +399,7 @@ impl JobClient {
             let job = engine
                 .get(&id, None, opts.signal.as_ref())
                 .await
-                .map_err(reject)?;
+                .map_err(|e| to_js_error_for(&e, opts.signal.as_ref()))?;
             Ok(job_to_js(&job))
         })
     }
@@ -407,7 +418,7 @@ impl JobClient {
             let job = engine
                 .cancel(&id, None, opts.signal.as_ref())
                 .await
-                .map_err(reject)?;
+                .map_err(|e| to_js_error_for(&e, opts.signal.as_ref()))?;
             Ok(job_to_js(&job))
         })
     }
@@ -421,7 +432,10 @@ impl JobClient {
         let engine = self.engine.clone();
         super::promise(async move {
             let opts = convert::call_options(&options).map_err(reject)?;
-            let jobs = engine.list(opts.signal.as_ref()).await.map_err(reject)?;
+            let jobs = engine
+                .list(opts.signal.as_ref())
+                .await
+                .map_err(|e| to_js_error_for(&e, opts.signal.as_ref()))?;
             let out = Array::new();
             for job in &jobs {
                 out.push(&job_to_js(job));
@@ -453,6 +467,7 @@ impl JobClient {
             on_update(job);
             return Promise::resolve(&job_to_js(job));
         }
+        let signal = options.signal.clone();
         match self.engine.wait(
             id.into(),
             known.map(Box::new),
@@ -461,7 +476,7 @@ impl JobClient {
             on_update,
             options.via,
         ) {
-            Ok(waiting) => job_promise(waiting),
+            Ok(waiting) => job_promise(waiting, signal),
             Err(e) => Promise::reject(&reject(e)),
         }
     }
@@ -483,14 +498,18 @@ impl JobClient {
             (Err(e), _) | (_, Err(e)) => return Promise::reject(&reject(e)),
         };
         let (req, files) = req;
-        job_promise(self.engine.clone().run(
-            req,
-            files,
-            options.signal,
-            options.timeout_ms,
-            notify(options.on_update),
-            options.via,
-        ))
+        let signal = options.signal.clone();
+        job_promise(
+            self.engine.clone().run(
+                req,
+                files,
+                options.signal,
+                options.timeout_ms,
+                notify(options.on_update),
+                options.via,
+            ),
+            signal,
+        )
     }
 
     /// An async iterator over a Socaity job's output stream (SSE, read with the Authorization

@@ -5,8 +5,10 @@
 
 use wasm_bindgen::prelude::*;
 
+use web_sys::AbortSignal;
+
 use super::convert::job_to_js;
-use crate::core::Error;
+use crate::core::{Error, ErrorCode};
 
 #[wasm_bindgen(module = "/src/js/error.js")]
 extern "C" {
@@ -26,14 +28,32 @@ extern "C" {
     ) -> JsValue;
 }
 
-/// The JS error object for `err`.
+/// The JS error object for `err`; its `.cause` is the host error the core carried, if any.
 pub(crate) fn to_js_error(err: &Error) -> JsValue {
-    to_js_error_with_cause(err, JsValue::UNDEFINED)
+    let cause = err
+        .cause
+        .as_ref()
+        .and_then(|c| c.0.downcast_ref::<JsValue>())
+        .cloned()
+        .unwrap_or(JsValue::UNDEFINED);
+    to_js_error_with_cause(err, cause)
+}
+
+/// The JS error object for `err` of a call made with `signal`: an `ABORTED` error's `.cause`
+/// is the signal's `reason` (what the caller passed to `abort()`).
+pub(crate) fn to_js_error_for(err: &Error, signal: Option<&AbortSignal>) -> JsValue {
+    match signal.filter(|s| err.code == ErrorCode::Aborted && s.aborted()) {
+        Some(signal) => to_js_error_with_cause(
+            err,
+            js_sys::Reflect::get(signal, &JsValue::from_str("reason")).unwrap_or_default(),
+        ),
+        None => to_js_error(err),
+    }
 }
 
 /// The JS error object for `err`, with `cause` (a host error, an abort reason) as its `.cause`
 /// (`undefined` for none).
-pub(crate) fn to_js_error_with_cause(err: &Error, cause: JsValue) -> JsValue {
+fn to_js_error_with_cause(err: &Error, cause: JsValue) -> JsValue {
     js_make_error(
         &err.message,
         err.code.as_str(),

@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::convert::{call_options, opt_function, opt_string};
-use super::error::to_js_error;
+use super::error::to_js_error_for;
 use crate::core::{Error, ErrorCode};
 use crate::transport::{fetch_file, FetchFailure};
 
@@ -31,7 +31,14 @@ pub fn load_file(
     #[wasm_bindgen(unchecked_param_type = "JobFile")] file: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "LoadFileOptions")] options: JsValue,
 ) -> Promise {
-    super::promise(async move { load(&file, &options).await.map_err(|e| to_js_error(&e)) })
+    let signal = super::convert::call_options(&options)
+        .ok()
+        .and_then(|o| o.signal);
+    super::promise(async move {
+        load(&file, &options)
+            .await
+            .map_err(|e| to_js_error_for(&e, signal.as_ref()))
+    })
 }
 
 async fn load(file: &JsValue, options: &JsValue) -> Result<JsValue, Error> {
@@ -89,12 +96,13 @@ async fn load(file: &JsValue, options: &JsValue) -> Result<JsValue, Error> {
         Err(FetchFailure::Aborted) => {
             Err(Error::new(ErrorCode::Aborted, "the operation was aborted"))
         }
-        Err(FetchFailure::Network(text)) => {
+        Err(FetchFailure::Network(text, host_error)) => {
             let mut what = String::from("network error (");
             what.push_str(&text);
             what.push_str(") fetching ");
             let mut err = Error::new(ErrorCode::Network, message(&what)).with_retryable(true);
             err.attempts = 1;
+            err.cause = Some(crate::core::HostValue(std::rc::Rc::new(host_error)));
             Err(err)
         }
         Err(_) => Err(Error::new(ErrorCode::Network, message("could not fetch "))),

@@ -10,7 +10,7 @@ use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
-use super::error::to_js_error;
+use super::error::{to_js_error, to_js_error_for};
 use crate::core::{Error, ErrorCode};
 use crate::providers::{StreamItem, SubmitRequest};
 use crate::transport::{fetch_open_submit, to_js, Engine, Opened, StreamReader};
@@ -96,7 +96,7 @@ impl JobStream {
                 Ok(r) => r,
                 Err(e) => {
                     *slot.borrow_mut() = State::Ended;
-                    return Err(to_js_error(&e));
+                    return Err(to_js_error_for(&e, signal.as_ref()));
                 }
             };
             let result = reader.next(signal.as_ref()).await;
@@ -116,7 +116,7 @@ impl JobStream {
                 }
                 Err(e) => {
                     *slot.borrow_mut() = State::Ended;
-                    Err(to_js_error(&e))
+                    Err(to_js_error_for(&e, signal.as_ref()))
                 }
             }
         })

@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
 use super::convert::job_to_js;
-use super::error::to_js_error;
+use super::error::{to_js_error, to_js_error_for};
 use crate::core::{Error, Job};
 use crate::transport::{Engine, Lease, Watcher};
 
@@ -81,7 +81,7 @@ impl JobWatch {
                 Ok(None) => Ok(super::iter_step(&JsValue::UNDEFINED, true)),
                 Err(err) => {
                     *stopped.borrow_mut() = true;
-                    Err(to_js_error(&err))
+                    Err(to_js_error_for(&err, signal.as_ref()))
                 }
             }
         })

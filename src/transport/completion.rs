@@ -30,7 +30,7 @@ pub(crate) mod kind {
     /// `\n`-joined), the body's bytes; an open: the Response as payload; a stream read: status
     /// 1 at the end, else the chunk's bytes; a body read: its bytes.
     pub(crate) const OK: u32 = 0;
-    /// An operation failed; the payload is the host's message.
+    /// An operation failed: the host's message in `headers`' place, its error as the payload.
     pub(crate) const NETWORK: u32 = 1;
     /// An exchange's own timeout fired.
     pub(crate) const TIMEOUT: u32 = 2;
@@ -49,15 +49,16 @@ pub(crate) mod kind {
 pub(crate) struct Report {
     pub(crate) kind: u32,
     pub(crate) status: u16,
+    /// OK from an exchange: the read headers, `\n`-joined; NETWORK: the failure's text.
     pub(crate) headers: Option<String>,
     pub(crate) payload: JsValue,
     pub(crate) bytes: Option<Vec<u8>>,
 }
 
 impl Report {
-    /// The payload as text (an error message), when it is a string.
+    /// A failure's text (a NETWORK report carries it in the headers' place).
     pub(crate) fn text(&self) -> Option<String> {
-        self.payload.as_string()
+        self.headers.clone()
     }
 }
 

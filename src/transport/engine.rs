@@ -55,6 +55,28 @@ pub(crate) struct Stats {
     pub(crate) retries_denied: u64,
 }
 
+/// The message of a wait's timeout until the wait names the job ([`timeout_message`]).
+const WAIT_TIMED_OUT: &str = "wait timed out before the job finished";
+
+/// A wait's timeout, said with the job's id, the `timeoutMs` given and the last status seen.
+fn timeout_message(mut err: Error, id: &str, timeout_ms: Option<f64>) -> Error {
+    if err.code != ErrorCode::Timeout || err.message != WAIT_TIMED_OUT {
+        return err;
+    }
+    let mut m = String::from(err.provider.map_or("polyjob", |p| p.as_str()));
+    m.push_str(": job ");
+    m.push_str(id);
+    m.push_str(" did not finish within timeoutMs (");
+    crate::core::number::push_u64(&mut m, timeout_ms.unwrap_or(0.0) as u64);
+    m.push_str(" ms)");
+    if let Some(job) = &err.job {
+        m.push_str("; its last status was ");
+        m.push_str(job.status.as_str());
+    }
+    err.message = m;
+    err
+}
+
 /// Timeout for the best-effort cancel sent when a `run` is aborted.
 const ABORT_CANCEL_TIMEOUT_MS: f64 = 5_000.0;
 
@@ -81,10 +103,10 @@ impl Engine {
         }
     }
 
-    /// A wait's own deadline came (`TIMEOUT`, not retryable), with the job as last seen.
+    /// A wait's own deadline came (`TIMEOUT`, not retryable), with the job as last seen. The
+    /// wait itself names the job and its `timeoutMs` ([`timeout_message`]).
     pub(crate) fn wait_timed_out(&self, job: Option<Job>) -> Error {
-        let mut e = Error::new(ErrorCode::Timeout, "wait timed out before the job finished")
-            .with_provider(self.cfg.provider);
+        let mut e = Error::new(ErrorCode::Timeout, WAIT_TIMED_OUT).with_provider(self.cfg.provider);
         e.job = job.map(Box::new);
         e
     }
@@ -202,14 +224,16 @@ impl Engine {
                                 provider,
                                 "the provider answered with a redirect to another origin (or too many redirects); polyjob does not follow it with your key",
                             )
-                            .with_status(resp.status);
+                            .with_status(resp.status)
+                            .with_request(current.method, &current.url);
                             return Err(with_attempts(err, attempts));
                         }
                     }
                 }
                 Ok(resp) => match accept(&resp) {
                     Ok(()) => return Ok(()),
-                    Err(mut err) => {
+                    Err(err) => {
+                        let mut err = err.with_request(current.method, &current.url);
                         err.retry_after_ms = advised_delay_ms(&resp, now_ms());
                         if err.code == ErrorCode::BadResponse && resp.is_success() {
                             // A cut or garbled 2xx body: asking again is safe when idempotent.
@@ -222,7 +246,9 @@ impl Engine {
                     let mut m = String::from("the response body is larger than maxResponseBytes (");
                     crate::core::number::push_u64(&mut m, self.max_response_bytes as u64);
                     m.push_str(" bytes); raise the client option maxResponseBytes to read it");
-                    let err = Error::new(ErrorCode::TooLarge, m).with_provider(provider);
+                    let err = Error::new(ErrorCode::TooLarge, m)
+                        .with_provider(provider)
+                        .with_request(current.method, &current.url);
                     return Err(with_attempts(err, attempts));
                 }
                 Err(FetchFailure::Aborted) => return Err(with_attempts(self.aborted(), attempts)),
@@ -231,16 +257,27 @@ impl Engine {
                     return Err(self.wait_timed_out(None));
                 }
                 Err(FetchFailure::Timeout) => {
-                    Error::new(ErrorCode::Timeout, "the request timed out")
+                    let mut m = String::from(provider.as_str());
+                    m.push_str(": no answer within requestTimeoutMs (");
+                    crate::core::number::push_u64(&mut m, self.request_timeout_ms as u64);
+                    m.push_str(" ms)");
+                    Error::new(ErrorCode::Timeout, m)
                         .with_provider(provider)
                         .with_retryable(true)
+                        .with_request(current.method, &current.url)
                 }
-                Err(FetchFailure::Network(message)) => {
-                    let mut m = String::from("network error: ");
+                Err(FetchFailure::Network(message, host_error)) => {
+                    let mut m = String::from(provider.as_str());
+                    m.push_str(": network error: ");
                     m.push_str(&message);
-                    Error::new(ErrorCode::Network, m)
+                    let mut err = Error::new(ErrorCode::Network, m)
                         .with_provider(provider)
                         .with_retryable(true)
+                        .with_request(current.method, &current.url);
+                    if !host_error.is_undefined() {
+                        err.cause = Some(crate::core::HostValue(Rc::new(host_error)));
+                    }
+                    err
                 }
             };
             let wanted = self
@@ -297,6 +334,11 @@ impl Engine {
             |resp| providers::parse_submit(provider, resp),
         )
         .await
+        .map_err(|e| {
+            e.with_not_found_hint(
+                "no such endpoint: check baseUrl (it must point at this provider) and the model or task",
+            )
+        })
     }
 
     /// Reads a job's status once. `last` (the job as last seen) lets providers follow links.
@@ -326,6 +368,11 @@ impl Engine {
             providers::parse_status(provider, id, resp)
         })
         .await
+        .map_err(|e| {
+            e.with_not_found_hint(
+                "no such job: check the id, and that baseUrl points at this provider",
+            )
+        })
     }
 
     /// Cancels a job (`UNSUPPORTED`, with nothing sent, where the provider cannot).
@@ -381,7 +428,9 @@ impl Engine {
             if via == Via::Stream {
                 // Read the output stream to its end first; the terminal state then comes from
                 // one status request. Boxed, so a parked poll-mode wait does not carry its state.
-                Box::pin(watcher.drain_stream(signal.as_ref())).await?;
+                Box::pin(watcher.drain_stream(signal.as_ref()))
+                    .await
+                    .map_err(|err| timeout_message(err, watcher.id(), timeout_ms))?;
             }
             // The latest state lives in `watcher.current` only: a parked wait keeps one copy
             // of the job (with its raw body), not two.
@@ -393,7 +442,7 @@ impl Engine {
                             Error::bad_response(watcher.provider(), "the watch ended without a job")
                         });
                     }
-                    Err(err) => return Err(err),
+                    Err(err) => return Err(timeout_message(err, watcher.id(), timeout_ms)),
                 }
             }
         })

@@ -158,37 +158,45 @@ async function typed(file) {
 
 /**
  * `send` for streams: reports OK with the Response as the payload (status, body unread), or
- * NETWORK with the error's text.
+ * NETWORK with the error's text and the error itself as the payload.
  */
 export async function open(fetchFn, url, method, headers, body, signal, slot) {
   try {
     const response = await send(fetchFn, url, method, headers, body, signal);
     settle(slot, OK, response.status, undefined, response);
   } catch (e) {
-    settle(slot, NETWORK, 0, undefined, errorText(e));
+    settle(slot, NETWORK, 0, errorText(e), e);
   }
 }
 
 /**
  * Reads an opened response: [OK, status, header line (see `headerLine`), body bytes],
- * [TOO_LARGE] when the body passes `cap` bytes, [NETWORK, message] when reading fails.
+ * [TOO_LARGE] when the body passes `cap` bytes, [NETWORK, message, error] when reading fails.
  */
 async function describe(response, cap) {
   let bytes;
   try {
     bytes = await readBody(response, cap);
   } catch (e) {
-    return [NETWORK, errorText(e)];
+    return [NETWORK, errorText(e), e];
   }
   if (bytes === undefined) return [TOO_LARGE];
   return [OK, response.status, headerLine(response), bytes];
 }
 
-/** The message of a thrown value; Node's undici puts the useful part ("ECONNREFUSED") in `cause.code`. */
+/**
+ * The message of a thrown value. Node's undici puts the useful part in `cause`: the errno-like
+ * code ("ECONNREFUSED", "ENOTFOUND") and the host, shown too.
+ */
 function errorText(e) {
   if (e instanceof Error) {
-    const code = e.cause && typeof e.cause.code === "string" ? ` (${e.cause.code})` : "";
-    return e.message + code;
+    const c = e.cause;
+    if (c && typeof c.code === "string") {
+      const host = c.hostname ?? (c.address !== undefined ? `${c.address}${c.port !== undefined ? `:${c.port}` : ""}` : undefined);
+      return `${e.message} (${c.code}${host !== undefined ? ` ${host}` : ""})`;
+    }
+    if (c && typeof c.message === "string" && c.message !== "") return `${e.message} (${c.message})`;
+    return e.message;
   }
   return typeof e === "string" ? e : "fetch failed";
 }
@@ -196,8 +204,9 @@ function errorText(e) {
 /**
  * Sends one request (see `send`), reads its answer and reports it to wasm through the installed
  * `settle(slot, kind, status, headers, payload, bytes)` (see completion.rs): OK with the status,
- * the header line (see `headerLine`) and the body's bytes; NETWORK with the
- * message as text; TIMEOUT; ABORTED (the `parent` signal fired); TOO_LARGE. Never throws.
+ * the header line (see `headerLine`) and the body's bytes; NETWORK with the error's text (in the
+ * header line's place) and the error (the payload); TIMEOUT; ABORTED (the `parent` signal fired);
+ * TOO_LARGE. Never throws.
  */
 export async function exchange(fetchFn, url, method, headers, body, parent, timeoutMs, cap, slot) {
   const controller = takeController();
@@ -211,7 +220,7 @@ export async function exchange(fetchFn, url, method, headers, body, parent, time
   try {
     out = await describe(await send(fetchFn, url, method, headers, body, controller.signal), cap);
   } catch (e) {
-    out = [NETWORK, errorText(e)];
+    out = [NETWORK, errorText(e), e];
   }
   inflight.delete(entry);
   if (parent) unwatch(parent, controller);
@@ -234,7 +243,7 @@ function report(slot, kind, out) {
   if (kind === OK) {
     settle(slot, OK, out[1], out[2], undefined, out[3]);
   } else {
-    settle(slot, kind, 0, undefined, kind === NETWORK ? out[1] : undefined);
+    settle(slot, kind, 0, kind === NETWORK ? out[1] : undefined, kind === NETWORK ? out[2] : undefined);
   }
 }
 
@@ -247,7 +256,7 @@ export async function readChunk(reader, slot) {
     const { done, value } = await reader.read();
     settle(slot, OK, done ? 1 : 0, undefined, undefined, done ? undefined : asBytes(value));
   } catch (e) {
-    settle(slot, NETWORK, 0, undefined, errorText(e));
+    settle(slot, NETWORK, 0, errorText(e), e);
   }
 }
 
@@ -269,7 +278,7 @@ export async function fetchFile(fetchFn, url, type, signal, slot) {
     if (type && blob.type !== type) blob = new Blob([blob], { type });
     settle(slot, OK, response.status, undefined, blob);
   } catch (e) {
-    settle(slot, signal && signal.aborted ? ABORTED : NETWORK, 0, undefined, errorText(e));
+    settle(slot, signal && signal.aborted ? ABORTED : NETWORK, 0, errorText(e), e);
   }
 }
 
@@ -278,7 +287,7 @@ export async function readBytes(source, slot) {
   try {
     settle(slot, OK, 0, undefined, undefined, new Uint8Array(await source.arrayBuffer()));
   } catch (e) {
-    settle(slot, NETWORK, 0, undefined, errorText(e));
+    settle(slot, NETWORK, 0, errorText(e), e);
   }
 }
 

@@ -84,9 +84,9 @@ pub(crate) const DEFAULT_MAX_RESPONSE_BYTES: f64 = 64.0 * 1024.0 * 1024.0;
 /// Why an exchange produced no response.
 #[derive(Debug)]
 pub(crate) enum FetchFailure {
-    /// `fetch` rejected or threw (network error, bad request init). The message is the host's,
-    /// which never contains the key (the key only travels in headers).
-    Network(String),
+    /// `fetch` rejected or threw (network error, bad request init): the host's message, which
+    /// never contains the key (the key only travels in headers), and its error object.
+    Network(String, JsValue),
     /// The per-request timeout elapsed first.
     Timeout,
     /// The caller's signal fired.
@@ -278,6 +278,7 @@ pub(crate) async fn fetch_file(
         kind::ABORTED => Err(FetchFailure::Aborted),
         _ => Err(FetchFailure::Network(
             report.text().unwrap_or_else(|| "fetch failed".into()),
+            report.payload,
         )),
     }
 }
@@ -302,8 +303,12 @@ fn response_of(report: Report) -> Result<HttpResponse, FetchFailure> {
         kind::TOO_LARGE => Err(FetchFailure::TooLarge),
         kind::NETWORK => Err(FetchFailure::Network(
             report.text().unwrap_or_else(|| "fetch failed".into()),
+            report.payload,
         )),
-        _ => Err(FetchFailure::Network("fetch failed".into())),
+        _ => Err(FetchFailure::Network(
+            "fetch failed".into(),
+            JsValue::UNDEFINED,
+        )),
     }
 }
 

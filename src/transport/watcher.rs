@@ -137,6 +137,11 @@ impl Watcher {
         self
     }
 
+    /// The watched job's id.
+    pub(crate) fn id(&self) -> &str {
+        self.feed.id()
+    }
+
     /// The provider of the watched job.
     pub(crate) fn provider(&self) -> crate::core::Provider {
         self.engine.cfg.provider

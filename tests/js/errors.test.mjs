@@ -130,7 +130,7 @@ describe("errors", { concurrency: true, timeout: 60_000 }, () => {
     clearInterval(keepAlive);
     const took = Date.now() - t0;
     assert.ok(isPolyjobError("TIMEOUT")(err), `${err?.code}: ${err?.message}`);
-    assert.match(err.message, /wait timed out/);
+    assert.match(err.message, /did not finish within timeoutMs/);
     assert.ok(took >= 650 && took < 3000, `the wait ended after ${took} ms (asked 700)`);
     assert.equal(err.job?.status, "PROCESSING", "the job as last seen is attached");
     assert.ok(calls >= 2, "the second status request was sent and hung");

@@ -1,9 +1,11 @@
 // Friction a new user met (issue 18), through the packed package: `wait`/`watch` take a Job (a
 // terminal one needs no request, so a Socaity SYNC answer works in generic code); realtime with no
-// WebSocket is a CONFIG error at construction, never a silent fallback.
+// WebSocket is a CONFIG error at construction, never a silent fallback; messages name the request,
+// the job and the option involved, and `.cause` carries the host's error or the abort's reason.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { JobClient, client, request, scenario, countingFetch, isPolyjobError, KEY, baseUrl } from "./helpers.mjs";
+import { createServer } from "node:net";
+import { JobClient, client, request, scenario, countingFetch, isPolyjobError, KEY, MOCK, baseUrl } from "./helpers.mjs";
 
 describe("wait and watch take a Job", { concurrency: true, timeout: 30_000 }, () => {
   test("a terminal job resolves at once with no request; onUpdate sees it once", async () => {
@@ -76,5 +78,54 @@ describe("poll interval options", () => {
       assert.throws(() => new JobClient({ provider: "serika", pollIntervalMs: bad }), isPolyjobError("CONFIG"), String(bad));
       assert.throws(() => new JobClient({ provider: "serika", maxPollIntervalMs: bad }), isPolyjobError("CONFIG"), String(bad));
     }
+  });
+});
+
+/** A loopback port nothing listens on (bound, then released). */
+async function closedPort() {
+  const server = createServer();
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address();
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe("messages name the cause", { concurrency: true, timeout: 30_000 }, () => {
+  test("a network failure names the method, the URL and the host's code; .cause is the host's error", async () => {
+    const port = await closedPort();
+    const c = new JobClient({ provider: "deapi", apiKey: KEY, baseUrl: `http://127.0.0.1:${port}/deapi`, maxRetries: 0 });
+    await assert.rejects(c.submit({ task: "txt2img", input: { prompt: "x" } }), (e) => {
+      isPolyjobError("NETWORK")(e);
+      assert.ok(e.message.includes(`POST http://127.0.0.1:${port}/deapi/api/v1/client/txt2img`), e.message);
+      assert.match(e.message, /ECONNREFUSED/);
+      assert.ok(e.cause instanceof Error, "the host's error is the cause");
+      assert.doesNotMatch(e.message, new RegExp(KEY));
+      return true;
+    });
+  });
+
+  test("a 404 from a baseUrl missing its provider path names the URL and says what to check", async () => {
+    const wrong = new JobClient({ provider: "serika", apiKey: KEY, baseUrl: MOCK, maxRetries: 0 });
+    await assert.rejects(wrong.submit(request("serika", scenario())), (e) => {
+      isPolyjobError("NOT_FOUND", { status: 404 })(e);
+      assert.ok(e.message.includes(`POST ${MOCK}/jobs/images`), e.message);
+      assert.match(e.message, /check baseUrl/);
+      return true;
+    });
+    await assert.rejects(client("serika").get("job-nope"), (e) => isPolyjobError("NOT_FOUND")(e) && /GET .*\/serika\/jobs\/job-nope/.test(e.message) && /no such job/.test(e.message));
+  });
+
+  test("a wait's TIMEOUT names the job and timeoutMs; an abort's reason is the error's cause", async () => {
+    const c = client("serika");
+    const job = await c.submit(request("serika", scenario({ duration_ms: 20_000 })));
+    await assert.rejects(c.wait(job.id, { timeoutMs: 200 }), (e) => isPolyjobError("TIMEOUT")(e) && e.message.includes(job.id) && /timeoutMs \(200 ms\)/.test(e.message) && /last status was/.test(e.message));
+    const ac = new AbortController();
+    const reason = new Error("user navigated away");
+    const waiting = c.wait(job.id, { signal: ac.signal });
+    setTimeout(() => ac.abort(reason), 50);
+    await assert.rejects(waiting, (e) => isPolyjobError("ABORTED")(e) && e.cause === reason);
+    const ac2 = new AbortController();
+    ac2.abort("string reason");
+    await assert.rejects(c.get(job.id, { signal: ac2.signal }), (e) => isPolyjobError("ABORTED")(e) && e.cause === "string reason");
   });
 });

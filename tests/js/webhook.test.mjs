@@ -73,7 +73,11 @@ describe("webhooks", { timeout: 60_000 }, () => {
     const old = String(Math.floor(Date.now() / 1000) - 3600);
     const body = JSON.stringify({ event: "job.processing", data: { job_request_id: "r2", status: "processing" } });
     const headers = { "X-DeAPI-Signature": sign(old, body), "X-DeAPI-Timestamp": old };
-    assert.throws(() => verifyWebhookSync({ provider: "deapi", body, headers, secret: SECRET }), isPolyjobError("WEBHOOK_EXPIRED"));
+    assert.throws(() => verifyWebhookSync({ provider: "deapi", body, headers, secret: SECRET }), (e) => isPolyjobError("WEBHOOK_EXPIRED")(e) && /360\d s in the past/.test(e.message) && /tolerance of 300 s/.test(e.message));
+    // A millisecond timestamp: the message says so.
+    const ms = String(Date.now());
+    const msHeaders = { "X-DeAPI-Signature": sign(ms, body), "X-DeAPI-Timestamp": ms };
+    assert.throws(() => verifyWebhookSync({ provider: "deapi", body, headers: msHeaders, secret: SECRET }), (e) => isPolyjobError("WEBHOOK_EXPIRED")(e) && /in the future/.test(e.message) && /milliseconds/.test(e.message));
     assert.equal(verifyWebhookSync({ provider: "deapi", body, headers, secret: SECRET, toleranceSec: 7200 }).status, "PROCESSING");
     assert.equal(verifyWebhookSync({ provider: "deapi", body, headers, secret: SECRET, now: new Date(Number(old) * 1000) }).status, "PROCESSING");
   });
