@@ -86,6 +86,10 @@ bundle() { # glue file, esm, neutral
     --log-level=warning --log-override:duplicate-object-key=silent --outfile="$1.bundled.js"
   mv "$1.bundled.js" "$1"
 }
+# The PolyjobError class lives in a snippet (src/js/error.js): the glue exports it too, so every
+# entry re-exports the one class the wasm throws (instanceof works).
+error_snippet=$(cd pkg/web && ls snippets/*/src/js/error.js)
+printf '\nexport { PolyjobError } from "./%s";\n' "$error_snippet" >> pkg/web/polyjob.js
 bundle pkg/web/polyjob.js esm neutral
 rm -rf pkg/web/snippets
 if grep -qE 'from ?["'"'"'`]\./snippets/' pkg/web/polyjob.js; then echo "build.sh: pkg/web/polyjob.js still loads a snippet file" >&2; exit 1; fi

@@ -9,7 +9,8 @@
 //!   response → [`core::Job`]. No I/O either.
 //! - `transport` (wasm only): the only code that performs I/O — `fetch`, timers, abort signals —
 //!   and the request loop that applies the core policies.
-//! - `js` (wasm only): the only `#[wasm_bindgen]` export surface (`JobClient`, `isTerminal`).
+//! - `js` (wasm only): the only `#[wasm_bindgen]` export surface (`JobClient`, `JobWatch`,
+//!   `JobStream`, `isTerminal`, `loadFile`, `verifyWebhook`, `WebhookDeduper`).
 //!
 //! What this crate does not do: it never stores jobs, never reads a clock outside `transport`,
 //! and never puts an API key anywhere but the provider's auth header.

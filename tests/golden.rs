@@ -36,6 +36,7 @@ const JOB_KEYS: &[&str] = &[
     "progress",
     "result",
     "resultUrl",
+    "files",
     "error",
     "createdAt",
     "completedAt",
@@ -266,6 +267,11 @@ fn check_job(ctx: &str, job: &Job, expect: &Json, provider: Provider) {
             "progress" => job.progress.map_or(Json::Null, Json::Number),
             "result" => job.result.clone().unwrap_or(Json::Null),
             "resultUrl" => opt_str_json(&job.result_url),
+            "files" => {
+                let mut text = String::new();
+                polyjob::core::files::write_files_json(&job.files, &mut text);
+                polyjob::core::json::parse(&text).expect("files JSON")
+            }
             "createdAt" => opt_str_json(&job.created_at),
             "completedAt" => opt_str_json(&job.completed_at),
             "estimatedCompletion" => opt_str_json(&job.estimated_completion),

@@ -25,6 +25,7 @@ fn submit_req(model: Option<&str>, task: Option<&str>, input: &str) -> SubmitReq
         input: json(input),
         webhook_url: None,
         idempotency_key: None,
+        files: Vec::new(),
     }
 }
 
@@ -51,7 +52,7 @@ fn assert_key_only_in_auth(p: Provider, req: &HttpRequest) {
         p.as_str(),
         req.url
     );
-    if let Some(body) = &req.body {
+    if let Some(body) = req.json_body() {
         let text = serde_json::to_string(body).unwrap();
         assert!(!text.contains(KEY), "{}: key in body", p.as_str());
     }
@@ -110,7 +111,10 @@ fn socaity_submit_default_base() {
     assert_eq!(req.url, "https://api.socaity.ai/v1/flux-schnell/generate");
     assert_bearer(p, &req);
     // Seed curl: -d '{"prompt": "hello world"}' — parameters at the top level, no wrapper.
-    assert_eq!(req.body, Some(json(r#"{"prompt": "hello world"}"#)));
+    assert_eq!(
+        req.json_body().cloned(),
+        Some(json(r#"{"prompt": "hello world"}"#))
+    );
 }
 
 #[test]
@@ -129,19 +133,22 @@ fn socaity_requests_custom_base() {
         req.url,
         "http://127.0.0.1:9/socaity/v1/org/face-swap/generate"
     );
-    assert_eq!(req.body, Some(json(r#"{"prompt":"x","n":2}"#)));
+    assert_eq!(
+        req.json_body().cloned(),
+        Some(json(r#"{"prompt":"x","n":2}"#))
+    );
     assert_bearer(p, &req);
 
     let req = a.status(&c, "job_abc123", None);
     assert_eq!(req.method, Method::Get);
     assert_eq!(req.url, "http://127.0.0.1:9/socaity/v1/jobs/job_abc123");
-    assert_eq!(req.body, None);
+    assert_eq!(req.json_body().cloned(), None);
     assert_bearer(p, &req);
 
     let req = a.cancel(&c, "job_abc123", None).unwrap();
     assert_eq!(req.method, Method::Delete);
     assert_eq!(req.url, "http://127.0.0.1:9/socaity/v1/jobs/job_abc123");
-    assert_eq!(req.body, None);
+    assert_eq!(req.json_body().cloned(), None);
     assert_bearer(p, &req);
 
     let err = a.list(&c).unwrap_err();
@@ -304,7 +311,7 @@ fn socaity_model_is_percent_encoded() {
     let req = adapter(p)
         .submit(&cfg(p, None), &submit_req(Some("m"), None, "null"))
         .unwrap();
-    assert_eq!(req.body, Some(Json::Object(Vec::new())));
+    assert_eq!(req.json_body().cloned(), Some(Json::Object(Vec::new())));
 }
 
 // --------------------------------------------------------------------------------- Optexity
@@ -334,7 +341,7 @@ fn optexity_requests() {
         assert_eq!(req.method, Method::Post);
         assert_eq!(req.url, format!("{root}/api/v1/inference"));
         assert_x_api_key(&req);
-        let body = req.body.as_ref().unwrap();
+        let body = req.json_body().unwrap();
         assert!(same_json(
             body,
             &json(
@@ -346,13 +353,16 @@ fn optexity_requests() {
         let req = a.status(&c, "task_123456789", None);
         assert_eq!(req.method, Method::Post);
         assert_eq!(req.url, format!("{root}/api/v1/inference/call"));
-        assert_eq!(req.body, Some(json(r#"{"task_id": "task_123456789"}"#)));
+        assert_eq!(
+            req.json_body().cloned(),
+            Some(json(r#"{"task_id": "task_123456789"}"#))
+        );
         assert_x_api_key(&req);
 
         let req = a.list(&c).unwrap();
         assert_eq!(req.method, Method::Post);
         assert_eq!(req.url, format!("{root}/api/v1/inference/all_calls"));
-        assert_eq!(req.body, None);
+        assert_eq!(req.json_body().cloned(), None);
         assert_x_api_key(&req);
 
         let err = a.cancel(&c, "task_1", None).unwrap_err();
@@ -382,7 +392,7 @@ fn optexity_submit_variants_and_errors() {
         )
         .unwrap();
     assert!(same_json(
-        req.body.as_ref().unwrap(),
+        req.json_body().unwrap(),
         &json(
             r#"{"end_point":"https://api.example.com/process","goal":"Analyze data","params":{}}"#
         )
@@ -395,7 +405,7 @@ fn optexity_submit_variants_and_errors() {
         )
         .unwrap();
     assert_eq!(
-        req.body.as_ref().unwrap().get_str("endpoint_name"),
+        req.json_body().unwrap().get_str("endpoint_name"),
         Some("new")
     );
     // webhook → the current API's task_callback_url.
@@ -403,7 +413,7 @@ fn optexity_submit_variants_and_errors() {
     r.webhook_url = Some("https://example.com/hook".into());
     let req = a.submit(&c, &r).unwrap();
     assert_eq!(
-        req.body.as_ref().unwrap().get_str("task_callback_url"),
+        req.json_body().unwrap().get_str("task_callback_url"),
         Some("https://example.com/hook")
     );
     assert_eq!(
@@ -437,7 +447,7 @@ fn deapi_requests() {
         assert_eq!(req.url, format!("{root}/api/v1/client/txt2img"));
         assert_bearer(p, &req);
         assert!(same_json(
-            req.body.as_ref().unwrap(),
+            req.json_body().unwrap(),
             &json(
                 r#"{
 "prompt": "a beautiful sunset over mountains",
@@ -458,7 +468,7 @@ fn deapi_requests() {
             req.url,
             format!("{root}/api/v1/client/request-status/abc123")
         );
-        assert_eq!(req.body, None);
+        assert_eq!(req.json_body().cloned(), None);
         assert_bearer(p, &req);
 
         assert_eq!(
@@ -482,9 +492,9 @@ fn deapi_tasks_and_errors() {
         )
         .unwrap();
     assert_eq!(req.url, "https://api.deapi.ai/api/v1/client/prompt/image");
-    assert_eq!(req.body, Some(json(r#"{"prompt":"cat"}"#)));
+    assert_eq!(req.json_body().cloned(), Some(json(r#"{"prompt":"cat"}"#)));
     // Without a webhook, no webhook_url member.
-    assert!(req.body.as_ref().unwrap().get("webhook_url").is_none());
+    assert!(req.json_body().unwrap().get("webhook_url").is_none());
     let err = a
         .submit(
             &c,
@@ -532,7 +542,7 @@ fn serika_requests() {
         assert_bearer(p, &req);
         // Seed 003's `data` dict, model first, exactly.
         assert_eq!(
-            req.body,
+            req.json_body().cloned(),
             Some(json(
                 r#"{
     "model": "tensorart-illustrious-xl-v2-aesthetic",
@@ -546,13 +556,13 @@ fn serika_requests() {
         let req = a.status(&c, "job-12345abcde", None);
         assert_eq!(req.method, Method::Get);
         assert_eq!(req.url, format!("{root}/jobs/job-12345abcde"));
-        assert_eq!(req.body, None);
+        assert_eq!(req.json_body().cloned(), None);
         assert_bearer(p, &req);
 
         let req = a.list(&c).unwrap();
         assert_eq!(req.method, Method::Get);
         assert_eq!(req.url, format!("{root}/jobs"));
-        assert_eq!(req.body, None);
+        assert_eq!(req.json_body().cloned(), None);
         assert_bearer(p, &req);
 
         assert_eq!(
@@ -580,14 +590,17 @@ fn serika_submit_errors_and_model_override() {
             &submit_req(None, None, r#"{"prompt":"x","model":"m1"}"#),
         )
         .unwrap();
-    assert_eq!(req.body.as_ref().unwrap().get_str("model"), Some("m1"));
+    assert_eq!(req.json_body().unwrap().get_str("model"), Some("m1"));
     let req = a
         .submit(
             &c,
             &submit_req(Some("m2"), None, r#"{"prompt":"x","model":"m1"}"#),
         )
         .unwrap();
-    assert_eq!(req.body, Some(json(r#"{"model":"m2","prompt":"x"}"#)));
+    assert_eq!(
+        req.json_body().cloned(),
+        Some(json(r#"{"model":"m2","prompt":"x"}"#))
+    );
     let mut r = submit_req(Some("m"), None, "{}");
     r.webhook_url = Some("https://example.com/hook".into());
     assert_eq!(a.submit(&c, &r).unwrap_err().code, ErrorCode::Unsupported);
@@ -734,7 +747,7 @@ fn job_ids_are_percent_encoded_in_paths() {
     assert_eq!(req.url, "https://api.socaity.ai/v1/jobs/..%2Fx");
     // Optexity sends the id in the body, verbatim.
     let req = adapter(Provider::Optexity).status(&cfg(Provider::Optexity, None), id, None);
-    assert_eq!(req.body.unwrap().get_str("task_id"), Some(id));
+    assert_eq!(req.json_body().unwrap().get_str("task_id"), Some(id));
 }
 
 #[test]
@@ -804,5 +817,169 @@ fn config_validation() {
     for (name, value) in [("", "v"), ("bad name", "v"), ("X-Ok", "a\r\nInjected: 1")] {
         let err = ClientConfig::new(p, None, None, vec![(name.into(), value.into())]).unwrap_err();
         assert_eq!(err.code, ErrorCode::Config, "{name:?}");
+    }
+}
+
+/// A submit request with files at `paths` (their places in `input` hold `null`).
+fn file_req(
+    model: Option<&str>,
+    task: Option<&str>,
+    input: &str,
+    paths: Vec<Vec<polyjob::core::PathSeg>>,
+) -> SubmitRequest {
+    let mut req = submit_req(model, task, input);
+    req.files = paths;
+    req
+}
+
+fn key(k: &str) -> polyjob::core::PathSeg {
+    polyjob::core::PathSeg::Key(k.into())
+}
+
+fn form_pairs(req: &HttpRequest) -> Vec<(String, String)> {
+    use polyjob::core::PartValue;
+    req.form_parts()
+        .expect("a form body")
+        .iter()
+        .map(|p| match &p.value {
+            PartValue::Text(t) => (p.name.clone(), t.clone()),
+            PartValue::File(i) => (p.name.clone(), format!("<file {i}>")),
+        })
+        .collect()
+}
+
+#[test]
+fn deapi_file_submits_are_laravel_forms() {
+    let p = Provider::Deapi;
+    let mut r = file_req(
+        Some("Flux_2_Klein_4B_BF16"),
+        Some("img2img"),
+        r#"{"image":null,"prompt":"oil painting","steps":4,"seed":-1,"enhance":false,
+            "loras":[{"name":"style","weight":0.7}],"negative_prompt":null}"#,
+        vec![vec![key("image")]],
+    );
+    r.webhook_url = Some("https://example.test/hook".into());
+    let req = adapter(p).submit(&cfg(p, None), &r).unwrap();
+    assert_eq!(req.url, "https://api.deapi.ai/api/v1/client/img2img");
+    assert_eq!(req.method, Method::Post);
+    assert_eq!(req.json_body(), None);
+    let mut pairs = form_pairs(&req);
+    pairs.sort();
+    let mut want: Vec<(String, String)> = [
+        ("image", "<file 0>"),
+        ("prompt", "oil painting"),
+        ("steps", "4"),
+        ("seed", "-1"),
+        ("enhance", "0"),
+        ("loras[0][name]", "style"),
+        ("loras[0][weight]", "0.7"),
+        ("model", "Flux_2_Klein_4B_BF16"),
+        ("webhook_url", "https://example.test/hook"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    want.sort();
+    assert_eq!(pairs, want);
+    assert_key_only_in_auth(p, &req);
+    // A list of files: `images[]` parts, in order.
+    let req = adapter(p)
+        .submit(
+            &cfg(p, None),
+            &file_req(
+                None,
+                Some("img2video"),
+                r#"{"first_frame_image":null,"images":[null,null]}"#,
+                vec![
+                    vec![key("first_frame_image")],
+                    vec![key("images"), polyjob::core::PathSeg::Index(0)],
+                    vec![key("images"), polyjob::core::PathSeg::Index(1)],
+                ],
+            ),
+        )
+        .unwrap();
+    assert_eq!(
+        form_pairs(&req),
+        vec![
+            ("first_frame_image".to_string(), "<file 0>".to_string()),
+            ("images[]".to_string(), "<file 1>".to_string()),
+            ("images[]".to_string(), "<file 2>".to_string()),
+        ]
+    );
+    // Without files the body stays JSON.
+    let req = adapter(p)
+        .submit(
+            &cfg(p, None),
+            &submit_req(None, Some("img2img"), r#"{"image":"https://x/y.png"}"#),
+        )
+        .unwrap();
+    assert_eq!(req.form_parts(), None);
+    assert!(req.json_body().is_some());
+}
+
+#[test]
+fn socaity_file_submits_are_flat_forms() {
+    let p = Provider::Socaity;
+    let req = adapter(p)
+        .submit(
+            &cfg(p, None),
+            &file_req(
+                Some("face2face"),
+                None,
+                r#"{"source_img":null,"target_img":null,"enhance":true,"opts":{"k":1}}"#,
+                vec![vec![key("source_img")], vec![key("target_img")]],
+            ),
+        )
+        .unwrap();
+    assert_eq!(req.url, "https://api.socaity.ai/v1/face2face/generate");
+    assert_eq!(
+        form_pairs(&req),
+        vec![
+            ("source_img".to_string(), "<file 0>".to_string()),
+            ("target_img".to_string(), "<file 1>".to_string()),
+            ("enhance".to_string(), "true".to_string()),
+            ("opts".to_string(), r#"{"k":1}"#.to_string()),
+        ]
+    );
+    // A file inside an object cannot be a form field: CONFIG naming it, nothing built.
+    let err = adapter(p)
+        .submit(
+            &cfg(p, None),
+            &file_req(
+                Some("m"),
+                None,
+                r#"{"job":{"image":null}}"#,
+                vec![vec![key("job"), key("image")]],
+            ),
+        )
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Config);
+    assert!(err.message.contains("input.job.image"), "{}", err.message);
+}
+
+#[test]
+fn optexity_and_serika_refuse_files_naming_the_field() {
+    for (p, model, hint) in [
+        (Provider::Optexity, "endpoint", "public URL"),
+        (
+            Provider::Serika,
+            "tensorart-illustrious-xl-v2-aesthetic",
+            "JSON",
+        ),
+    ] {
+        let err = adapter(p)
+            .submit(
+                &cfg(p, None),
+                &file_req(
+                    Some(model),
+                    None,
+                    r#"{"prompt":"x","ref":[null]}"#,
+                    vec![vec![key("ref"), polyjob::core::PathSeg::Index(0)]],
+                ),
+            )
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::Config, "{p:?}");
+        assert!(err.message.contains("input.ref[0]"), "{}", err.message);
+        assert!(err.message.contains(hint), "{}", err.message);
     }
 }

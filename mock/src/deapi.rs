@@ -1,20 +1,22 @@
 //! deAPI — `/deapi` (Bearer).
 //!
-//! Owns: `POST /api/v1/client/{task...}` (submit; `txt2img` validated like Laravel: `prompt` and
-//! `model` required), `GET /api/v1/client/request-status/{id}` (the polling body, `progress` as a
-//! 0..100 float, or as a string in the `string_progress` variant), and deAPI's error envelope
-//! `{"data":null,"message","errors","statusCode"}`, `webhook_secret` validation (32–255 chars), and
-//! the channel-auth route `POST /broadcasting/auth` (answered by `realtime`). An accepted submit
-//! starts the job's push task (`push`: webhooks and Pusher events). Must not touch: other
-//! providers. deAPI has no cancel and no list, so neither does the mock.
+//! Owns: `POST /api/v1/client/{task...}` (submit, JSON or a multipart form in Laravel's bracket
+//! notation, at most 64 MiB, else nginx's 413 page; validated by `validate`), `GET
+//! /api/v1/client/request-status/{id}` (the polling body, `progress` as a 0..100 float, or as a
+//! string in the `string_progress` variant; a preview URL on odd steps; the received files echoed
+//! in `result`), and deAPI's error envelope `{"data":null,"message","errors","statusCode"}` (with
+//! Laravel's summary message), and the channel-auth route `POST /broadcasting/auth` (answered by
+//! `realtime`). An accepted submit starts the job's push task (`push`: webhooks and Pusher events).
+//! Must not touch: other providers. deAPI has no cancel and no list, so neither does the mock.
 
 use crate::distort::{self, Answer};
 use crate::faults::Op;
 use crate::http::{self, json, JsonBody};
-use crate::jobs::{Job, Phase, Provider, Snapshot};
-use crate::{files, ids, push, realtime, webhooks, AppState};
+use crate::jobs::{self, Job, Phase, Provider, Snapshot};
+use crate::reqlog::LogId;
+use crate::upload::{self, FormError, PartInfo};
+use crate::{files, ids, push, realtime, validate, AppState};
 use axum::extract::{Request, State};
-use axum::http::header::CONTENT_TYPE;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use axum::routing::any;
@@ -22,6 +24,8 @@ use axum::Router;
 use serde_json::{json, Map, Value};
 
 const PREFIX: &str = "/deapi";
+/// Largest multipart submit body (nginx `client_max_body_size`); more gets nginx's 413 page.
+pub const FORM_LIMIT: u64 = 64 * 1024 * 1024;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -37,8 +41,9 @@ fn error(status: StatusCode, msg: &str) -> Response {
     )
 }
 
-/// Laravel's validation failure: `errors` maps each field to its messages.
-fn invalid(errors: Vec<(&str, String)>) -> Response {
+/// Laravel's validation failure: `errors` maps each field to its messages; `message` is the first
+/// one and, when there are more, `(and N more error(s))` counting every message.
+fn invalid(errors: Vec<(String, String)>) -> Response {
     let first = errors.first().map(|(_, m)| m.clone()).unwrap_or_default();
     let message = match errors.len() {
         0 | 1 => first,
@@ -47,7 +52,12 @@ fn invalid(errors: Vec<(&str, String)>) -> Response {
     };
     let mut map = Map::new();
     for (field, msg) in errors {
-        map.insert(field.to_owned(), json!([msg]));
+        match map.get_mut(&field) {
+            Some(Value::Array(list)) => list.push(json!(msg)),
+            _ => {
+                map.insert(field, json!([msg]));
+            }
+        }
     }
     json(
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -75,16 +85,36 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
             return realtime::auth_answer(&st, &bytes);
         }
         ["api", "v1", "client", task @ ..] if parts.method == Method::POST && !task.is_empty() => {
-            let multipart = http::header(&parts.headers, CONTENT_TYPE.as_str())
-                .is_some_and(|c| c.to_ascii_lowercase().starts_with("multipart/"));
-            let body = if multipart {
-                // Upload tasks (img2img, …) send files; the mock only needs to accept them.
-                JsonBody::Value(json!({}))
-            } else {
-                http::read_json(body).await
-            };
             let idem = http::header(&parts.headers, "idempotency-key");
-            submit(&st, key, idem, &task.join("/"), body)
+            let task = task.join("/");
+            if !upload::is_multipart(&parts.headers) {
+                submit(&st, key, idem, &task, http::read_json(body).await, None)
+            } else {
+                let read = upload::read(body, &parts.headers, st.config.deapi_form_limit).await;
+                let infos = match &read {
+                    Ok(form) => form.iter().map(|p| p.info.clone()).collect(),
+                    Err(e) => e.parts().to_vec(),
+                };
+                if let Some(id) = parts.extensions.get::<LogId>() {
+                    st.log.set_parts(*id, infos.clone());
+                }
+                match read {
+                    Ok(form) => {
+                        let mut body = upload::laravel_body(&form);
+                        if let Some(mock) = body.get_mut("mock") {
+                            jobs::coerce_form(mock);
+                        }
+                        submit(&st, key, idem, &task, JsonBody::Value(body), Some(infos))
+                    }
+                    Err(FormError::TooLarge(_)) => {
+                        Answer::new(Op::Submit, None, distort::too_large(Provider::Deapi))
+                    }
+                    Err(FormError::Malformed(_)) => {
+                        let msg = "The request body must be valid multipart/form-data.".to_owned();
+                        Answer::new(Op::Submit, None, invalid(vec![("body".to_owned(), msg)]))
+                    }
+                }
+            }
         }
         _ => return error(StatusCode::NOT_FOUND, "Not found."),
     };
@@ -98,49 +128,26 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
     res
 }
 
-fn submit(st: &AppState, key: &str, idem: Option<&str>, task: &str, body: JsonBody) -> Answer {
+/// A submit. `form`: the parts of a multipart body (then `body` is the form decoded, with file
+/// markers), `None` for JSON.
+fn submit(
+    st: &AppState,
+    key: &str,
+    idem: Option<&str>,
+    task: &str,
+    body: JsonBody,
+    form: Option<Vec<PartInfo>>,
+) -> Answer {
     let refuse = |res| Answer::new(Op::Submit, None, res);
     let body = match body {
         JsonBody::Value(v @ Value::Object(_)) => v,
         JsonBody::Empty => json!({}),
         JsonBody::Value(_) | JsonBody::Invalid => {
             let msg = "The request body must be a valid JSON object.".to_owned();
-            return refuse(invalid(vec![("body", msg)]));
+            return refuse(invalid(vec![("body".to_owned(), msg)]));
         }
     };
-    let mut errors = Vec::new();
-    if task == "txt2img" {
-        for field in ["prompt", "model"] {
-            match body.get(field) {
-                None | Some(Value::Null) => {
-                    errors.push((field, format!("The {field} field is required.")))
-                }
-                Some(Value::String(s)) if s.trim().is_empty() => {
-                    errors.push((field, format!("The {field} field is required.")))
-                }
-                Some(Value::String(_)) => {}
-                Some(_) => errors.push((field, format!("The {field} field must be a string."))),
-            }
-        }
-    }
-    match body.get("webhook_secret") {
-        None | Some(Value::Null) => {}
-        Some(Value::String(s)) if webhooks::SECRET_LEN.contains(&s.chars().count()) => {}
-        Some(Value::String(s)) if s.chars().count() < *webhooks::SECRET_LEN.start() => {
-            errors.push((
-                "webhook_secret",
-                "The webhook secret field must be at least 32 characters.".to_owned(),
-            ))
-        }
-        Some(Value::String(_)) => errors.push((
-            "webhook_secret",
-            "The webhook secret field must not be greater than 255 characters.".to_owned(),
-        )),
-        Some(_) => errors.push((
-            "webhook_secret",
-            "The webhook secret field must be a string.".to_owned(),
-        )),
-    }
+    let errors = validate::check(task, &body, form.is_some());
     if !errors.is_empty() {
         return refuse(invalid(errors));
     }
@@ -151,7 +158,8 @@ fn submit(st: &AppState, key: &str, idem: Option<&str>, task: &str, body: JsonBo
         task,
         &body,
         st.clock.now_ms(),
-    );
+    )
+    .with_parts(form.unwrap_or_default());
     let id = st.admit(job, &body, idem).id;
     let res = json(StatusCode::OK, &json!({"data": {"request_id": id}}));
     Answer::new(Op::Submit, Some(&id), res)
@@ -191,9 +199,15 @@ pub fn status_body(job: &Job, snap: &Snapshot, base: &str) -> Value {
         None => Value::Null,
     };
     let url = files::url(base, &job.id);
+    // A preview on odd progress steps, as real polls show one now and then.
+    let step = snap
+        .progress
+        .map_or(0, |p| (p * f64::from(job.timeline.steps)).round() as u64);
+    let preview = (snap.phase == Phase::Processing && step % 2 == 1)
+        .then(|| files::url_of(base, &format!("{}-preview", job.id), "jpg"));
     let mut data = Map::new();
     data.insert("status".into(), json!(status));
-    data.insert("preview".into(), Value::Null);
+    data.insert("preview".into(), json!(preview));
     data.insert(
         "result_url".into(),
         if done { json!(url) } else { Value::Null },
@@ -201,13 +215,17 @@ pub fn status_body(job: &Job, snap: &Snapshot, base: &str) -> Value {
     data.insert(
         "results_alt_formats".into(),
         if done {
-            json!({"png": url})
+            json!({"jpg": files::url_of(base, &job.id, "jpg"),
+                   "webp": files::url_of(base, &job.id, "webp")})
         } else {
             Value::Null
         },
     );
     let result = if done {
-        job.options.result.clone()
+        job.options
+            .result
+            .clone()
+            .or_else(|| upload::received(&job.parts))
     } else {
         None
     };

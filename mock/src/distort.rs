@@ -119,6 +119,7 @@ pub async fn respond(
         | Kind::BadGateway
         | Kind::Unavailable
         | Kind::GatewayTimeout => error(provider, &rule, now),
+        Kind::PayloadTooLarge => too_large(provider),
         Kind::Gone => not_found(provider, a.job.as_deref().unwrap_or_default()),
         Kind::ResetBefore => {
             parts.headers.remove(CONTENT_LENGTH);
@@ -167,6 +168,29 @@ pub async fn respond(
 
 const HTML_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n\
 <body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>\n";
+
+/// nginx's answer to a body over `client_max_body_size` (deAPI's 413).
+pub const NGINX_413: &str = "<html><head><title>413 Request Entity Too Large</title></head>\n\
+<body>\n<center><h1>413 Request Entity Too Large</h1></center>\n<hr><center>nginx</center>\n\
+</body>\n</html>\n";
+
+/// The provider's 413 (a body too large), for the `413` fault and the real size limits.
+pub fn too_large(provider: Provider) -> Response {
+    let status = StatusCode::PAYLOAD_TOO_LARGE;
+    match provider {
+        Provider::Socaity => json(status, &json!({"detail": "Request Entity Too Large"})),
+        Provider::Optexity => json(
+            status,
+            &json!({"success": false, "message": "Request Entity Too Large"}),
+        ),
+        Provider::Deapi => with_type(status, "text/html", NGINX_413),
+        Provider::Serika => json(
+            status,
+            &json!({"error": {"message": "Request too large", "type": "invalid_request_error",
+                              "code": "request_too_large"}}),
+        ),
+    }
+}
 
 fn with_type(status: StatusCode, content_type: &'static str, body: impl Into<Body>) -> Response {
     (

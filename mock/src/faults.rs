@@ -27,6 +27,7 @@ pub enum Kind {
     BadGateway,
     Unavailable,
     GatewayTimeout,
+    PayloadTooLarge,
     ResetBefore,
     ResetAfter,
     SlowHeaders,
@@ -43,12 +44,13 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 18] = [
+    pub const ALL: [Kind; 19] = [
         Kind::TooManyRequests,
         Kind::InternalError,
         Kind::BadGateway,
         Kind::Unavailable,
         Kind::GatewayTimeout,
+        Kind::PayloadTooLarge,
         Kind::ResetBefore,
         Kind::ResetAfter,
         Kind::SlowHeaders,
@@ -72,6 +74,7 @@ impl Kind {
             Kind::BadGateway => "502",
             Kind::Unavailable => "503",
             Kind::GatewayTimeout => "504",
+            Kind::PayloadTooLarge => "413",
             Kind::ResetBefore => "reset_before",
             Kind::ResetAfter => "reset_after",
             Kind::SlowHeaders => "slow_headers",
@@ -106,6 +109,7 @@ impl Kind {
             Kind::BadGateway => Some(502),
             Kind::Unavailable => Some(503),
             Kind::GatewayTimeout => Some(504),
+            Kind::PayloadTooLarge => Some(413),
             Kind::Gone => Some(404),
             _ => None,
         }
@@ -123,7 +127,15 @@ impl Kind {
     pub fn rate_default() -> Vec<Kind> {
         Kind::ALL
             .into_iter()
-            .filter(|k| !matches!(k, Kind::SlowHeaders | Kind::Gone | Kind::DuplicateTerminal))
+            .filter(|k| {
+                !matches!(
+                    k,
+                    Kind::SlowHeaders
+                        | Kind::Gone
+                        | Kind::DuplicateTerminal
+                        | Kind::PayloadTooLarge
+                )
+            })
             .collect()
     }
 
@@ -637,6 +649,8 @@ mod tests {
         );
         assert!(Kind::parse_list("429,bogus").is_err());
         assert!(Kind::parse_list(",").is_err());
+        assert_eq!(Kind::parse(&json!(413)), Some(Kind::PayloadTooLarge));
+        assert!(!Kind::rate_default().contains(&Kind::PayloadTooLarge));
         assert_eq!(Kind::rate_default().len(), 15);
     }
 }

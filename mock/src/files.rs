@@ -1,8 +1,10 @@
-//! Result images: `GET /files/{name}.png`.
+//! Result files: `GET /files/{stem}.{png,jpg,webp,txt,csv}`.
 //!
-//! Owns: drawing a real 64×64 PNG whose colour is derived from the name, so result URLs (deAPI
-//! `result_url`, Serika `result.url`) show a picture, and the same name always the same picture.
-//! Must not touch: jobs (any name is served, known job or not).
+//! Owns: drawing a real 64×64 picture whose colour is derived from the stem, so result URLs (deAPI
+//! `result_url` and `results_alt_formats`, previews, Serika `result.url`, Socaity FileModels) show
+//! a picture, the same stem always the same picture, encoded as PNG, JPEG or lossless WebP; and
+//! small text and CSV files (Optexity `downloads`). Must not touch: jobs (any stem is served,
+//! known job or not).
 
 use crate::http::json;
 use crate::ids::fnv1a;
@@ -24,30 +26,64 @@ pub fn routes() -> Router<AppState> {
 
 /// The absolute URL of the image for `stem` (`http://HOST/files/STEM.png`).
 pub fn url(base: &str, stem: &str) -> String {
-    format!("{base}/files/{stem}.png")
+    url_of(base, stem, "png")
+}
+
+/// The absolute URL of file `stem.ext` (`http://HOST/files/STEM.EXT`).
+pub fn url_of(base: &str, stem: &str, ext: &str) -> String {
+    format!("{base}/files/{stem}.{ext}")
+}
+
+/// The PNG of `stem` in standard base64 (padded), as FileModels and screenshots carry it.
+pub fn png_base64(stem: &str) -> String {
+    data_encoding::BASE64.encode(&render(stem).unwrap_or_default())
 }
 
 async fn handle(Path(name): Path<String>) -> Response {
-    match name.strip_prefix('/').unwrap_or(&name).strip_suffix(".png") {
-        Some(stem) if !stem.is_empty() => match render(stem) {
-            Some(bytes) => (
-                [
-                    (CONTENT_TYPE, HeaderValue::from_static("image/png")),
-                    (
-                        CACHE_CONTROL,
-                        HeaderValue::from_static("public, max-age=3600"),
-                    ),
-                ],
-                bytes,
-            )
-                .into_response(),
-            None => json(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &json!({"error": "could not encode image"}),
-            ),
-        },
-        _ => json(StatusCode::NOT_FOUND, &json!({"error": "Not Found"})),
+    let name = name.strip_prefix('/').unwrap_or(&name);
+    let Some((stem, ext)) = name.rsplit_once('.').filter(|(s, _)| !s.is_empty()) else {
+        return json(StatusCode::NOT_FOUND, &json!({"error": "Not Found"}));
+    };
+    let (content_type, bytes) = match ext {
+        "png" => ("image/png", render(stem)),
+        "jpg" => ("image/jpeg", render_jpeg(stem)),
+        "webp" => ("image/webp", render_webp(stem)),
+        "txt" => ("text/plain", Some(text(stem).into_bytes())),
+        "csv" => ("text/csv", Some(csv(stem).into_bytes())),
+        _ => return json(StatusCode::NOT_FOUND, &json!({"error": "Not Found"})),
+    };
+    match bytes {
+        Some(bytes) => (
+            [
+                (CONTENT_TYPE, HeaderValue::from_static(content_type)),
+                (
+                    CACHE_CONTROL,
+                    HeaderValue::from_static("public, max-age=3600"),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        None => json(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &json!({"error": "could not encode image"}),
+        ),
     }
+}
+
+/// The text file of `stem`.
+pub fn text(stem: &str) -> String {
+    format!("polyjob-mock result file {stem}\n")
+}
+
+/// The CSV file of `stem`: a header and three rows.
+pub fn csv(stem: &str) -> String {
+    let h = fnv1a(stem);
+    let mut out = String::from("row,name,value\n");
+    for i in 0..3u64 {
+        out.push_str(&format!("{},{stem},{}\n", i + 1, (h >> (i * 16)) % 1000));
+    }
+    out
 }
 
 /// The PNG for `stem`: a diagonal gradient of the name's colour with a lighter band.
@@ -55,9 +91,48 @@ pub fn render(stem: &str) -> Option<Vec<u8>> {
     render_sized(stem, SIZE)
 }
 
+/// The same picture as [`render`], as a baseline JPEG (quality 90).
+pub fn render_jpeg(stem: &str) -> Option<Vec<u8>> {
+    let side = SIZE as u16;
+    let mut out = Vec::new();
+    jpeg_encoder::Encoder::new(&mut out, 90)
+        .encode(
+            &pixels(stem, SIZE),
+            side,
+            side,
+            jpeg_encoder::ColorType::Rgb,
+        )
+        .ok()?;
+    Some(out)
+}
+
+/// The same picture as [`render`], as a lossless WebP (VP8L).
+pub fn render_webp(stem: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    image_webp::WebPEncoder::new(&mut out)
+        .encode(&pixels(stem, SIZE), SIZE, SIZE, image_webp::ColorType::Rgb8)
+        .ok()?;
+    Some(out)
+}
+
 /// Like [`render`], `size`×`size` pixels (1..=64); the same pattern scaled (Pusher previews).
 pub fn render_sized(stem: &str, size: u32) -> Option<Vec<u8>> {
     let size = size.clamp(1, SIZE);
+    let pixels = pixels(stem, size);
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, size, size);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut w = enc.write_header().ok()?;
+        w.write_image_data(&pixels).ok()?;
+        w.finish().ok()?;
+    }
+    Some(out)
+}
+
+/// The RGB pixels of `stem`'s picture, `size`×`size` (1..=64).
+fn pixels(stem: &str, size: u32) -> Vec<u8> {
     let scale = SIZE / size;
     let h = fnv1a(stem);
     let base = [(h >> 16) as u8, (h >> 8) as u8, h as u8];
@@ -73,16 +148,7 @@ pub fn render_sized(stem: &str, size: u32) -> Option<Vec<u8>> {
             }
         }
     }
-    let mut out = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut out, size, size);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        let mut w = enc.write_header().ok()?;
-        w.write_image_data(&pixels).ok()?;
-        w.finish().ok()?;
-    }
-    Some(out)
+    pixels
 }
 
 #[cfg(test)]
@@ -93,5 +159,11 @@ mod tests {
         assert!(a.starts_with(b"\x89PNG\r\n\x1a\n"));
         assert_eq!(a, super::render("abc").unwrap());
         assert_ne!(a, super::render("abd").unwrap());
+        let j = super::render_jpeg("abc").unwrap();
+        assert!(j.starts_with(&[0xff, 0xd8, 0xff]) && j.ends_with(&[0xff, 0xd9]));
+        let w = super::render_webp("abc").unwrap();
+        assert!(w.starts_with(b"RIFF") && &w[8..16] == b"WEBPVP8L");
+        assert_eq!(&w[4..8], &(w.len() as u32 - 8).to_le_bytes());
+        assert!(super::csv("x").starts_with("row,name,value\n1,x,"));
     }
 }

@@ -6,7 +6,7 @@
 
 use crate::http::json;
 use crate::jobs::{Job, Provider};
-use crate::AppState;
+use crate::{upload, AppState};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -23,7 +23,8 @@ pub fn routes() -> Router<AppState> {
         .route("/__mock/reset", post(reset))
 }
 
-/// A job's introspection summary (deAPI jobs add `webhooks` and `webhook_refused`).
+/// A job's introspection summary (deAPI jobs add `webhooks` and `webhook_refused`); `parts` lists
+/// the parts of a multipart submit (`[]` for JSON).
 pub fn summary(j: &Job) -> Value {
     let mut v = json!({
         "id": j.id,
@@ -36,6 +37,7 @@ pub fn summary(j: &Job) -> Value {
         "faults": j.faults.iter().map(|a| a.to_json()).collect::<Vec<_>>(),
         "faults_fired": j.faults_fired.iter().map(|f| f.to_json()).collect::<Vec<_>>(),
         "rejected": j.rejected,
+        "parts": upload::parts_json(&j.parts),
     });
     if j.provider == Provider::Deapi {
         v["webhooks"] = j.webhooks.iter().map(|w| w.to_json()).collect();

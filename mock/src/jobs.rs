@@ -14,6 +14,7 @@
 //! provider module renders its own bodies), HTTP.
 
 use crate::faults::{self, Applicable, Armed, Fired, Kind, Op, Rule, Source};
+use crate::upload::PartInfo;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -180,6 +181,8 @@ pub struct MockOptions {
     pub direct_sse: bool,
     /// `mock.realtime` (deAPI): forced socket closes, dropped events.
     pub realtime: RealtimeOptions,
+    /// `mock.file_result` (Socaity): a result made of FileModels.
+    pub file_result: Option<FileResult>,
     /// The `mock` object exactly as submitted (`None` when absent or not an object).
     pub raw: Option<Value>,
 }
@@ -200,9 +203,117 @@ impl Default for MockOptions {
             stream: None,
             direct_sse: false,
             realtime: RealtimeOptions::default(),
+            file_result: None,
             raw: None,
         }
     }
+}
+
+/// `mock.file_result` (Socaity): how a finished job returns its result file(s).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileResult {
+    /// One FileModel whose `content` is the file's URL.
+    Url,
+    /// One FileModel whose `content` is the PNG in base64.
+    Base64,
+    /// One FileModel whose `content` is a `data:image/png;base64,…` URI.
+    DataUri,
+    /// `{"images": [url FileModel, base64 FileModel], "seed": 42}`.
+    Nested,
+    /// `[url FileModel, base64 FileModel]`.
+    List,
+}
+
+impl FileResult {
+    fn parse(v: &Value) -> Option<Self> {
+        match v.as_str()?.to_ascii_lowercase().as_str() {
+            "url" => Some(FileResult::Url),
+            "base64" => Some(FileResult::Base64),
+            "data_uri" => Some(FileResult::DataUri),
+            "nested" => Some(FileResult::Nested),
+            "list" => Some(FileResult::List),
+            _ => None,
+        }
+    }
+}
+
+/// Which members of the `mock` object (and of its nested objects) are numbers and which are
+/// booleans: what [`coerce_form`] converts from form text.
+const FORM_NUMBERS: &[&str] = &[
+    "queue_ms",
+    "duration_ms",
+    "steps",
+    "interval_ms",
+    "fail_after",
+    "drop_after",
+    "keepalive_ms",
+    "close_code",
+    "close_after_ms",
+    "after",
+    "times",
+    "retry_after",
+    "retry_after_ms",
+    "delay_ms",
+];
+const FORM_BOOLS: &[&str] = &[
+    "sync",
+    "direct_sse",
+    "ids",
+    "drop_events",
+    "retry_after_date",
+];
+
+/// A `mock` object decoded from a form (deAPI's bracket notation, where every value is text): its
+/// number fields given as numeric text become numbers, its boolean fields given as `"1"`, `"0"`,
+/// `"true"` or `"false"` become booleans — at the top, in `stream`, `realtime` and in each rule of
+/// `faults`. Anything else is left as it is (and so falls back to its default, as in JSON).
+pub fn coerce_form(mock: &mut Value) {
+    fn fields(m: &mut Map<String, Value>) {
+        for (k, v) in m.iter_mut() {
+            let Value::String(s) = v else { continue };
+            let t = s.trim();
+            if FORM_NUMBERS.contains(&k.as_str()) {
+                if let Some(n) = number_text(t) {
+                    *v = n;
+                }
+            } else if FORM_BOOLS.contains(&k.as_str()) {
+                match t.to_ascii_lowercase().as_str() {
+                    "1" | "true" => *v = Value::Bool(true),
+                    "0" | "false" => *v = Value::Bool(false),
+                    _ => {}
+                }
+            }
+        }
+    }
+    let Value::Object(m) = mock else { return };
+    fields(m);
+    for key in ["stream", "realtime"] {
+        if let Some(Value::Object(inner)) = m.get_mut(key) {
+            fields(inner);
+        }
+    }
+    if let Some(Value::Array(rules)) = m.get_mut("faults") {
+        for rule in rules {
+            if let Value::Object(r) = rule {
+                fields(r);
+            }
+        }
+    }
+}
+
+/// A JSON number from decimal text (`"12"`, `"-1"`, `"1.5"`, `"1e3"`), if it is one.
+fn number_text(t: &str) -> Option<Value> {
+    if let Ok(n) = t.parse::<u64>() {
+        return Some(Value::from(n));
+    }
+    if let Ok(n) = t.parse::<i64>() {
+        return Some(Value::from(n));
+    }
+    t.parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite())
+        .and_then(serde_json::Number::from_f64)
+        .map(Value::Number)
 }
 
 impl MockOptions {
@@ -257,6 +368,7 @@ impl MockOptions {
         if let Some(r) = m.get("realtime") {
             o.realtime = RealtimeOptions::parse(r);
         }
+        o.file_result = m.get("file_result").and_then(FileResult::parse);
         o.stream = m.get("stream").and_then(StreamOptions::parse);
         if let Some(st) = &o.stream {
             // Processing is the stream: one interval and one progress step per chunk sent.
@@ -485,6 +597,8 @@ pub struct Job {
     pub webhook_refused: Option<String>,
     /// `mock.stream.drop_after` has dropped a stream of this job (it happens once).
     pub stream_dropped: bool,
+    /// Every part of a multipart submit, in order (empty for a JSON submit).
+    pub parts: Vec<PartInfo>,
 }
 
 impl Job {
@@ -528,8 +642,15 @@ impl Job {
             webhooks: Vec::new(),
             webhook_refused: None,
             stream_dropped: false,
+            parts: Vec::new(),
             options,
         }
+    }
+
+    /// The same job, recording the parts of its multipart submit.
+    pub fn with_parts(mut self, parts: Vec<PartInfo>) -> Self {
+        self.parts = parts;
+        self
     }
 
     pub fn snapshot(&self, now_ms: u64) -> Snapshot {
@@ -824,6 +945,30 @@ mod tests {
             MockOptions::from_body(&json!({"mock": 3})),
             MockOptions::default()
         );
+    }
+
+    #[test]
+    fn form_text_becomes_numbers_and_booleans() {
+        let mut m = json!({"queue_ms": "0", "duration_ms": "1.5", "sync": "1", "direct_sse": "false",
+            "steps": "x", "error": "12", "variant": "true", "file_result": "url",
+            "stream": {"ids": "true", "interval_ms": "10", "chunks": ["1"]},
+            "realtime": {"drop_events": "0", "close_code": "4000"},
+            "faults": [{"kind": "500", "times": "-1", "after": "2", "retry_after_date": "1"}, "x"]});
+        coerce_form(&mut m);
+        assert_eq!(
+            m,
+            json!({"queue_ms": 0, "duration_ms": 1.5, "sync": true, "direct_sse": false,
+                "steps": "x", "error": "12", "variant": "true", "file_result": "url",
+                "stream": {"ids": true, "interval_ms": 10, "chunks": ["1"]},
+                "realtime": {"drop_events": false, "close_code": 4000},
+                "faults": [{"kind": "500", "times": -1, "after": 2, "retry_after_date": true}, "x"]})
+        );
+        let o = MockOptions::parse(Some(&m));
+        // `stream` sets the duration: one 10 ms interval per chunk.
+        assert_eq!((o.queue_ms, o.duration_ms, o.sync), (0, 10, true));
+        assert_eq!(o.faults.len(), 1);
+        assert_eq!(o.faults[0].times, None);
+        assert_eq!(o.file_result, Some(FileResult::Url));
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! fault rules of [`faults`]; adding one is a new module and one line in [`app`]. The push
 //! channels: [`push`] (a background task per deAPI job) drives [`webhooks`] (signed deliveries to a
 //! loopback receiver) and [`realtime`] (the Pusher protocol 7 server); [`sse`] streams Socaity
-//! chunks. Not done: Optexity `task_callback_url` delivery (the URL is kept on the job).
+//! chunks. Uploads: [`upload`] reads multipart bodies as they stream (deAPI, Socaity), [`validate`]
+//! holds deAPI's per-task rules, [`files`] serves the result files. Not done: Optexity `task_callback_url` delivery (the URL is kept on the job).
 
 pub mod clock;
 pub mod cors;
@@ -26,6 +27,8 @@ pub mod serika;
 pub mod socaity;
 pub mod sse;
 pub mod statics;
+pub mod upload;
+pub mod validate;
 pub mod webhooks;
 
 use axum::middleware::{from_fn, from_fn_with_state};
@@ -56,6 +59,10 @@ pub struct Config {
     pub pusher_activity_timeout: u64,
     /// deAPI's client id of the valid key: its channel is `private-client.<id>`.
     pub deapi_client_id: String,
+    /// Largest deAPI multipart submit body (64 MiB; tests lower it).
+    pub deapi_form_limit: u64,
+    /// Largest Socaity multipart submit body (512 MiB; tests lower it).
+    pub socaity_form_limit: u64,
 }
 
 impl Default for Config {
@@ -71,6 +78,8 @@ impl Default for Config {
             pusher_secret: realtime::DEFAULT_SECRET.to_owned(),
             pusher_activity_timeout: 120,
             deapi_client_id: "1001".to_owned(),
+            deapi_form_limit: deapi::FORM_LIMIT,
+            socaity_form_limit: socaity::FORM_LIMIT,
         }
     }
 }

@@ -5,15 +5,16 @@
 //! `legacy` (default: queued → running with integer `progress` → completed | failed) and `current`
 //! (queued → allocated → running → success | failed, no `progress`). Errors are the seed's
 //! `{"error": …}`, except a bad start request, which gets the current API's
-//! `{"success":false,"message":…}`. Must not touch: other providers. The provider has no public
-//! cancel route, so neither does the mock.
+//! `{"success":false,"message":…}`. A completed task carries `downloads` (a CSV under `/files`) and
+//! `final_screenshot` (a base64 PNG), as Optexity's task results do. Must not touch: other
+//! providers. The provider has no public cancel route, so neither does the mock.
 
 use crate::clock::iso8601;
 use crate::distort::{self, Answer};
 use crate::faults::Op;
 use crate::http::{self, json, JsonBody};
 use crate::jobs::{Job, Phase, Provider, Snapshot};
-use crate::{ids, AppState};
+use crate::{files, ids, AppState};
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
@@ -47,6 +48,7 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
         return error(StatusCode::UNAUTHORIZED, "Invalid API key");
     }
     let key = key.unwrap_or_default();
+    let base = http::base_url(&parts, &st.config.fallback_host);
     let segs = http::segments(parts.uri.path(), PREFIX);
     let post = parts.method == Method::POST;
     let answer = match segs.as_slice() {
@@ -54,9 +56,11 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
             let idem = http::header(&parts.headers, "idempotency-key");
             submit(&st, key, idem, http::read_json(body).await)
         }
-        ["api", "v1", "inference", "call"] if post => call(&st, key, http::read_json(body).await),
+        ["api", "v1", "inference", "call"] if post => {
+            call(&st, key, &base, http::read_json(body).await)
+        }
         ["api", "v1", "inference", "all_calls"] if post || parts.method == Method::GET => {
-            Answer::new(Op::List, None, all_calls(&st, key))
+            Answer::new(Op::List, None, all_calls(&st, key, &base))
         }
         _ => return error(StatusCode::NOT_FOUND, "Not Found"),
     };
@@ -92,7 +96,7 @@ fn submit(st: &AppState, key: &str, idem: Option<&str>, body: JsonBody) -> Answe
     Answer::new(Op::Submit, Some(&task_id), res)
 }
 
-fn call(st: &AppState, key: &str, body: JsonBody) -> Answer {
+fn call(st: &AppState, key: &str, base: &str, body: JsonBody) -> Answer {
     let task_id = match &body {
         JsonBody::Value(v) => http::nonempty_str(v, "task_id"),
         _ => None,
@@ -109,21 +113,21 @@ fn call(st: &AppState, key: &str, body: JsonBody) -> Answer {
         return Answer::new(Op::Status, None, res);
     };
     let snap = job.snapshot(st.clock.now_ms());
-    let res = json(StatusCode::OK, &status_body(&job, &snap));
+    let res = json(StatusCode::OK, &status_body(&job, &snap, base));
     let regress = snap
         .phase
         .is_terminal()
-        .then(|| status_body(&job, &job.timeline.still_processing()));
+        .then(|| status_body(&job, &job.timeline.still_processing(), base));
     Answer::new(Op::Status, Some(task_id), res).with_regress(regress)
 }
 
-fn all_calls(st: &AppState, key: &str) -> Response {
+fn all_calls(st: &AppState, key: &str, base: &str) -> Response {
     let now = st.clock.now_ms();
     let requests: Vec<Value> = st
         .store
         .list(Provider::Optexity, key)
         .iter()
-        .map(|j| status_body(j, &j.snapshot(now)))
+        .map(|j| status_body(j, &j.snapshot(now), base))
         .collect();
     json(
         StatusCode::OK,
@@ -131,8 +135,8 @@ fn all_calls(st: &AppState, key: &str) -> Response {
     )
 }
 
-/// The `/call` body of `job` at `snap`, in the job's variant.
-pub fn status_body(job: &Job, snap: &Snapshot) -> Value {
+/// The `/call` body of `job` at `snap`, in the job's variant. `base` is `http://HOST`.
+pub fn status_body(job: &Job, snap: &Snapshot, base: &str) -> Value {
     let current = job.options.variant_in(&["current", "legacy"]) == Some("current");
     let t = &job.timeline;
     let status = match (snap.phase, current) {
@@ -178,6 +182,14 @@ pub fn status_body(job: &Job, snap: &Snapshot) -> Value {
                 "execution_time".into(),
                 json!(http::seconds_text(t.completes_at_ms - t.started_at_ms)),
             );
+            let csv = files::url_of(base, &job.id, "csv");
+            let filename = format!("{}.csv", job.target);
+            m.insert(
+                "downloads".into(),
+                json!([{"url": csv, "filename": filename}]),
+            );
+            let shot = files::png_base64(&format!("{}-screenshot", job.id));
+            m.insert("final_screenshot".into(), json!(shot));
         }
         Phase::Failed | Phase::TimedOut => {
             m.insert("failed_at".into(), json!(iso8601(t.completes_at_ms)));

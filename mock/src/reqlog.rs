@@ -1,9 +1,11 @@
 //! The request log behind `GET /__mock/requests`.
 //!
-//! Owns: a ring of the last 20,000 requests (method, path+query, all headers, epoch ms) and the
+//! Owns: a ring of the last 20,000 requests (method, path+query, all headers, epoch ms, and the
+//! parts of a multipart body, which the route that read it adds through [`LogId`]) and the
 //! middleware that fills it. Requests to `/__mock/*` themselves are not logged, so a test reading the
 //! log or the stats does not change them. Must not touch: responses.
 
+use crate::upload::{self, PartInfo};
 use crate::AppState;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -24,6 +26,8 @@ pub struct Entry {
     /// Header names (lowercase) and values; repeated headers are joined with ", ".
     pub headers: Vec<(String, String)>,
     pub at_ms: u64,
+    /// The parts of a multipart body, as read by its route (`None` for other requests).
+    pub parts: Option<Vec<PartInfo>>,
 }
 
 impl Entry {
@@ -32,13 +36,22 @@ impl Entry {
         for (k, v) in &self.headers {
             headers.insert(k.clone(), Value::String(v.clone()));
         }
-        json!({"method": self.method, "url": self.url, "headers": headers, "at_ms": self.at_ms})
+        let mut v = json!({"method": self.method, "url": self.url, "headers": headers, "at_ms": self.at_ms});
+        if let Some(parts) = &self.parts {
+            v["parts"] = upload::parts_json(parts);
+        }
+        v
     }
 }
 
+/// A request extension naming the request's log entry (routes attach what they read to it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogId(pub u64);
+
 #[derive(Debug, Default)]
 struct Inner {
-    ring: VecDeque<Entry>,
+    /// Entries with their sequence numbers (consecutive, oldest first).
+    ring: VecDeque<(u64, Entry)>,
     total: u64,
 }
 
@@ -53,18 +66,38 @@ impl RequestLog {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn push(&self, e: Entry) {
+    /// Logs `e`; its id, for [`RequestLog::set_parts`].
+    pub fn push(&self, e: Entry) -> LogId {
         let mut s = self.lock();
         if s.ring.len() == CAPACITY {
             s.ring.pop_front();
         }
-        s.ring.push_back(e);
+        let seq = s.total;
+        s.ring.push_back((seq, e));
         s.total += 1;
+        LogId(seq)
+    }
+
+    /// Records the parts of entry `id`'s multipart body (nothing if it left the ring or the log
+    /// was reset since).
+    pub fn set_parts(&self, id: LogId, parts: Vec<PartInfo>) {
+        let mut s = self.lock();
+        let Some(&(first, _)) = s.ring.front() else {
+            return;
+        };
+        let Some(i) = id.0.checked_sub(first) else {
+            return;
+        };
+        if let Some((seq, e)) = s.ring.get_mut(i as usize) {
+            if *seq == id.0 {
+                e.parts = Some(parts);
+            }
+        }
     }
 
     /// The kept entries, oldest first.
     pub fn entries(&self) -> Vec<Entry> {
-        self.lock().ring.iter().cloned().collect()
+        self.lock().ring.iter().map(|(_, e)| e.clone()).collect()
     }
 
     /// Requests logged since the last reset (including those that fell off the ring).
@@ -78,7 +111,7 @@ impl RequestLog {
 }
 
 /// Middleware: logs the request, then passes it on.
-pub async fn record(State(st): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn record(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path();
     if path != "/__mock" && !path.starts_with("/__mock/") {
         let mut headers: Vec<(String, String)> = Vec::new();
@@ -92,7 +125,7 @@ pub async fn record(State(st): State<AppState>, req: Request, next: Next) -> Res
                 None => headers.push((name.as_str().to_owned(), value)),
             }
         }
-        st.log.push(Entry {
+        let id = st.log.push(Entry {
             method: req.method().as_str().to_owned(),
             url: req
                 .uri()
@@ -101,7 +134,9 @@ pub async fn record(State(st): State<AppState>, req: Request, next: Next) -> Res
                 .unwrap_or_else(|| path.to_owned()),
             headers,
             at_ms: st.clock.now_ms(),
+            parts: None,
         });
+        req.extensions_mut().insert(id);
     }
     next.run(req).await
 }
@@ -119,11 +154,19 @@ mod tests {
                 url: format!("/{i}"),
                 headers: vec![],
                 at_ms: i,
+                parts: None,
             });
         }
         let e = log.entries();
         assert_eq!(e.len(), CAPACITY);
         assert_eq!(e[0].url, "/5");
+        log.set_parts(LogId(3), vec![]);
+        log.set_parts(LogId(7), vec![]);
+        let e = log.entries();
+        assert_eq!(
+            (e[0].parts.as_ref(), e[2].parts.as_ref()),
+            (None, Some(&vec![]))
+        );
         assert_eq!(log.total(), CAPACITY as u64 + 5);
         log.reset();
         assert_eq!((log.entries().len(), log.total()), (0, 0));

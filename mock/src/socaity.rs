@@ -6,14 +6,18 @@
 //! (lowercase, nulls omitted, `message`/`metrics`/`links`) and `runpod` (RunPod status words).
 //! Errors are FastAPI's `{"detail": …}`. SSE: `GET /stream/{id}` (404 / 409 here, the stream
 //! itself in `sse`), direct-SSE submits (`mock.direct_sse`), and the `STREAMING` word while a
-//! `mock.stream` job streams. Must not touch: other providers, job timing rules.
+//! `mock.stream` job streams. Uploads: a submit may be a multipart form (at most 512 MiB, streamed
+//! and hashed by `upload`); a finished job echoes the files it received, or returns FileModels
+//! (`mock.file_result`). Must not touch: other providers, job timing rules.
 
 use crate::clock::iso8601;
 use crate::distort::{self, Answer};
 use crate::faults::Op;
 use crate::http::{self, json, JsonBody};
-use crate::jobs::{Cancel, Job, Phase, Provider, Snapshot};
-use crate::{ids, sse, AppState};
+use crate::jobs::{Cancel, FileResult, Job, Phase, Provider, Snapshot};
+use crate::reqlog::LogId;
+use crate::upload::{self, FormError, PartInfo};
+use crate::{files, ids, sse, AppState};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::Response;
@@ -22,6 +26,8 @@ use axum::Router;
 use serde_json::{json, Map, Value};
 
 const PREFIX: &str = "/socaity";
+/// Largest multipart submit body; more gets `413 {"detail":"Request Entity Too Large"}`.
+pub const FORM_LIMIT: u64 = 512 * 1024 * 1024;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -76,8 +82,37 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
     let answer = match segs.as_slice() {
         ["v1", model @ .., "generate"] if m == Method::POST && !model.is_empty() => {
             let idem = http::header(&parts.headers, "idempotency-key");
-            let body = http::read_json(body).await;
-            submit(&st, key, idem, &base, &model.join("/"), body).await
+            let model = model.join("/");
+            if !upload::is_multipart(&parts.headers) {
+                let body = http::read_json(body).await;
+                submit(&st, key, idem, &base, &model, body, None).await
+            } else {
+                let read = upload::read(body, &parts.headers, st.config.socaity_form_limit).await;
+                let infos = match &read {
+                    Ok(form) => form.iter().map(|p| p.info.clone()).collect(),
+                    Err(e) => e.parts().to_vec(),
+                };
+                if let Some(id) = parts.extensions.get::<LogId>() {
+                    st.log.set_parts(*id, infos.clone());
+                }
+                match read {
+                    Ok(form) => {
+                        let body = JsonBody::Value(upload::socaity_body(&form));
+                        submit(&st, key, idem, &base, &model, body, Some(infos)).await
+                    }
+                    Err(FormError::TooLarge(_)) => {
+                        Answer::new(Op::Submit, None, distort::too_large(Provider::Socaity))
+                    }
+                    Err(FormError::Malformed(_)) => Answer::new(
+                        Op::Submit,
+                        None,
+                        detail(
+                            StatusCode::BAD_REQUEST,
+                            "There was an error parsing the body",
+                        ),
+                    ),
+                }
+            }
         }
         ["v1", "jobs", id] if m == Method::GET => status(&st, key, &base, id),
         ["v1", "jobs", id] if m == Method::DELETE => cancel(&st, key, &base, id, false),
@@ -85,13 +120,15 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
         ["cancel", id] if m == Method::POST => cancel(&st, key, &base, id, true),
         ["stream", id] if m == Method::GET => {
             let last = http::header(&parts.headers, "last-event-id");
-            return stream(&st, key, id, last);
+            return stream(&st, key, &base, id, last);
         }
         _ => return detail(StatusCode::NOT_FOUND, "Not Found"),
     };
     distort::respond(&st, Provider::Socaity, &parts.headers, answer).await
 }
 
+/// A submit. `form`: the parts of a multipart body (then `body` is the form decoded), `None` for
+/// JSON.
 async fn submit(
     st: &AppState,
     key: &str,
@@ -99,6 +136,7 @@ async fn submit(
     base: &str,
     model: &str,
     body: JsonBody,
+    form: Option<Vec<PartInfo>>,
 ) -> Answer {
     let refuse = |res| Answer::new(Op::Submit, None, res);
     let body = match body {
@@ -120,7 +158,8 @@ async fn submit(
         model,
         &body,
         now,
-    );
+    )
+    .with_parts(form.unwrap_or_default());
     let job = st.admit(job, &body, idem);
     if job.options.direct_sse && job.options.stream.is_some() {
         let id = job.id.clone();
@@ -132,7 +171,7 @@ async fn submit(
     }
     if job.options.sync {
         let id = job.id.clone();
-        return Answer::new(Op::Submit, Some(&id), sync_answer(st, job).await);
+        return Answer::new(Op::Submit, Some(&id), sync_answer(st, job, base).await);
     }
     let id = job.id.as_str();
     let body = match variant(&job) {
@@ -154,7 +193,7 @@ async fn submit(
 }
 
 /// `mock.sync`: block until the job ends, then answer with its result (or its failure).
-async fn sync_answer(st: &AppState, job: Job) -> Response {
+async fn sync_answer(st: &AppState, job: Job, base: &str) -> Response {
     tokio::time::sleep(st.clock.until(job.timeline.completes_at_ms)).await;
     let job = st.store.find(&job.id).unwrap_or(job);
     let snap = job.snapshot(st.clock.now_ms());
@@ -162,7 +201,7 @@ async fn sync_answer(st: &AppState, job: Job) -> Response {
         Phase::Cancelled => detail(StatusCode::CONFLICT, "Job cancelled."),
         Phase::Failed => detail(StatusCode::INTERNAL_SERVER_ERROR, &job.options.error),
         Phase::TimedOut => detail(StatusCode::GATEWAY_TIMEOUT, &job.options.error),
-        _ => json(StatusCode::OK, &result(&job)),
+        _ => json(StatusCode::OK, &result(&job, base)),
     };
     if let Ok(v) = HeaderValue::from_str(&job.id) {
         res.headers_mut().insert("x-mock-job-id", v);
@@ -174,7 +213,7 @@ async fn sync_answer(st: &AppState, job: Job) -> Response {
 /// job, 409 when it is neither queued nor processing/streaming — except a `mock.stream` job that
 /// finished or failed, whose stream is replayed at once (so a late reader or a resume after a drop
 /// still gets the chunks and the end).
-fn stream(st: &AppState, key: &str, id: &str, last_event_id: Option<&str>) -> Response {
+fn stream(st: &AppState, key: &str, base: &str, id: &str, last_event_id: Option<&str>) -> Response {
     let Some(job) = st.store.get(Provider::Socaity, key, id) else {
         return not_found();
     };
@@ -188,7 +227,7 @@ fn stream(st: &AppState, key: &str, id: &str, last_event_id: Option<&str>) -> Re
     let skip = last_event_id
         .and_then(|v| v.parse::<u64>().ok())
         .unwrap_or(0);
-    let result = result(&job);
+    let result = result(&job, base);
     sse::response(st, job, skip, result)
 }
 
@@ -236,15 +275,47 @@ fn cancel_answer(
     }
 }
 
-/// The result a finished job returns: `mock.result`, else a stream job's text (or chunk list),
-/// else `{"text":"echo: <prompt>"}`.
-fn result(job: &Job) -> Value {
+/// The result a finished job returns: `mock.result`, else the FileModels of `mock.file_result`,
+/// else `{"received": [...]}` when it received files, else a stream job's text (or chunk list),
+/// else `{"text":"echo: <prompt>"}`. `base` is `http://HOST/socaity`.
+fn result(job: &Job, base: &str) -> Value {
     if let Some(r) = &job.options.result {
         return r.clone();
+    }
+    if let Some(kind) = job.options.file_result {
+        return file_result(job, kind, base.strip_suffix(PREFIX).unwrap_or(base));
+    }
+    if let Some(r) = upload::received(&job.parts) {
+        return r;
     }
     match &job.options.stream {
         Some(plan) => sse::result(job, plan),
         None => json!({"text": format!("echo: {}", http::text_of(&job.input, "prompt"))}),
+    }
+}
+
+/// A FileModel of a PNG (`{"file_name","content_type","content"}`).
+fn file_model(file_name: String, content: String) -> Value {
+    json!({"file_name": file_name, "content_type": "image/png", "content": content})
+}
+
+/// `mock.file_result`: the job's picture as FileModels. `root` is `http://HOST`.
+fn file_result(job: &Job, kind: FileResult, root: &str) -> Value {
+    let id = job.id.as_str();
+    let url = || file_model(format!("{id}.png"), files::url(root, id));
+    let second = || {
+        let stem = format!("{id}-2");
+        file_model(format!("{stem}.png"), files::png_base64(&stem))
+    };
+    match kind {
+        FileResult::Url => url(),
+        FileResult::Base64 => file_model(format!("{id}.png"), files::png_base64(id)),
+        FileResult::DataUri => file_model(
+            format!("{id}.png"),
+            format!("data:image/png;base64,{}", files::png_base64(id)),
+        ),
+        FileResult::Nested => json!({"images": [url(), second()], "seed": 42}),
+        FileResult::List => json!([url(), second()]),
     }
 }
 
@@ -292,7 +363,7 @@ fn word(v: Variant, phase: Phase) -> &'static str {
 pub fn job_body(job: &Job, snap: &Snapshot, base: &str) -> Value {
     let v = variant(job);
     let id = job.id.as_str();
-    let result = (snap.phase == Phase::Finished).then(|| result(job));
+    let result = (snap.phase == Phase::Finished).then(|| result(job, base));
     let error =
         matches!(snap.phase, Phase::Failed | Phase::TimedOut).then(|| job.options.error.clone());
     if v != Variant::Apipod {

@@ -142,3 +142,75 @@ fn fault_rate_flags_reach_the_server() {
     child.kill().ok();
     child.wait().ok();
 }
+
+/// The peak resident memory of process `pid`, in KiB (Linux `VmHWM`).
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[test]
+fn a_100_mb_upload_is_streamed_and_hashed_in_little_memory() {
+    use sha2::{Digest, Sha256};
+    const MIB: usize = 1024 * 1024;
+    const FILE_MIB: usize = 100;
+    let (mut child, _, port) = spawn(&["--exit-after", "120"]);
+    let boundary = "polyjobBigUpload";
+    let head = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"mock\"\r\n\r\n\
+         {{\"queue_ms\":0,\"duration_ms\":0}}\r\n--{boundary}\r\nContent-Disposition: form-data; \
+         name=\"file\"; filename=\"big.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    );
+    let tail = format!("\r\n--{boundary}--\r\n");
+    let chunk: Vec<u8> = (0..MIB).map(|i| (i % 253) as u8).collect();
+    let mut hasher = Sha256::new();
+    let len = head.len() + FILE_MIB * MIB + tail.len();
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    s.write_all(
+        format!(
+            "POST /socaity/v1/upload/generate HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+             Authorization: Bearer test-key\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n\
+             Content-Length: {len}\r\nConnection: close\r\n\r\n{head}"
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    for _ in 0..FILE_MIB {
+        s.write_all(&chunk).unwrap();
+        hasher.update(&chunk);
+    }
+    s.write_all(tail.as_bytes()).unwrap();
+    let mut res = String::new();
+    s.read_to_string(&mut res).unwrap();
+    assert!(res.starts_with("HTTP/1.1 202"), "{res}");
+    let id = res
+        .split("\"job_id\":\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_owned();
+    let digest: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let job = http(
+        port,
+        &format!("GET /__mock/jobs/{id} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+    );
+    assert!(
+        job.contains(&format!(
+            r#"{{"content_type":"application/octet-stream","file_name":"big.bin","name":"file","sha256":"{digest}","size":{}}}"#,
+            FILE_MIB * MIB
+        )),
+        "{job}"
+    );
+    // Streamed: the server never held the upload (100 MiB) in memory.
+    if let Some(kib) = peak_rss_kib(child.id()) {
+        assert!(kib < 48 * 1024, "peak RSS {kib} KiB");
+    }
+    child.kill().ok();
+    child.wait().ok();
+}

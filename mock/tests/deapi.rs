@@ -45,19 +45,30 @@ async fn txt2img_timeline_to_done_with_a_real_picture() {
     let mut processing = nulls.clone();
     processing["status"] = json!("processing");
     processing["progress"] = json!(37.5);
+    // Step 3 of 8 is odd: a preview URL.
+    processing["preview"] = json!(format!("{BASE}/files/{id}-preview.jpg"));
     assert_eq!(status(&m, &id).await, json!({"data": processing}));
-    advance(625).await;
+    advance(125).await;
+    let even = status(&m, &id).await;
+    assert_eq!(
+        (&even["data"]["progress"], &even["data"]["preview"]),
+        (&json!(50.0), &Value::Null)
+    );
+    advance(500).await;
     let url = format!("{BASE}/files/{id}.png");
     assert_eq!(
         status(&m, &id).await,
         json!({"data": {"status": "done", "preview": null, "result_url": url,
-                        "results_alt_formats": {"png": url}, "result": null, "progress": 100.0}})
+                        "results_alt_formats": {"jpg": format!("{BASE}/files/{id}.jpg"),
+                                                "webp": format!("{BASE}/files/{id}.webp")},
+                        "result": null, "progress": 100.0}})
     );
     let png = m.get(&format!("/files/{id}.png"), ("x", "y")).await;
     assert_eq!(png.status, 200);
     assert_eq!(png.header("content-type"), Some("image/png"));
     assert!(png.body.starts_with(b"\x89PNG\r\n\x1a\n"));
-    assert_eq!(m.introspect(&id).await["status_requests"], 3);
+    assert_eq!(m.introspect(&id).await["status_requests"], 4);
+    assert_eq!(m.introspect(&id).await["parts"], json!([]));
 }
 
 #[tokio::test(start_paused = true)]
@@ -102,7 +113,8 @@ async fn custom_result_and_webhook_url_are_kept() {
     let id = submit(
         &m,
         "transcribe",
-        json!({"webhook_url": "https://example.com/hook", "mock": {"queue_ms": 0, "duration_ms": 0, "result": "hello world"}}),
+        json!({"source_url": "https://example.com/a.mp3", "webhook_url": "https://example.com/hook",
+               "mock": {"queue_ms": 0, "duration_ms": 0, "result": "hello world"}}),
     )
     .await;
     assert_eq!(status(&m, &id).await["data"]["result"], "hello world");
@@ -121,17 +133,23 @@ async fn nested_tasks_multipart_and_empty_bodies_are_accepted() {
     let m = Mock::new();
     let id = submit(&m, "prompt/image", json!({"prompt": "x"})).await;
     assert_eq!(m.state.store.find(&id).unwrap().target, "prompt/image");
+    let empty_form = [BEARER, ("content-type", "multipart/form-data; boundary=x")];
     let r = m
         .send(
             "POST",
-            "/deapi/api/v1/client/img2img",
-            &[BEARER, ("content-type", "multipart/form-data; boundary=x")],
+            "/deapi/api/v1/client/txt2music",
+            &empty_form,
             "--x--",
         )
         .await;
     assert_eq!(r.status, 200);
+    // A file task needs its file.
     let r = m
-        .send("POST", "/deapi/api/v1/client/img-rmbg", &[BEARER], "")
+        .send("POST", "/deapi/api/v1/client/img2img", &empty_form, "--x--")
+        .await;
+    assert_eq!(r.status, 422);
+    let r = m
+        .send("POST", "/deapi/api/v1/client/txt2embedding", &[BEARER], "")
         .await;
     assert_eq!(r.status, 200);
 }

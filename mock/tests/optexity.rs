@@ -59,11 +59,15 @@ async fn legacy_timeline_matches_the_seed_shapes() {
         )
     );
     advance(1050).await;
+    let done = call(&m, &id).await;
+    let shot = done["final_screenshot"].as_str().unwrap().to_owned();
     assert_eq!(
-        call(&m, &id).await,
+        done,
         with(
             json!({"status": "completed", "completed_at": "2024-01-15T10:30:03Z",
-                    "result": "Positive", "execution_time": "2.25 seconds"})
+                    "result": "Positive", "execution_time": "2.25 seconds",
+                    "downloads": [{"url": format!("{BASE}/files/{id}.csv"), "filename": "scrape.csv"}],
+                    "final_screenshot": shot})
         )
     );
     assert_eq!(m.introspect(&id).await["status_requests"], 4);

@@ -77,7 +77,8 @@ async fn result_images_are_real_pngs() {
     assert_eq!((reader.info().width, reader.info().height), (64, 64));
     let other = m.send("GET", "/files/other-job.png", &[], "").await;
     assert_ne!(r.body, other.body);
-    assert_eq!(m.send("GET", "/files/x.jpg", &[], "").await.status, 404);
+    assert_eq!(m.send("GET", "/files/x.gif", &[], "").await.status, 404);
+    assert_eq!(m.send("GET", "/files/x", &[], "").await.status, 404);
     assert_eq!(m.send("GET", "/files/.png", &[], "").await.status, 404);
     let head = m.send("HEAD", "/files/some-job.png", &[], "").await;
     assert_eq!(head.status, 200);
@@ -114,7 +115,7 @@ async fn introspection_log_stats_and_reset() {
         m.introspect(&id).await,
         json!({"id": id, "provider": "socaity", "submitted_at_ms": T0_MS, "completes_at_ms": T0_MS + 10,
                "outcome": "failed", "cancelled_at_ms": null, "status_requests": 2,
-               "faults": [], "faults_fired": [], "rejected": false})
+               "faults": [], "faults_fired": [], "rejected": false, "parts": []})
     );
     assert_eq!(
         m.send("GET", "/__mock/stats", &[], "").await.json(),

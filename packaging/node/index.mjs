@@ -15,6 +15,8 @@ export {
   JobStream,
   WebhookDeduper,
   isTerminal,
+  loadFile,
+  PolyjobError,
   verifyWebhook,
   verifyWebhookSync,
 } from "../web/polyjob.js";

@@ -10,11 +10,13 @@ import init, {
   JobStream,
   WebhookDeduper,
   isTerminal,
+  loadFile,
+  PolyjobError,
   verifyWebhook,
   verifyWebhookSync,
 } from "./polyjob.js";
 
 await init({ module_or_path: new URL("./polyjob_bg.wasm", import.meta.url) });
 
-export { JobClient, JobWatch, JobStream, WebhookDeduper, isTerminal, verifyWebhook, verifyWebhookSync };
-export default { JobClient, JobWatch, JobStream, WebhookDeduper, isTerminal, verifyWebhook, verifyWebhookSync };
+export { JobClient, JobWatch, JobStream, WebhookDeduper, isTerminal, loadFile, PolyjobError, verifyWebhook, verifyWebhookSync };
+export default { JobClient, JobWatch, JobStream, WebhookDeduper, isTerminal, loadFile, PolyjobError, verifyWebhook, verifyWebhookSync };

@@ -11,11 +11,13 @@ import {
   JobStream,
   WebhookDeduper,
   isTerminal,
+  loadFile,
+  PolyjobError,
   verifyWebhook,
   verifyWebhookSync,
 } from "./polyjob.js";
 
 initSync({ module: wasmModule });
 
-export { JobClient, JobWatch, JobStream, WebhookDeduper, isTerminal, verifyWebhook, verifyWebhookSync };
-export default { JobClient, JobWatch, JobStream, WebhookDeduper, isTerminal, verifyWebhook, verifyWebhookSync };
+export { JobClient, JobWatch, JobStream, WebhookDeduper, isTerminal, loadFile, PolyjobError, verifyWebhook, verifyWebhookSync };
+export default { JobClient, JobWatch, JobStream, WebhookDeduper, isTerminal, loadFile, PolyjobError, verifyWebhook, verifyWebhookSync };

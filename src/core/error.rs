@@ -46,6 +46,9 @@ pub enum ErrorCode {
     WebhookSignature,
     /// A webhook's timestamp is outside the tolerance window (a replay, or a clock far off).
     WebhookExpired,
+    /// 413: the provider refused the request as too large (an upload), or a response was
+    /// larger than the client's `maxResponseBytes`.
+    TooLarge,
 }
 
 impl ErrorCode {
@@ -69,6 +72,7 @@ impl ErrorCode {
             ErrorCode::Conflict => "CONFLICT",
             ErrorCode::WebhookSignature => "WEBHOOK_SIGNATURE",
             ErrorCode::WebhookExpired => "WEBHOOK_EXPIRED",
+            ErrorCode::TooLarge => "TOO_LARGE",
         }
     }
 
@@ -80,6 +84,7 @@ impl ErrorCode {
             403 => ErrorCode::Forbidden,
             404 | 410 => ErrorCode::NotFound,
             409 => ErrorCode::Conflict,
+            413 => ErrorCode::TooLarge,
             408 => ErrorCode::Timeout,
             429 => ErrorCode::RateLimited,
             503 => ErrorCode::Unavailable,
@@ -290,6 +295,7 @@ mod tests {
             (401, "UNAUTHORIZED"),
             (403, "FORBIDDEN"),
             (404, "NOT_FOUND"),
+            (413, "TOO_LARGE"),
             (422, "VALIDATION"),
             (429, "RATE_LIMITED"),
             (500, "SERVER"),

@@ -3,6 +3,7 @@
 
 use std::rc::Rc;
 
+use super::form::FormPart;
 use super::json::{self, Json};
 use super::raw::Raw;
 
@@ -28,18 +29,43 @@ impl Method {
 /// points at it (no per-request copies of the key and the other headers).
 pub type Headers = Rc<[(String, String)]>;
 
+/// A request body, as a translator describes it; the transport encodes it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RequestBody {
+    /// Serialized as JSON text (`content-type: application/json`).
+    Json(Json),
+    /// `multipart/form-data`, built by the host from these parts and the request's files
+    /// (the host sets the `content-type` with its boundary).
+    Form(Vec<FormPart>),
+}
+
 /// A request a provider translator wants sent. `headers` include the auth header; the transport
-/// adds nothing but `content-type` for a JSON body.
+/// adds nothing but the body's `content-type`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HttpRequest {
     pub method: Method,
     pub url: String,
     pub headers: Headers,
-    /// A JSON body, serialized by the transport.
-    pub body: Option<Json>,
+    pub body: Option<RequestBody>,
 }
 
 impl HttpRequest {
+    /// The JSON body, when the body is JSON.
+    pub fn json_body(&self) -> Option<&Json> {
+        match &self.body {
+            Some(RequestBody::Json(j)) => Some(j),
+            _ => None,
+        }
+    }
+
+    /// The form parts, when the body is a form.
+    pub fn form_parts(&self) -> Option<&[FormPart]> {
+        match &self.body {
+            Some(RequestBody::Form(parts)) => Some(parts),
+            _ => None,
+        }
+    }
+
     /// The value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         find_header(&self.headers, name)

@@ -3,6 +3,7 @@
 
 use std::rc::Rc;
 
+use super::files::{write_files_json, JobFile};
 use super::json::{push_json_string, Json};
 use super::raw::Raw;
 use super::status::JobStatus;
@@ -74,6 +75,9 @@ pub struct Job {
     pub estimated_completion: Option<String>,
     /// A live preview image of an unfinished job (deAPI realtime: base64 or a URL).
     pub preview: Option<String>,
+    /// Every file the provider returned (results, alternate formats, previews, downloads,
+    /// screenshots), in one shape; empty when there are none.
+    pub files: Vec<JobFile>,
     /// The provider's last response body, as received (its text, when it came as text).
     pub raw: Raw,
 }
@@ -93,13 +97,14 @@ impl Job {
             completed_at: None,
             estimated_completion: None,
             preview: None,
+            files: Vec::new(),
             raw: Raw::default(),
         }
     }
 
     /// The JS `Job` shape as compact JSON text: `id`, `provider`, `status`, `progress`, `result`,
     /// `resultUrl`, `error` (`{ code, message }`), `createdAt`, `completedAt`,
-    /// `estimatedCompletion`, `preview`, `raw`, every one present (`null` when absent). The
+    /// `estimatedCompletion`, `preview`, `files`, `raw`, every one present (`null` when absent). The
     /// wasm surface hands this to one `JSON.parse`, which builds the object faster than setting
     /// its fields one by one across the boundary.
     pub fn to_json_string(&self) -> String {
@@ -149,6 +154,8 @@ impl Job {
         opt_str(out, ",\"completedAt\":", &self.completed_at);
         opt_str(out, ",\"estimatedCompletion\":", &self.estimated_completion);
         opt_str(out, ",\"preview\":", &self.preview);
+        out.push_str(",\"files\":");
+        write_files_json(&self.files, out);
         out.push_str(",\"raw\":");
         self.raw.write_json(out);
         out.push('}');
@@ -167,7 +174,8 @@ impl Job {
             || self.result_url != other.result_url
             || self.error != other.error
             || self.preview != other.preview
-            || (self.status.is_terminal() && self.result != other.result)
+            || (self.status.is_terminal()
+                && (self.result != other.result || self.files != other.files))
     }
 }
 
@@ -204,14 +212,14 @@ mod tests {
         let text = job.to_json_string();
         assert_eq!(
             text,
-            r#"{"id":"j\"1","provider":"deapi","status":"FAILED","progress":0.35,"result":{"n":1.5},"resultUrl":null,"error":{"code":null,"message":"bad\nthing"},"createdAt":"2026-01-01T00:00:00Z","completedAt":null,"estimatedCompletion":null,"preview":null,"raw":{"status":"error"}}"#
+            r#"{"id":"j\"1","provider":"deapi","status":"FAILED","progress":0.35,"result":{"n":1.5},"resultUrl":null,"error":{"code":null,"message":"bad\nthing"},"createdAt":"2026-01-01T00:00:00Z","completedAt":null,"estimatedCompletion":null,"preview":null,"files":[],"raw":{"status":"error"}}"#
         );
         // The text is valid JSON and round-trips through core's parser.
         let back = super::super::json::parse(&text).unwrap();
         assert_eq!(back.get_str("id"), Some("j\"1"));
         assert_eq!(back.get("progress").and_then(Json::as_f64), Some(0.35));
         let bare = Job::new(Provider::Serika, "x", JobStatus::Queued).to_json_string();
-        assert!(bare.ends_with(r#""error":null,"createdAt":null,"completedAt":null,"estimatedCompletion":null,"preview":null,"raw":null}"#));
+        assert!(bare.ends_with(r#""error":null,"createdAt":null,"completedAt":null,"estimatedCompletion":null,"preview":null,"files":[],"raw":null}"#));
     }
 
     #[test]

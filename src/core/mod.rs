@@ -3,6 +3,8 @@
 
 pub mod deadline;
 mod error;
+pub mod files;
+pub mod form;
 mod http;
 mod job;
 pub mod json;
@@ -24,7 +26,9 @@ pub use error::{Error, ErrorCode};
 /// The per-request timeout when the caller sets none: long enough for SYNC endpoints, short
 /// enough that a server which never answers cannot hang a wait.
 pub const DEFAULT_REQUEST_TIMEOUT_MS: f64 = 60_000.0;
-pub use http::{header_contains, Body, Headers, HttpRequest, HttpResponse, Method};
+pub use files::{FileRole, JobFile};
+pub use form::{FilePath, FormPart, PartValue, PathSeg};
+pub use http::{header_contains, Body, Headers, HttpRequest, HttpResponse, Method, RequestBody};
 pub use job::{normalize_progress, Job, JobError, Provider};
 pub use json::Json;
 pub use raw::Raw;

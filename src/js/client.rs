@@ -20,7 +20,12 @@ use crate::core::retry::{RetryBudget, RetryPolicy};
 use crate::core::schedule::PollPolicy;
 use crate::core::{Error, Job, DEFAULT_REQUEST_TIMEOUT_MS};
 use crate::providers::{adapter, ClientConfig};
-use crate::transport::{Engine, Gate, PushRegistry, RealtimeHub, Stats};
+use crate::transport::{
+    Engine, Gate, PushRegistry, RealtimeHub, Stats, DEFAULT_MAX_RESPONSE_BYTES,
+};
+
+/// `Number.MAX_SAFE_INTEGER`.
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -47,8 +52,37 @@ export interface Job {
   estimatedCompletion: string | null;
   /** A live preview image of an unfinished job (deAPI realtime), or null. */
   preview: string | null;
+  /** Every file the provider returned, in one shape (empty when none). */
+  files: JobFile[];
   /** The provider's last response body, untouched. */
   raw: unknown;
+}
+/** What a file is to its job. */
+export type FileRole = "result" | "alternate" | "preview" | "download" | "screenshot";
+/** One file of a job: a URL to download, or its bytes inline as base64. `loadFile` reads either. */
+export interface JobFile {
+  role: FileRole;
+  /** Where to download it, when the provider gave a URL. */
+  url: string | null;
+  /** The bytes as base64, when the provider sent them inline (a data: URI is split). */
+  data: string | null;
+  /** The provider's, else from the URL's extension or the data: URI. */
+  contentType: string | null;
+  fileName: string | null;
+}
+/** A file in a submit's `input`: sent as a multipart upload (deAPI, Socaity). A `File`'s name and
+ * a `Blob`'s type are used; bytes get their field's name and a type sniffed from their first bytes. */
+export type FileInput = Blob | ArrayBuffer | ArrayBufferView;
+/** What a submit's input may hold, at any depth: JSON values (a Date becomes its ISO text, an
+ * object with `toJSON` its JSON form) and files (an array of files is a list of files). Anything
+ * else (a function, a BigInt, NaN, a Map, a class instance, a cycle) rejects `CONFIG` naming its
+ * path, and nothing is sent. */
+export type InputValue = string | number | boolean | null | undefined | Date | FileInput
+  | readonly InputValue[] | { [key: string]: InputValue } | { toJSON(key?: string): unknown };
+export interface LoadFileOptions {
+  signal?: AbortSignal;
+  /** Default: the global fetch. No API key is ever sent to a file URL. */
+  fetch?: typeof fetch;
 }
 /** Options of `new JobClient(...)`. */
 export interface JobClientOptions {
@@ -70,6 +104,9 @@ export interface JobClientOptions {
    * order. Applies to every call and every wait's polls; streams and the realtime socket are
    * not counted. */
   maxConcurrentRequests?: number;
+  /** The largest response body read (bytes, default 67108864 = 64 MiB); a larger one rejects
+   * `TOO_LARGE`. */
+  maxResponseBytes?: number;
   /** deAPI realtime (Pusher protocol): live progress and previews over a WebSocket. */
   realtime?: RealtimeOptions;
 }
@@ -89,6 +126,10 @@ export interface RealtimeOptions {
 export interface SubmitRequest {
   model?: string;
   task?: string;
+  /** The model's parameters (`InputValue`s; typed `unknown` so interface-typed values fit).
+   * Files (`FileInput`) are sent as multipart uploads: anywhere for deAPI (Laravel bracket
+   * names), as top-level fields or top-level lists for Socaity; Optexity and Serika take none
+   * (`CONFIG`). */
   input: Record<string, unknown>;
   webhookUrl?: string;
   /** Sent as `Idempotency-Key`; makes a submit safe to retry after a network failure. */
@@ -113,17 +154,27 @@ export interface Capabilities {
 export type ErrorCode = "CONFIG" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "VALIDATION"
   | "RATE_LIMITED" | "UNAVAILABLE" | "SERVER" | "NETWORK" | "TIMEOUT" | "ABORTED"
   | "UNSUPPORTED" | "BAD_RESPONSE" | "JOB_FAILED" | "CONFLICT" | "WEBHOOK_SIGNATURE"
-  | "WEBHOOK_EXPIRED";
-/** Every rejection and throw from polyjob is an Error of this shape (name "PolyjobError"). */
-export interface PolyjobError extends Error {
-  name: "PolyjobError";
+  | "WEBHOOK_EXPIRED" | "TOO_LARGE";
+/** Every rejection and throw from polyjob is a `PolyjobError`: `err instanceof PolyjobError`
+ * narrows it, `err.code` says what kind, the message what to fix. */
+export class PolyjobError extends Error {
+  constructor(message: string, fields?: { code?: ErrorCode; status?: number | null; provider?: ProviderName | null;
+    retryable?: boolean; attempts?: number; retryAfterMs?: number; job?: Job; cause?: unknown });
+  readonly name: "PolyjobError";
   code: ErrorCode;
+  /** The HTTP status, when the failure was an HTTP answer. */
   status: number | null;
   provider: ProviderName | null;
+  /** Whether the same call may succeed if made again. */
   retryable: boolean;
+  /** HTTP attempts made for the failing call (0 when nothing was sent). */
   attempts: number;
+  /** The provider's advised delay before a retry (`Retry-After`), in ms. */
   retryAfterMs?: number;
+  /** The job, for `JOB_FAILED` (and a wait's `TIMEOUT`/`ABORTED` when its state is known). */
   job?: Job;
+  /** What caused it: the host's network error, the abort signal's reason. */
+  cause?: unknown;
 }
 "#;
 
@@ -203,6 +254,15 @@ impl JobClient {
         let poll = PollPolicy::for_provider(provider).with_bounds(min, max);
         let request_timeout_ms = convert::opt_number(options, "requestTimeoutMs", 1.0)?
             .unwrap_or(DEFAULT_REQUEST_TIMEOUT_MS);
+        let max_response_bytes = match convert::opt_number(options, "maxResponseBytes", 1.0)? {
+            Some(n) if n.fract() != 0.0 || n > MAX_SAFE_INTEGER => {
+                return Err(Error::config(
+                    "maxResponseBytes must be a positive integer (bytes)",
+                ));
+            }
+            Some(n) => n,
+            None => DEFAULT_MAX_RESPONSE_BYTES,
+        };
         let mut retry = RetryPolicy::default();
         if let Some(n) = convert::opt_number(options, "maxRetries", 0.0)? {
             if n.fract() != 0.0 || n > 100.0 {
@@ -229,6 +289,7 @@ impl JobClient {
                 poll: Rc::new(poll),
                 retry,
                 request_timeout_ms,
+                max_response_bytes,
                 budget: RefCell::new(RetryBudget::default()),
                 stats: Cell::new(Stats::default()),
                 push,
@@ -294,12 +355,19 @@ impl JobClient {
         #[wasm_bindgen(unchecked_param_type = "SubmitRequest")] request: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
+        // Converted now, not in the future: the input is read as it is at the call (bytes the
+        // caller changes afterwards are not what gets sent).
+        let (req, files, opts) = match (
+            convert::submit_request(&request),
+            convert::call_options(&options),
+        ) {
+            (Ok((req, files)), Ok(opts)) => (req, files, opts),
+            (Err(e), _) | (_, Err(e)) => return Promise::reject(&reject(e)),
+        };
         let engine = self.engine.clone();
         super::promise(async move {
-            let req = convert::submit_request(&request).map_err(reject)?;
-            let opts = convert::call_options(&options).map_err(reject)?;
             let job = engine
-                .submit(&req, opts.signal.as_ref())
+                .submit(&req, &files, opts.signal.as_ref())
                 .await
                 .map_err(reject)?;
             Ok(job_to_js(&job))
@@ -362,25 +430,35 @@ impl JobClient {
         })
     }
 
-    /// Polls until the job is terminal and resolves with it, whatever its status. Calls
-    /// `onUpdate` once per change. Rejects `TIMEOUT` after `timeoutMs`, `ABORTED` on the signal.
+    /// Polls until the job is terminal and resolves with it, whatever its status. Takes a job
+    /// id or a `Job` (a terminal one resolves at once, with no request). Calls `onUpdate` once
+    /// per change. Rejects `TIMEOUT` after `timeoutMs`, `ABORTED` on the signal.
     #[wasm_bindgen(unchecked_return_type = "Promise<Job>")]
     pub fn wait(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | Job")] target: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "WaitOptions")] options: JsValue,
     ) -> Promise {
         // Converted before the future, which then keeps neither JS argument nor a copy.
-        let (id, options) = match (convert::job_id(&id), convert::call_options(&options)) {
-            (Ok(id), Ok(options)) => (id, options),
+        let provider = self.engine.cfg.provider;
+        let ((id, known), options) = match (
+            convert::job_target(&target, provider),
+            convert::call_options(&options),
+        ) {
+            (Ok(target), Ok(options)) => (target, options),
             (Err(e), _) | (_, Err(e)) => return Promise::reject(&reject(e)),
         };
+        let on_update = notify(options.on_update);
+        if let Some(job) = known.as_ref().filter(|j| j.is_terminal()) {
+            on_update(job);
+            return Promise::resolve(&job_to_js(job));
+        }
         match self.engine.wait(
             id.into(),
-            None,
+            known.map(Box::new),
             options.signal,
             options.timeout_ms,
-            notify(options.on_update),
+            on_update,
             options.via,
         ) {
             Ok(waiting) => job_promise(waiting),
@@ -404,8 +482,10 @@ impl JobClient {
             (Ok(req), Ok(options)) => (req, options),
             (Err(e), _) | (_, Err(e)) => return Promise::reject(&reject(e)),
         };
+        let (req, files) = req;
         job_promise(self.engine.clone().run(
             req,
+            files,
             options.signal,
             options.timeout_ms,
             notify(options.on_update),
@@ -440,16 +520,27 @@ impl JobClient {
     }
 
     /// An async iterator over the job's changes, ending after the terminal state:
-    /// `for await (const job of client.watch(id)) { ... }`.
+    /// `for await (const job of client.watch(id)) { ... }`. Takes a job id or a `Job` (its state
+    /// is the first yielded; a terminal one ends the watch with no request).
     #[wasm_bindgen(unchecked_return_type = "JobWatch & AsyncIterable<Job>")]
     pub fn watch(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | Job")] target: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let id = convert::job_id(&id).map_err(reject)?;
+        let (id, known) = convert::job_target(&target, self.engine.cfg.provider).map_err(reject)?;
         let opts = convert::call_options(&options).map_err(reject)?;
-        let lease = self.engine.push_lease(opts.via).map_err(reject)?;
-        Ok(JobWatch::new(self.engine.clone(), id, opts.signal, lease))
+        let lease = if known.as_ref().is_some_and(Job::is_terminal) {
+            None
+        } else {
+            self.engine.push_lease(opts.via).map_err(reject)?
+        };
+        Ok(JobWatch::new(
+            self.engine.clone(),
+            id,
+            known,
+            opts.signal,
+            lease,
+        ))
     }
 }

@@ -7,7 +7,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::AbortSignal;
 
-use crate::core::{Error, Job, JobError, JobStatus, Json, Provider, Raw};
+use crate::core::files::{job_file_from_json, write_files_json};
+use crate::core::form::display_path;
+use crate::core::{Error, FilePath, Job, JobError, JobStatus, Json, PathSeg, Provider, Raw};
 use crate::providers::{Capabilities, SubmitRequest};
 use crate::transport::RealtimeConfig;
 use crate::transport::{from_js, Via};
@@ -89,7 +91,8 @@ pub(crate) fn provider(options: &JsValue) -> Result<Provider, Error> {
 }
 
 /// The `realtime` option (deAPI): `{ clientId, key?, wsUrl?, authUrl?, WebSocket? }`.
-/// `Ok(None)` when absent, or when no `WebSocket` constructor exists in this runtime.
+/// `Ok(None)` when absent; `CONFIG` when no `WebSocket` constructor is given or global (never a
+/// silent fallback to polling).
 pub(crate) fn realtime(
     options: &JsValue,
     provider: Provider,
@@ -132,7 +135,11 @@ pub(crate) fn realtime(
             .and_then(|f| f.dyn_into::<Function>().ok())
         {
             Some(f) => f,
-            None => return Ok(None),
+            None => {
+                return Err(Error::config(
+                    "realtime needs a WebSocket, and this runtime has no global one: pass realtime.WebSocket (e.g. the ws package's constructor), or on Node 20 run with --experimental-websocket",
+                ))
+            }
         },
     };
     Ok(Some(RealtimeConfig {
@@ -198,16 +205,65 @@ pub(crate) fn call_options(options: &JsValue) -> Result<CallOptions, Error> {
     })
 }
 
-/// `{ model?, task?, input, webhookUrl?, idempotencyKey? }` → [`SubmitRequest`].
-pub(crate) fn submit_request(value: &JsValue) -> Result<SubmitRequest, Error> {
+#[wasm_bindgen(module = "/src/js/input.js")]
+extern "C" {
+    /// Reads a submit's input: `{ text, files, paths }` or `{ badPath, what }` (see input.js).
+    #[wasm_bindgen(js_name = readInput, catch)]
+    fn js_read_input(input: &JsValue) -> Result<JsValue, JsValue>;
+}
+
+/// A path as input.js reports it (an array of keys and indexes).
+fn path_of(value: &JsValue) -> FilePath {
+    Array::from(value)
+        .iter()
+        .map(|seg| match seg.as_f64() {
+            Some(i) => PathSeg::Index(i as usize),
+            None => PathSeg::Key(seg.as_string().unwrap_or_default()),
+        })
+        .collect()
+}
+
+/// A submit's input: the JSON data (each file's place `null`), where each file sits, and the
+/// files themselves (JS `File`s, in the order of the paths). `CONFIG` naming the path of a
+/// value JSON cannot carry faithfully; nothing is sent then.
+fn input(value: &JsValue) -> Result<(Json, Vec<FilePath>, Array), Error> {
+    let read = js_read_input(value).map_err(|e| {
+        let mut m = String::from("input could not be read: ");
+        m.push_str(
+            &get(&e, "message")
+                .as_string()
+                .unwrap_or_else(|| "a getter or toJSON threw".into()),
+        );
+        Error::config(m)
+    })?;
+    let bad = get(&read, "badPath");
+    if !absent(&bad) {
+        let mut m = display_path(&path_of(&bad));
+        m.push_str(" is ");
+        m.push_str(&get(&read, "what").as_string().unwrap_or_default());
+        m.push_str(": input must hold JSON values (objects, arrays, strings, finite numbers, booleans, null, Dates) and files (Blob, File, ArrayBuffer, typed arrays)");
+        return Err(Error::config(m));
+    }
+    let text = get(&read, "text").as_string().unwrap_or_default();
+    let json =
+        crate::core::json::parse(&text).map_err(|_| config_err("input", "JSON-serializable"))?;
+    let paths = Array::from(&get(&read, "paths"))
+        .iter()
+        .map(|p| path_of(&p))
+        .collect();
+    Ok((json, paths, Array::from(&get(&read, "files"))))
+}
+
+/// `{ model?, task?, input, webhookUrl?, idempotencyKey? }` → [`SubmitRequest`], and the files
+/// of its input (see [`input`]).
+pub(crate) fn submit_request(value: &JsValue) -> Result<(SubmitRequest, Array), Error> {
     if !value.is_object() {
         return Err(config_err(
             "the request",
             "an object { model?, task?, input, webhookUrl? }",
         ));
     }
-    let input_value = get(value, "input");
-    let input = from_js(&input_value).ok_or_else(|| config_err("input", "JSON-serializable"))?;
+    let (input, files, uploads) = input(&get(value, "input"))?;
     if !matches!(input, Json::Object(_) | Json::Null) {
         return Err(config_err("input", "an object"));
     }
@@ -217,13 +273,15 @@ pub(crate) fn submit_request(value: &JsValue) -> Result<SubmitRequest, Error> {
             return Err(config_err("webhookUrl", "an http(s) URL"));
         }
     }
-    Ok(SubmitRequest {
+    let request = SubmitRequest {
         model: opt_string(value, "model")?,
         task: opt_string(value, "task")?,
         input,
+        files,
         webhook_url,
         idempotency_key: opt_string(value, "idempotencyKey")?,
-    })
+    };
+    Ok((request, uploads))
 }
 
 /// A job id argument: a non-empty string.
@@ -232,6 +290,33 @@ pub(crate) fn job_id(value: &JsValue) -> Result<String, Error> {
         Some(s) if !s.is_empty() => Ok(s),
         _ => Err(config_err("id", "a non-empty string")),
     }
+}
+
+/// What `wait` and `watch` follow: a job id, or a `Job` of `provider` (its state known; a
+/// terminal one needs no request, so a Socaity SYNC job with no id works too).
+pub(crate) fn job_target(
+    value: &JsValue,
+    provider: Provider,
+) -> Result<(String, Option<Job>), Error> {
+    if value.is_string() {
+        return job_id(value).map(|id| (id, None));
+    }
+    if !value.is_object() {
+        return Err(config_err("id", "a non-empty string or a Job"));
+    }
+    let job = job_from_js(value)?;
+    if job.provider != provider {
+        return Err(Error::config(
+            "the job is from another provider than this client's",
+        ));
+    }
+    if job.id.is_empty() && !job.is_terminal() {
+        return Err(config_err(
+            "job.id",
+            "a non-empty string for a job that is not terminal",
+        ));
+    }
+    Ok((job.id.to_string(), Some(job)))
 }
 
 #[wasm_bindgen(module = "/src/js/job.js")]
@@ -252,6 +337,7 @@ extern "C" {
         completed_at: Option<&str>,
         estimated_completion: Option<&str>,
         preview: Option<&str>,
+        files: Option<&str>,
         raw: &str,
     ) -> JsValue;
 }
@@ -271,16 +357,21 @@ pub(crate) fn job_to_js(job: &Job) -> JsValue {
     BUFFER.with(|buffer| {
         let mut text = buffer.take();
         text.clear();
-        // `result` first, then a built `raw` after it, in the one buffer.
+        // `result`, then `files`, then a built `raw` after them, in the one buffer.
         if let Some(result) = &job.result {
             result.write_json(&mut text);
         }
         let result_end = job.result.as_ref().map(|_| text.len());
+        let files_start = text.len();
+        if !job.files.is_empty() {
+            write_files_json(&job.files, &mut text);
+        }
+        let files_end = text.len();
         let raw_text: &str = match &job.raw {
             Raw::Text(received) => received,
             Raw::Value(value) => {
                 value.write_json(&mut text);
-                &text[result_end.unwrap_or(0)..]
+                &text[files_end..]
             }
         };
         let value = js_make_job(
@@ -296,6 +387,7 @@ pub(crate) fn job_to_js(job: &Job) -> JsValue {
             job.completed_at.as_deref(),
             job.estimated_completion.as_deref(),
             job.preview.as_deref(),
+            (files_end > files_start).then(|| &text[files_start..files_end]),
             raw_text,
         );
         // A huge job's buffer is not kept.
@@ -340,6 +432,17 @@ pub(crate) fn job_from_js(value: &JsValue) -> Result<Job, Error> {
     job.completed_at = opt_string(value, "completedAt")?;
     job.estimated_completion = opt_string(value, "estimatedCompletion")?;
     job.preview = opt_string(value, "preview")?;
+    let files = get(value, "files");
+    if !absent(&files) {
+        let Some(Json::Array(items)) = from_js(&files) else {
+            return Err(config_err("job.files", "an array of JobFile objects"));
+        };
+        job.files = items
+            .iter()
+            .map(job_file_from_json)
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| config_err("job.files", "an array of JobFile objects"))?;
+    }
     job.raw = from_js(&get(value, "raw")).unwrap_or_default().into();
     Ok(job)
 }

@@ -10,10 +10,11 @@ const STATUSES = ["PENDING", "QUEUED", "PROCESSING", "STREAMING", "FINISHED", "F
 
 /**
  * A Job. `progress` is NaN for none; an absent string is undefined (→ null); `result` (or
- * undefined) and `raw` are JSON text; the error is present when `errorMessage` is.
+ * undefined), `files` (or undefined for none) and `raw` are JSON text; the error is present when
+ * `errorMessage` is.
  */
 export function makeJob(id, provider, status, progress, result, resultUrl, errorCode, errorMessage,
-  createdAt, completedAt, estimatedCompletion, preview, raw) {
+  createdAt, completedAt, estimatedCompletion, preview, files, raw) {
   return {
     id,
     provider: PROVIDERS[provider],
@@ -26,6 +27,7 @@ export function makeJob(id, provider, status, progress, result, resultUrl, error
     completedAt: completedAt ?? null,
     estimatedCompletion: estimatedCompletion ?? null,
     preview: preview ?? null,
+    files: files === undefined ? [] : JSON.parse(files),
     raw: JSON.parse(raw),
   };
 }

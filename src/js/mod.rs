@@ -1,15 +1,18 @@
-//! The only `#[wasm_bindgen]` export surface: the `JobClient` class, the `JobWatch` async
-//! iterator, `isTerminal`, and the conversions between JS values and the core types. It holds no
+//! The only `#[wasm_bindgen]` export surface: the `JobClient` class, the `JobWatch` and
+//! `JobStream` async iterators, `isTerminal`, `loadFile`, the webhook checks, and the
+//! conversions between JS values and the core types (a submit's input, files included). It holds no
 //! policy and no provider knowledge; it converts, then delegates to `transport`.
 
 mod client;
 mod convert;
 mod error;
+mod files;
 mod stream;
 mod watch;
 mod webhook;
 
 pub use client::JobClient;
+pub use files::load_file;
 pub use stream::JobStream;
 pub use watch::JobWatch;
 pub use webhook::WebhookDeduper;

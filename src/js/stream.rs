@@ -17,7 +17,8 @@ use crate::transport::{fetch_open_submit, to_js, Engine, Opened, StreamReader};
 
 enum State {
     Job(String),
-    Submit(SubmitRequest),
+    /// A submit request and the files of its input.
+    Submit(SubmitRequest, js_sys::Array),
     Reading(StreamReader),
     Busy,
     Ended,
@@ -35,12 +36,12 @@ impl JobStream {
     /// The stream of job `id`, or of the job `request` submits.
     pub(crate) fn new(
         engine: Rc<Engine>,
-        target: Result<String, SubmitRequest>,
+        target: Result<String, (SubmitRequest, js_sys::Array)>,
         signal: Option<AbortSignal>,
     ) -> JsValue {
         let state = match target {
             Ok(id) => State::Job(id),
-            Err(req) => State::Submit(req),
+            Err((req, files)) => State::Submit(req, files),
         };
         let js: JsValue = JobStream {
             engine,
@@ -60,7 +61,7 @@ async fn open(
 ) -> Result<StreamReader, Error> {
     match state {
         State::Job(id) => StreamReader::for_job(engine.clone(), &id, None),
-        State::Submit(req) => match fetch_open_submit(engine, &req, signal).await? {
+        State::Submit(req, files) => match fetch_open_submit(engine, &req, &files, signal).await? {
             Opened::Stream(response) => StreamReader::from_response(engine.clone(), &response),
             Opened::Job(job) => StreamReader::for_job(engine.clone(), &job.id, Some(&job)),
         },

@@ -1,4 +1,4 @@
-//! `JobWatch`: the async iterator returned by `client.watch(id)`. Each `next()` resolves with
+//! `JobWatch`: the async iterator returned by `client.watch(idOrJob)`. Each `next()` resolves with
 //! the job's next changed state (`{ value: Job, done: false }`) and, after the terminal state,
 //! `{ done: true }`. `return()` stops it (a `break` in `for await` calls it). One `next()` may be
 //! pending at a time, as `for await` guarantees; a second concurrent call rejects.
@@ -12,7 +12,7 @@ use web_sys::AbortSignal;
 
 use super::convert::job_to_js;
 use super::error::to_js_error;
-use crate::core::Error;
+use crate::core::{Error, Job};
 use crate::transport::{Engine, Lease, Watcher};
 
 /// An async iterator over one job's changes. Obtain it from `JobClient.watch`.
@@ -27,10 +27,12 @@ pub struct JobWatch {
 }
 
 impl JobWatch {
-    /// The watch as a JS value that is also async-iterable (`[Symbol.asyncIterator]` returns it).
+    /// The watch as a JS value that is also async-iterable (`[Symbol.asyncIterator]` returns it);
+    /// `known`, the job's state when the caller has it, is the first yielded.
     pub(crate) fn new(
         engine: Rc<Engine>,
         id: String,
+        known: Option<Job>,
         signal: Option<AbortSignal>,
         lease: Option<Lease>,
     ) -> JsValue {
@@ -40,7 +42,7 @@ impl JobWatch {
             watcher: Rc::new(RefCell::new(Some(Watcher::new(
                 engine,
                 id.into(),
-                None,
+                known.map(Box::new),
                 push,
             )))),
             stopped: Rc::new(RefCell::new(false)),

@@ -2,9 +2,11 @@
 //! body access, and the lenient readers for progress, timestamps and error fields.
 
 use super::ClientConfig;
+use crate::core::form::display_path;
 use crate::core::time::{iso_to_unix_ms, unix_ms_to_iso};
 use crate::core::{
-    Body, Error, Headers, HttpRequest, HttpResponse, Job, JobError, Json, Method, Provider,
+    Body, Error, FileRole, Headers, HttpRequest, HttpResponse, Job, JobError, JobFile, Json,
+    Method, Provider, RequestBody,
 };
 
 /// Checks a user-supplied base URL and returns it without trailing slashes.
@@ -120,7 +122,7 @@ pub(crate) fn request(
         method,
         url,
         headers: cfg.request_headers.clone(),
-        body,
+        body: body.map(RequestBody::Json),
     }
 }
 
@@ -157,6 +159,46 @@ pub(crate) fn input_object(provider: Provider, input: &Json) -> Result<Json, Err
             Err(Error::config(msg))
         }
     }
+}
+
+/// `CONFIG` when the request holds a file: `provider` takes no uploads, and `instead` says
+/// what it takes. Names the first file's place in the input.
+pub(crate) fn refuse_files(
+    provider: Provider,
+    req: &super::SubmitRequest,
+    instead: &str,
+) -> Result<(), Error> {
+    let Some(path) = req.files.first() else {
+        return Ok(());
+    };
+    let mut msg = String::from(provider.as_str());
+    msg.push_str(": ");
+    msg.push_str(&display_path(path));
+    msg.push_str(" is a file, but ");
+    msg.push_str(provider.as_str());
+    msg.push_str(" takes no file uploads; ");
+    msg.push_str(instead);
+    Err(Error::config(msg))
+}
+
+/// Sets `resultUrl` to the URL of the job's first `result` file, when it has one.
+pub(crate) fn result_url_from_files(job: &mut Job) {
+    if let Some(url) = job
+        .files
+        .iter()
+        .find(|f| f.role == FileRole::Result)
+        .and_then(|f| f.url.clone())
+    {
+        job.result_url = Some(url);
+    }
+}
+
+/// A file from a non-empty URL string member `key` of `obj`.
+pub(crate) fn url_file(obj: &Json, key: &str, role: FileRole) -> Option<JobFile> {
+    obj.get_str(key)
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(|u| JobFile::from_url(role, u))
 }
 
 /// The JSON body of a 2xx response, or `BAD_RESPONSE`.

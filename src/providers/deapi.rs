@@ -5,6 +5,11 @@
 //! Reads the `data` envelope or a bare object, progress as a number or a string (`"45.50"`),
 //! and the v2 error fields (`error_code`, `error_message`).
 //!
+//! Files: a submit whose input holds a file is sent as `multipart/form-data` to the same URL,
+//! in Laravel's conventions ([`crate::core::form::laravel_form`]); without files it is JSON.
+//! Out: `result_url` → a `result` file, each `results_alt_formats` entry → an `alternate` one,
+//! `preview` (a URL when polled, base64 over realtime) → a `preview` one.
+//!
 //! Push channels (providers.md §3), translated here but received elsewhere: webhook payloads
 //! ([`parse_webhook`], [`webhook_info`]; verify the signature first with
 //! `core::webhook::verify_deapi`) and the Pusher `request.status.updated` event
@@ -12,10 +17,15 @@
 
 use super::common::{
     encode_path, ensure_failure_error, input_object, job_error, object_body, progress, request,
-    required_id, status_word, timestamp_to_iso,
+    required_id, status_word, timestamp_to_iso, url_file,
 };
 use super::{Adapter, Capabilities, ClientConfig, SubmitRequest};
-use crate::core::{Error, HttpRequest, HttpResponse, Job, JobStatus, Json, Method, Provider};
+use crate::core::files::content_type_of_extension;
+use crate::core::form::laravel_form;
+use crate::core::{
+    Error, FileRole, HttpRequest, HttpResponse, Job, JobFile, JobStatus, Json, Method, Provider,
+    RequestBody,
+};
 
 pub(super) struct Deapi;
 
@@ -68,7 +78,12 @@ impl Adapter for Deapi {
         let mut path = String::from("/api/v1/client/");
         path.push_str(&encode_path(task, "task")?);
         let url = super::join_url(&cfg.base_url, &path);
-        Ok(request(cfg, Method::Post, url, Some(body)))
+        if req.files.is_empty() {
+            return Ok(request(cfg, Method::Post, url, Some(body)));
+        }
+        let mut http = request(cfg, Method::Post, url, None);
+        http.body = Some(RequestBody::Form(laravel_form(&body, &req.files)));
+        Ok(http)
     }
 
     fn parse_submit(&self, resp: &HttpResponse) -> Result<Job, Error> {
@@ -117,7 +132,7 @@ impl Adapter for Deapi {
         let status = status_word(data, "status").map_or(JobStatus::Unknown, |w| map_status(&w));
         let mut job = Job::new(Provider::Deapi, id, status);
         job.progress = progress(data.get_non_null("progress"), 100.0);
-        job.preview = data.get_str("preview").map(str::to_string);
+        job.preview = text_of(data, "preview");
         fill_from_data(&mut job, data);
         job.raw = resp.raw();
         Ok(job)
@@ -140,6 +155,36 @@ fn result_of(data: &Json, status: JobStatus, result_url: Option<&str>) -> Option
         ])),
         _ => None,
     }
+}
+
+/// The files of a `data` object (or a realtime event): `result_url`, each
+/// `results_alt_formats` entry (`{"jpg": url, ...}`, or a list of URLs), and the preview.
+fn files_of(data: &Json, preview: Option<&str>) -> Vec<JobFile> {
+    let mut files: Vec<JobFile> = url_file(data, "result_url", FileRole::Result)
+        .into_iter()
+        .collect();
+    match data.get("results_alt_formats") {
+        Some(Json::Object(formats)) => {
+            for (format, url) in formats {
+                if let Some(url) = url.as_str().map(str::trim).filter(|u| !u.is_empty()) {
+                    let mut file = JobFile::from_url(FileRole::Alternate, url);
+                    if let Some(t) = content_type_of_extension(format) {
+                        file.content_type = Some(t.to_string());
+                    }
+                    files.push(file);
+                }
+            }
+        }
+        Some(Json::Array(urls)) => files.extend(
+            urls.iter()
+                .filter_map(Json::as_str)
+                .filter_map(|u| JobFile::from_content(FileRole::Alternate, u)),
+        ),
+        _ => {}
+    }
+    // A preview without a type (bare base64) is a PNG or a JPEG; deAPI does not say which.
+    files.extend(preview.and_then(|p| JobFile::from_content(FileRole::Preview, p)));
+    files
 }
 
 /// The status a webhook event name implies.
@@ -211,6 +256,7 @@ fn fill_from_data(job: &mut Job, data: &Json) {
     }
     job.result_url = text_of(data, "result_url");
     job.result = result_of(data, job.status, job.result_url.as_deref());
+    job.files = files_of(data, job.preview.as_deref());
     if matches!(job.status, JobStatus::Failed | JobStatus::Unknown) {
         job.error = job_error(data, &["error_code"], &["error_message"]);
     }
@@ -301,6 +347,7 @@ pub fn parse_realtime_event(data: &Json) -> Result<Job, Error> {
     job.preview = preview;
     job.result_url = text_of(obj, "result_url");
     job.result = result_of(obj, status, job.result_url.as_deref());
+    job.files = files_of(obj, job.preview.as_deref());
     if matches!(status, JobStatus::Failed | JobStatus::Unknown) {
         job.error = job_error(obj, &["error_code"], &["error_message"]);
     }

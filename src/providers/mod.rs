@@ -10,7 +10,7 @@ mod optexity;
 mod serika;
 pub mod socaity;
 
-use crate::core::{Error, HttpRequest, HttpResponse, Job, Json, Provider};
+use crate::core::{Error, FilePath, HttpRequest, HttpResponse, Job, Json, Provider};
 
 pub use common::{join_url, timestamp_to_iso};
 #[cfg_attr(not(target_arch = "wasm32"), allow(unused_imports))]
@@ -82,8 +82,11 @@ impl ClientConfig {
 pub struct SubmitRequest {
     pub model: Option<String>,
     pub task: Option<String>,
-    /// A JSON object: the model's parameters.
+    /// A JSON object: the model's parameters. A file's place holds `null`; `files` says where.
     pub input: Json,
+    /// Where each file of the request sits in `input` (file `i` at `files[i]`); the files
+    /// themselves stay host objects, held by the transport.
+    pub files: Vec<FilePath>,
     pub webhook_url: Option<String>,
     /// Sent as `Idempotency-Key` when present.
     pub idempotency_key: Option<String>,

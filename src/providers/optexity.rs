@@ -7,14 +7,19 @@
 //! `error_code` — and the current API's words (`allocated`, `success`, `killed`, `output_data`).
 //! `{"success": true, "status": "failed"}` is a FAILED job, not a transport error;
 //! `{"success": false}` is an error.
+//!
+//! Files: no file inputs (a file in `input` is `CONFIG`: pass a public URL string in
+//! `input_parameters`). Out: `downloads[{url, filename}]` → `download` files,
+//! `final_screenshot` (base64) → a `screenshot` file (image/png).
 
 use super::common::{
-    ensure_failure_error, input_object, job_error, object_body, progress, request, required_id,
-    status_word, timestamp_to_iso,
+    ensure_failure_error, input_object, job_error, object_body, progress, refuse_files, request,
+    required_id, status_word, timestamp_to_iso,
 };
 use super::{Adapter, Capabilities, ClientConfig, SubmitRequest};
 use crate::core::{
-    Error, ErrorCode, HttpRequest, HttpResponse, Job, JobStatus, Json, Method, Provider, Raw,
+    Error, ErrorCode, FileRole, HttpRequest, HttpResponse, Job, JobFile, JobStatus, Json, Method,
+    Provider, Raw,
 };
 
 pub(super) struct Optexity;
@@ -55,6 +60,11 @@ impl Adapter for Optexity {
     }
 
     fn submit(&self, cfg: &ClientConfig, req: &SubmitRequest) -> Result<HttpRequest, Error> {
+        refuse_files(
+            Provider::Optexity,
+            req,
+            "pass a public URL string in input_parameters instead",
+        )?;
         let mut body = input_object(Provider::Optexity, &req.input)?;
         if let Some(model) = &req.model {
             body.set("endpoint_name", Json::String(model.clone()));
@@ -135,6 +145,32 @@ fn success_body(resp: &HttpResponse) -> Result<&Json, Error> {
     Ok(body)
 }
 
+/// A task's files: each `downloads[{url, filename}]` entry, then `final_screenshot`.
+fn files_of(body: &Json) -> Vec<JobFile> {
+    let mut files: Vec<JobFile> = body
+        .get("downloads")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|d| {
+            let url = d.get_str("url")?.trim();
+            (!url.is_empty())
+                .then(|| JobFile::from_url(FileRole::Download, url).named(d.get_str("filename")))
+        })
+        .collect();
+    if let Some(shot) = body
+        .get_str("final_screenshot")
+        .and_then(|s| JobFile::from_content(FileRole::Screenshot, s))
+    {
+        files.push(if shot.content_type.is_none() {
+            shot.typed(Some("image/png"))
+        } else {
+            shot
+        });
+    }
+    files
+}
+
 /// A task status body (seed or current shape) → Job; `raw` is that body as received.
 fn parse_task(body: &Json, raw: Raw, requested_id: Option<&str>) -> Result<Job, Error> {
     if !body.is_object() {
@@ -160,12 +196,8 @@ fn parse_task(body: &Json, raw: Raw, requested_id: Option<&str>) -> Result<Job, 
         .get_non_null("result")
         .or_else(|| body.get_non_null("output_data"))
         .cloned();
-    job.result_url = body
-        .get("downloads")
-        .and_then(Json::as_array)
-        .and_then(|d| d.first())
-        .and_then(|d| d.get_str("url"))
-        .map(str::to_string);
+    job.files = files_of(body);
+    job.result_url = job.files.first().and_then(|f| f.url.clone());
     if matches!(
         status,
         JobStatus::Failed | JobStatus::Cancelled | JobStatus::Unknown

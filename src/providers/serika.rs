@@ -3,13 +3,17 @@
 //! Statuses QUEUED, PROCESSING, COMPLETED, FAILED; `created_at` in unix seconds; the result is
 //! `{url, width, height, seed}`; a failed job's `error` is a string or an object. No progress,
 //! no cancel.
+//!
+//! Files: no file inputs (a file in `input` is `CONFIG`). Out: `result.url` → a `result` file.
 
 use super::common::{
-    ensure_failure_error, input_object, job_error, object_body, request, required_id, status_word,
-    timestamp_to_iso,
+    ensure_failure_error, input_object, job_error, object_body, refuse_files, request, required_id,
+    status_word, timestamp_to_iso, url_file,
 };
 use super::{Adapter, Capabilities, ClientConfig, SubmitRequest};
-use crate::core::{Error, HttpRequest, HttpResponse, Job, JobStatus, Json, Method, Provider, Raw};
+use crate::core::{
+    Error, FileRole, HttpRequest, HttpResponse, Job, JobStatus, Json, Method, Provider, Raw,
+};
 
 pub(super) struct Serika;
 
@@ -51,6 +55,11 @@ impl Adapter for Serika {
         if req.webhook_url.is_some() {
             return Err(Error::unsupported(Provider::Serika, "webhook"));
         }
+        refuse_files(
+            Provider::Serika,
+            req,
+            "its image jobs take JSON parameters only (model, prompt, width, height, ...)",
+        )?;
         let mut body = input_object(Provider::Serika, &req.input)?;
         match &req.model {
             Some(model) => {
@@ -137,6 +146,12 @@ fn parse_job(body: &Json, raw: Raw, requested_id: Option<&str>) -> Result<Job, E
         .as_ref()
         .and_then(|r| r.get_str("url"))
         .map(str::to_string);
+    job.files = job
+        .result
+        .as_ref()
+        .and_then(|r| url_file(r, "url", FileRole::Result))
+        .into_iter()
+        .collect();
     if matches!(status, JobStatus::Failed | JobStatus::Unknown) {
         job.error = job_error(body, &[], &[]);
     }

@@ -6,17 +6,23 @@
 //! `refresh_job_url`/`cancel_job_url`, progress as an object, `metrics` timestamps, and the
 //! `not_found` status. Links are followed only on the base URL's origin.
 //!
+//! Files: a submit whose input holds a file is sent as `multipart/form-data` (APIPod's file
+//! parameters take uploads): flat fields, [`crate::core::form::flat_form`]. Out: every FileModel
+//! (`{file_name, content_type, content}`, content a URL, base64 or a `data:` URI) found in the
+//! result, at any depth, is a `result` file.
+//!
 //! Streaming (`GET /stream/{id}`, `text/event-stream`): the SSE framing is
 //! [`crate::core::sse`]'s; what each APIPod `data:` payload means is [`classify_stream_data`].
 
 use super::common::{
     encode_path, ensure_failure_error, first_timestamp, input_object, object_body, progress,
-    request, resolve_link, status_word,
+    request, resolve_link, result_url_from_files, status_word,
 };
 use super::{Adapter, Capabilities, ClientConfig, SubmitRequest};
+use crate::core::form::{display_path, flat_form};
 use crate::core::{
-    Body, Error, ErrorCode, HttpRequest, HttpResponse, Job, JobError, JobStatus, Json, Method,
-    Provider, Raw,
+    Body, Error, ErrorCode, FileRole, HttpRequest, HttpResponse, Job, JobError, JobFile, JobStatus,
+    Json, Method, Provider, Raw, RequestBody,
 };
 
 pub(super) struct Socaity;
@@ -73,7 +79,20 @@ impl Adapter for Socaity {
         // Parameters go at the top level of the body (seed curl; SDK spreads a sole object).
         let body = input_object(Provider::Socaity, &req.input)?;
         let url = super::join_url(&cfg.base_url, &path);
-        Ok(request(cfg, Method::Post, url, Some(body)))
+        if req.files.is_empty() {
+            return Ok(request(cfg, Method::Post, url, Some(body)));
+        }
+        let parts = flat_form(&body, &req.files).map_err(|nested| {
+            let mut msg = String::from("socaity: ");
+            msg.push_str(&display_path(&nested));
+            msg.push_str(
+                " is a file inside an object or a mixed list; Socaity takes files as top-level fields or lists of files only",
+            );
+            Error::config(msg)
+        })?;
+        let mut http = request(cfg, Method::Post, url, None);
+        http.body = Some(RequestBody::Form(parts));
+        Ok(http)
     }
 
     fn parse_submit(&self, resp: &HttpResponse) -> Result<Job, Error> {
@@ -108,6 +127,8 @@ impl Adapter for Socaity {
         let mut job = Job::new(Provider::Socaity, "", JobStatus::Finished);
         job.progress = Some(1.0);
         job.raw = resp.raw();
+        file_models(&result, 0, &mut job.files);
+        result_url_from_files(&mut job);
         job.result = Some(result);
         Ok(job)
     }
@@ -232,8 +253,12 @@ fn parse_job(body: &Json, raw: Raw, requested_id: Option<&str>) -> Result<Job, E
     job.result_url = job
         .result
         .as_ref()
-        .and_then(|r| r.get_str("url").or_else(|| file_url(r)))
+        .and_then(|r| r.get_str("url"))
         .map(str::to_string);
+    if let Some(result) = &job.result {
+        file_models(result, 0, &mut job.files);
+    }
+    result_url_from_files(&mut job);
     if matches!(
         status,
         JobStatus::Failed | JobStatus::Timeout | JobStatus::Cancelled | JobStatus::Unknown
@@ -260,12 +285,39 @@ fn parse_job(body: &Json, raw: Raw, requested_id: Option<&str>) -> Result<Job, E
     Ok(job)
 }
 
-/// A FileModel result (`{file_name, content_type, content}`) whose content is a URL.
-fn file_url(result: &Json) -> Option<&str> {
-    let content = result.get_str("content")?;
-    (result.get("file_name").is_some()
-        && (content.starts_with("https://") || content.starts_with("http://")))
-    .then_some(content)
+/// How deep [`file_models`] looks into a result.
+const MAX_FILE_DEPTH: usize = 32;
+
+/// Collects the FileModels (`{file_name, content_type, content}`: a string `content` and a
+/// `file_name` or `content_type` member) in `value`, in document order: the value itself, in
+/// lists, nested in objects at any depth (up to [`MAX_FILE_DEPTH`]).
+fn file_models(value: &Json, depth: usize, out: &mut Vec<JobFile>) {
+    if depth > MAX_FILE_DEPTH {
+        return;
+    }
+    match value {
+        Json::Object(members) => {
+            let is_model = value.get("file_name").is_some() || value.get("content_type").is_some();
+            if let (true, Some(content)) = (is_model, value.get_str("content")) {
+                if let Some(file) = JobFile::from_content(FileRole::Result, content) {
+                    out.push(
+                        file.named(value.get_str("file_name"))
+                            .typed(value.get_str("content_type")),
+                    );
+                }
+                return;
+            }
+            for (_, member) in members {
+                file_models(member, depth + 1, out);
+            }
+        }
+        Json::Array(items) => {
+            for item in items {
+                file_models(item, depth + 1, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// One `data:` payload of a Socaity/APIPod stream, classified. APIPod frames carry only

@@ -6,7 +6,7 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::rc::Rc;
 
-use js_sys::Function;
+use js_sys::{Array, Function};
 use web_sys::AbortSignal;
 
 use super::abort::{AbortCause, ChildSignal};
@@ -31,6 +31,8 @@ pub(crate) struct Engine {
     pub(crate) retry: RetryPolicy,
     /// Per-request timeout.
     pub(crate) request_timeout_ms: f64,
+    /// The largest response body read (`maxResponseBytes`); a larger one is `TOO_LARGE`.
+    pub(crate) max_response_bytes: f64,
     /// Shared by every call of this client.
     pub(crate) budget: RefCell<RetryBudget>,
     pub(crate) stats: Cell<Stats>,
@@ -95,9 +97,11 @@ impl Engine {
     /// left of `deadline` (a wait's), which, once passed, ends the loop with
     /// [`Engine::wait_timed_out`]. Every attempt takes a permit of the client's request cap
     /// (the first may come in as `permit`) and gives it back before a retry delay.
+    #[allow(clippy::too_many_arguments)]
     async fn exchange<T>(
         &self,
         req: &HttpRequest,
+        files: Option<&Array>,
         idempotent: bool,
         signal: Option<&AbortSignal>,
         deadline: Deadline,
@@ -111,8 +115,16 @@ impl Engine {
             parsed = Some(Box::new(parse(resp)?));
             Ok(())
         };
-        self.exchange_once(req, idempotent, signal, deadline, permit, &mut accept)
-            .await?;
+        self.exchange_once(
+            req,
+            files,
+            idempotent,
+            signal,
+            deadline,
+            permit,
+            &mut accept,
+        )
+        .await?;
         parsed
             .map(|value| *value)
             .ok_or_else(|| Error::bad_response(self.cfg.provider, "no answer was parsed"))
@@ -120,10 +132,13 @@ impl Engine {
 
     /// The loop of [`Engine::exchange`], compiled once: `accept` parses an answer and keeps the
     /// value (an error from it is handled like a bad answer). Generic callers would each get
-    /// their own copy of this loop in the wasm (~3 KB each).
+    /// their own copy of this loop in the wasm (~3 KB each). A form body's files come from
+    /// `files`, the same objects on every attempt.
+    #[allow(clippy::too_many_arguments)]
     async fn exchange_once(
         &self,
         req: &HttpRequest,
+        files: Option<&Array>,
         idempotent: bool,
         signal: Option<&AbortSignal>,
         deadline: Deadline,
@@ -160,7 +175,15 @@ impl Engine {
             self.count(|s| s.requests += 1);
             attempts += 1;
             let timeout_ms = deadline.clamp(self.request_timeout_ms, now);
-            let outcome = fetch::send(&self.fetch_fn, current, signal, timeout_ms).await;
+            let outcome = fetch::send(
+                &self.fetch_fn,
+                current,
+                files,
+                signal,
+                timeout_ms,
+                self.max_response_bytes,
+            )
+            .await;
             // The body is read: the next request may go (before any retry delay here).
             drop(in_flight);
             let error = match outcome {
@@ -196,7 +219,10 @@ impl Engine {
                     }
                 },
                 Err(FetchFailure::TooLarge) => {
-                    let err = Error::bad_response(provider, "response body exceeds the size limit");
+                    let mut m = String::from("the response body is larger than maxResponseBytes (");
+                    crate::core::number::push_u64(&mut m, self.max_response_bytes as u64);
+                    m.push_str(" bytes); raise the client option maxResponseBytes to read it");
+                    let err = Error::new(ErrorCode::TooLarge, m).with_provider(provider);
                     return Err(with_attempts(err, attempts));
                 }
                 Err(FetchFailure::Aborted) => return Err(with_attempts(self.aborted(), attempts)),
@@ -246,12 +272,14 @@ impl Engine {
         }
     }
 
-    /// Submits a job. Without an `idempotencyKey`, a submit that may have reached the server
-    /// (network failure or timeout after sending, 5xx) is not retried and rejects with
-    /// `.retryable = false`; 429 and 503 (refused before processing) are retried.
+    /// Submits a job; the files of its input are `files` (see `SubmitRequest::files`). Without
+    /// an `idempotencyKey`, a submit that may have reached the server (network failure or
+    /// timeout after sending, 5xx) is not retried and rejects with `.retryable = false`; 429 and
+    /// 503 (refused before processing) are retried, resending the same parts.
     pub(crate) async fn submit(
         &self,
         req: &SubmitRequest,
+        files: &Array,
         signal: Option<&AbortSignal>,
     ) -> Result<Job, Error> {
         let mut http = adapter(self.cfg.provider).submit(&self.cfg, req)?;
@@ -261,6 +289,7 @@ impl Engine {
         let provider = self.cfg.provider;
         self.exchange(
             &http,
+            Some(files),
             req.idempotency_key.is_some(),
             signal,
             Deadline::NONE,
@@ -293,7 +322,7 @@ impl Engine {
     ) -> Result<Job, Error> {
         let http = adapter(self.cfg.provider).status(&self.cfg, id, last);
         let provider = self.cfg.provider;
-        self.exchange(&http, true, signal, deadline, permit, |resp| {
+        self.exchange(&http, None, true, signal, deadline, permit, |resp| {
             providers::parse_status(provider, id, resp)
         })
         .await
@@ -308,7 +337,7 @@ impl Engine {
     ) -> Result<Job, Error> {
         let http = adapter(self.cfg.provider).cancel(&self.cfg, id, last)?;
         let provider = self.cfg.provider;
-        self.exchange(&http, true, signal, Deadline::NONE, None, |resp| {
+        self.exchange(&http, None, true, signal, Deadline::NONE, None, |resp| {
             providers::parse_cancel(provider, id, resp)
         })
         .await
@@ -318,7 +347,7 @@ impl Engine {
     pub(crate) async fn list(&self, signal: Option<&AbortSignal>) -> Result<Vec<Job>, Error> {
         let http = adapter(self.cfg.provider).list(&self.cfg)?;
         let provider = self.cfg.provider;
-        self.exchange(&http, true, signal, Deadline::NONE, None, |resp| {
+        self.exchange(&http, None, true, signal, Deadline::NONE, None, |resp| {
             providers::parse_list(provider, resp)
         })
         .await
@@ -426,7 +455,7 @@ impl Engine {
 
     /// Submits and waits. Resolves only a FINISHED job; any other terminal status rejects
     /// `JOB_FAILED` with the job attached. Aborting sends the provider's cancel where it has one.
-    /// The request is dropped once submitted (its input is not kept for the whole wait), and
+    /// The request and its files are dropped once submitted (not kept for the whole wait), and
     /// the submit, wait and cancel steps are boxed: the future of a running job holds only the
     /// step in progress, not room for the largest of the three.
     // Not `async fn` on purpose (clippy's `manual_async_fn`): see the comment in the body.
@@ -434,6 +463,7 @@ impl Engine {
     pub(crate) fn run(
         self: Rc<Self>,
         req: SubmitRequest,
+        files: Array,
         signal: Option<AbortSignal>,
         timeout_ms: Option<f64>,
         on_update: impl Fn(&Job) + 'static,
@@ -445,8 +475,9 @@ impl Engine {
             let _lease = self.push_lease(via)?;
             // In a block: neither the request nor the submitted job outlives it in the future.
             let (id, known) = {
-                let submitted = Box::pin(self.submit(&req, signal.as_ref())).await?;
+                let submitted = Box::pin(self.submit(&req, &files, signal.as_ref())).await?;
                 drop(req);
+                drop(files);
                 (submitted.id.clone(), Box::new(submitted))
             };
             // Boxed at once: a `match` on the unboxed future would keep it in this one's state.

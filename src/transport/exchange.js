@@ -4,6 +4,8 @@
 // Request timeouts share one timer (see `deadlines`) instead of a setTimeout per request.
 // No policy here: retries, redirects and parsing stay in Rust.
 
+import { sniff } from "../js/input.js";
+
 /**
  * The response headers handed to Rust, joined by "\n" in the order of fetch.rs `READ_HEADERS`
  * ("" for an absent one): the redirect target and retry advice of a non-2xx answer, and the
@@ -112,16 +114,46 @@ export function headerObject(flat) {
 /**
  * Calls `fetchFn` for one request and resolves to its Response, body unread. `headers` is a
  * cached object (copied here, so a fetch that edits its init cannot change later requests),
- * `method` an index of METHODS, `body` the JSON text or undefined. Redirects are never followed
- * (`redirect: "manual"`): the key travels in a header, and the engine follows same-origin ones.
+ * `method` an index of METHODS, `body` undefined, the JSON text, or a form (see `formData`).
+ * Redirects are never followed (`redirect: "manual"`): the key travels in a header, and the
+ * engine follows same-origin ones.
  */
-function send(fetchFn, url, method, headers, body, signal) {
+async function send(fetchFn, url, method, headers, body, signal) {
   const init = { method: METHODS[method], headers: { ...headers }, signal, redirect: "manual" };
-  if (body !== undefined) {
+  if (typeof body === "string") {
     init.headers["content-type"] = "application/json";
     init.body = body;
+  } else if (body !== undefined) {
+    // The host sets the multipart content type with its boundary: none of ours may replace it.
+    for (const name of Object.keys(init.headers)) {
+      if (name.toLowerCase() === "content-type") delete init.headers[name];
+    }
+    init.body = await formData(body);
   }
   return fetchFn(url, init);
+}
+
+/**
+ * A FormData of a flat `[name, value, ...]` list (fetch.rs `request_parts`): a string value is a
+ * text field, any other a File (input.js made every file one), appended by reference — its bytes
+ * are streamed by the host, never read here. A File without a type gets one sniffed from its
+ * first 16 bytes. Built per attempt from the same Files, so a retry resends the same parts.
+ */
+async function formData(flat) {
+  const form = new FormData();
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const value = flat[i + 1];
+    if (typeof value === "string") form.append(flat[i], value);
+    else form.append(flat[i], await typed(value), value.name);
+  }
+  return form;
+}
+
+/** `file`, or a File of the same bytes (by reference) with the type its first bytes show. */
+async function typed(file) {
+  if (file.type !== "") return file;
+  const type = sniff(new Uint8Array(await file.slice(0, 16).arrayBuffer()));
+  return new File([file], file.name, { type });
 }
 
 /**
@@ -216,6 +248,28 @@ export async function readChunk(reader, slot) {
     settle(slot, OK, done ? 1 : 0, undefined, undefined, done ? undefined : asBytes(value));
   } catch (e) {
     settle(slot, NETWORK, 0, undefined, errorText(e));
+  }
+}
+
+/**
+ * Downloads a result file (`loadFile`): OK with status and the body as a Blob (re-typed as
+ * `type` when given), or OK with the status and no payload for a non-2xx answer (its body
+ * left unread); ABORTED when `signal` fired; NETWORK with the error's text. No headers are
+ * sent: a file URL never gets the API key. Redirects are followed (file hosts redirect to CDNs).
+ */
+export async function fetchFile(fetchFn, url, type, signal, slot) {
+  try {
+    const response = await fetchFn(url, signal ? { signal } : {});
+    if (!response.ok) {
+      if (response.body) response.body.cancel().catch(() => {});
+      settle(slot, OK, response.status, undefined, undefined);
+      return;
+    }
+    let blob = await response.blob();
+    if (type && blob.type !== type) blob = new Blob([blob], { type });
+    settle(slot, OK, response.status, undefined, blob);
+  } catch (e) {
+    settle(slot, signal && signal.aborted ? ABORTED : NETWORK, 0, undefined, errorText(e));
   }
 }
 

@@ -8,13 +8,13 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Function, JSON};
+use js_sys::{Array, Function, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{AbortSignal, ReadableStreamDefaultReader, Response};
 
 use super::completion::{kind, Report, Slot};
-use crate::core::{json, Headers, HttpRequest, HttpResponse, Json, Method};
+use crate::core::{json, Headers, HttpRequest, HttpResponse, Json, Method, PartValue, RequestBody};
 
 #[wasm_bindgen(module = "/src/transport/exchange.js")]
 extern "C" {
@@ -25,7 +25,7 @@ extern "C" {
         url: &str,
         method: u32,
         headers: &JsValue,
-        body: Option<String>,
+        body: &JsValue,
         parent: Option<AbortSignal>,
         timeout_ms: f64,
         cap: f64,
@@ -39,7 +39,7 @@ extern "C" {
         url: &str,
         method: u32,
         headers: &JsValue,
-        body: Option<String>,
+        body: &JsValue,
         signal: &AbortSignal,
         slot: u32,
     );
@@ -57,6 +57,16 @@ extern "C" {
     #[wasm_bindgen(js_name = readChunk)]
     fn js_read_chunk(reader: &ReadableStreamDefaultReader, slot: u32);
 
+    /// Downloads a result file; reports the Blob (or the status of a refusal) to `slot`.
+    #[wasm_bindgen(js_name = fetchFile)]
+    fn js_fetch_file(
+        fetch_fn: &Function,
+        url: &str,
+        content_type: Option<String>,
+        signal: Option<AbortSignal>,
+        slot: u32,
+    );
+
     /// Reads a Request's (or Response's) whole body; reports its bytes to `slot`.
     #[wasm_bindgen(js_name = readBytes)]
     fn js_read_bytes(source: &JsValue, slot: u32);
@@ -66,8 +76,10 @@ extern "C" {
 /// target and retry advice, read for non-2xx answers only; type).
 const READ_HEADERS: [&str; 4] = ["location", "retry-after", "retry-after-ms", "content-type"];
 
-/// Bodies larger than this are refused rather than read (a 100 MB body must not OOM a page).
-pub(crate) const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+/// Response bodies larger than this are refused rather than read, unless the client sets
+/// `maxResponseBytes` (a 1 GB body must not exhaust a page's memory; base64 results of a few MB
+/// must pass).
+pub(crate) const DEFAULT_MAX_RESPONSE_BYTES: f64 = 64.0 * 1024.0 * 1024.0;
 
 /// Why an exchange produced no response.
 #[derive(Debug)]
@@ -79,7 +91,7 @@ pub(crate) enum FetchFailure {
     Timeout,
     /// The caller's signal fired.
     Aborted,
-    /// The response was larger than [`MAX_BODY_BYTES`].
+    /// The response was larger than the cap (`maxResponseBytes`).
     TooLarge,
 }
 
@@ -88,16 +100,17 @@ pub(crate) enum FetchFailure {
 pub(crate) async fn open(
     fetch_fn: &Function,
     req: &HttpRequest,
+    files: Option<&Array>,
     signal: &AbortSignal,
 ) -> Result<Response, String> {
-    let (headers, method, body) = request_parts(req);
+    let (headers, method, body) = request_parts(req, files);
     let slot = Slot::new();
     js_open(
         fetch_fn,
         &req.url,
         method,
         &headers,
-        body,
+        &body,
         signal,
         slot.id(),
     );
@@ -159,48 +172,64 @@ fn method_code(method: Method) -> u32 {
     }
 }
 
-/// The headers object, method number and JSON body text exchange.js takes.
-fn request_parts(req: &HttpRequest) -> (JsValue, u32, Option<String>) {
-    (
-        header_object(&req.headers),
-        method_code(req.method),
-        req.body.as_ref().map(Json::to_json_string),
-    )
+/// The headers object, method number and body exchange.js takes: the body is `undefined`, a
+/// JSON text, or a form as a flat `[name, value, ...]` array whose values are texts or the
+/// request's files (`files[i]` for [`PartValue::File`]`(i)`; exchange.js builds the FormData).
+fn request_parts(req: &HttpRequest, files: Option<&Array>) -> (JsValue, u32, JsValue) {
+    let body = match &req.body {
+        None => JsValue::UNDEFINED,
+        Some(RequestBody::Json(json)) => JsValue::from_str(&json.to_json_string()),
+        Some(RequestBody::Form(parts)) => {
+            let form = Array::new();
+            for part in parts {
+                form.push(&JsValue::from_str(&part.name));
+                form.push(&match &part.value {
+                    PartValue::Text(text) => JsValue::from_str(text),
+                    PartValue::File(i) => files.map_or(JsValue::UNDEFINED, |f| f.get(*i as u32)),
+                });
+            }
+            form.into()
+        }
+    };
+    (header_object(&req.headers), method_code(req.method), body)
 }
 
-/// Sends `req` through `fetch_fn` and reads the whole (capped) body. The request is aborted
+/// Sends `req` (a form body takes its files from `files`) through `fetch_fn` and reads the whole
+/// body, refusing one over `cap` bytes ([`FetchFailure::TooLarge`]). The request is aborted
 /// when `parent` fires ([`FetchFailure::Aborted`]) or after `timeout_ms`
 /// ([`FetchFailure::Timeout`]; `f64::INFINITY` for none). exchange.js reports the outcome to a
 /// [`Slot`]: no promise or closure is made per request.
 pub(crate) async fn send(
     fetch_fn: &Function,
     req: &HttpRequest,
+    files: Option<&Array>,
     parent: Option<&AbortSignal>,
     timeout_ms: f64,
+    cap: f64,
 ) -> Result<HttpResponse, FetchFailure> {
     if parent.is_some_and(AbortSignal::aborted) {
         return Err(FetchFailure::Aborted);
     }
-    let (headers, method, body) = request_parts(req);
+    let (headers, method, body) = request_parts(req, files);
     let slot = Slot::new();
     js_exchange(
         fetch_fn,
         &req.url,
         method,
         &headers,
-        body,
+        &body,
         parent.cloned(),
         timeout_ms,
-        MAX_BODY_BYTES as f64,
+        cap,
         slot.id(),
     );
     response_of(slot.await)
 }
 
-/// Reads status, the policy headers and the capped body of an opened response.
-pub(crate) async fn finish(response: &Response) -> Result<HttpResponse, FetchFailure> {
+/// Reads status, the policy headers and the body (at most `cap` bytes) of an opened response.
+pub(crate) async fn finish(response: &Response, cap: f64) -> Result<HttpResponse, FetchFailure> {
     let slot = Slot::new();
-    js_finish(response, MAX_BODY_BYTES as f64, slot.id());
+    js_finish(response, cap, slot.id());
     response_of(slot.await)
 }
 
@@ -228,6 +257,28 @@ pub(crate) async fn read_bytes(source: &JsValue) -> Result<Vec<u8>, ()> {
     match report.kind {
         kind::OK => report.bytes.ok_or(()),
         _ => Err(()),
+    }
+}
+
+/// Downloads the file at `url` through `fetch_fn` without any header (no key ever goes to a
+/// file URL), following redirects: `Ok(Ok(blob))` typed `content_type` when given,
+/// `Ok(Err(status))` for a non-2xx answer, `Err` when the request failed or `signal` fired.
+pub(crate) async fn fetch_file(
+    fetch_fn: &Function,
+    url: &str,
+    content_type: Option<String>,
+    signal: Option<&AbortSignal>,
+) -> Result<Result<JsValue, u16>, FetchFailure> {
+    let slot = Slot::new();
+    js_fetch_file(fetch_fn, url, content_type, signal.cloned(), slot.id());
+    let report = slot.await;
+    match report.kind {
+        kind::OK if report.payload.is_undefined() => Ok(Err(report.status)),
+        kind::OK => Ok(Ok(report.payload)),
+        kind::ABORTED => Err(FetchFailure::Aborted),
+        _ => Err(FetchFailure::Network(
+            report.text().unwrap_or_else(|| "fetch failed".into()),
+        )),
     }
 }
 

@@ -19,7 +19,9 @@ mod timer;
 mod watcher;
 
 pub(crate) use engine::{Engine, Stats};
-pub(crate) use fetch::{from_js, read_bytes, to_js};
+pub(crate) use fetch::{
+    fetch_file, from_js, read_bytes, to_js, FetchFailure, DEFAULT_MAX_RESPONSE_BYTES,
+};
 pub(crate) use gate::Gate;
 pub(crate) use push::PushRegistry;
 pub(crate) use realtime::{Lease, RealtimeConfig, RealtimeHub};

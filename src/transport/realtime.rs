@@ -20,7 +20,7 @@ use super::signal::{race, Either, Mailbox};
 use super::timer::sleep;
 use super::{now_ms, random};
 use crate::core::pusher::{Action, PusherConfig, PusherConnection};
-use crate::core::{Body, HttpRequest, Json, Method};
+use crate::core::{Body, HttpRequest, Json, Method, RequestBody};
 use crate::providers::deapi_realtime_event;
 
 /// How to reach deAPI's Pusher-protocol server.
@@ -342,14 +342,21 @@ impl RealtimeHub {
             method: Method::Post,
             url: self.cfg.auth_url.clone(),
             headers: headers.into(),
-            body: Some(Json::object([
+            body: Some(RequestBody::Json(Json::object([
                 ("socket_id", Json::from(socket_id)),
                 ("channel_name", Json::from(channel)),
-            ])),
+            ]))),
         };
-        let resp = fetch::send(&self.fetch_fn, &req, None, AUTH_TIMEOUT_MS)
-            .await
-            .map_err(|_| String::from("the auth endpoint could not be reached"))?;
+        let resp = fetch::send(
+            &self.fetch_fn,
+            &req,
+            None,
+            None,
+            AUTH_TIMEOUT_MS,
+            fetch::DEFAULT_MAX_RESPONSE_BYTES,
+        )
+        .await
+        .map_err(|_| String::from("the auth endpoint could not be reached"))?;
         if !resp.is_success() {
             let mut m = String::from("the auth endpoint answered HTTP ");
             crate::core::number::push_u64(&mut m, u64::from(resp.status));

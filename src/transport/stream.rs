@@ -182,7 +182,7 @@ impl StreamReader {
         let never = web_sys::AbortController::new()
             .map_err(|_| Error::config("this runtime has no AbortController"))?;
         let sig = signal.cloned().unwrap_or_else(|| never.signal());
-        let response = fetch::open(&self.engine.fetch_fn, &req, &sig)
+        let response = fetch::open(&self.engine.fetch_fn, &req, None, &sig)
             .await
             .map_err(|e| {
                 if signal.is_some_and(AbortSignal::aborted) {
@@ -197,13 +197,15 @@ impl StreamReader {
             })?;
         let status = response.status();
         if !(200..300).contains(&status) {
-            let resp = fetch::finish(&response).await.map_err(|_| {
-                Error::new(
-                    ErrorCode::Network,
-                    "network error while reading an error answer",
-                )
-                .with_provider(provider)
-            })?;
+            let resp = fetch::finish(&response, self.engine.max_response_bytes)
+                .await
+                .map_err(|_| {
+                    Error::new(
+                        ErrorCode::Network,
+                        "network error while reading an error answer",
+                    )
+                    .with_provider(provider)
+                })?;
             return Err(Error::from_response(provider, &resp));
         }
         self.reader = response.body().map(|b| {
@@ -225,11 +227,12 @@ pub(crate) enum Opened {
     Job(Job),
 }
 
-/// Sends a submit that accepts a direct `text/event-stream` answer. Sent once: a submit is not
-/// retried blindly.
+/// Sends a submit (its input's files in `files`) that accepts a direct `text/event-stream`
+/// answer. Sent once: a submit is not retried blindly.
 pub(crate) async fn fetch_open_submit(
     engine: &Rc<Engine>,
     req: &crate::providers::SubmitRequest,
+    files: &js_sys::Array,
     signal: Option<&AbortSignal>,
 ) -> Result<Opened, Error> {
     let provider = engine.cfg.provider;
@@ -241,7 +244,7 @@ pub(crate) async fn fetch_open_submit(
     let never = web_sys::AbortController::new()
         .map_err(|_| Error::config("this runtime has no AbortController"))?;
     let sig = signal.cloned().unwrap_or_else(|| never.signal());
-    let response = fetch::open(&engine.fetch_fn, &http, &sig)
+    let response = fetch::open(&engine.fetch_fn, &http, Some(files), &sig)
         .await
         .map_err(|e| {
             if signal.is_some_and(AbortSignal::aborted) {
@@ -261,9 +264,11 @@ pub(crate) async fn fetch_open_submit(
     if (200..300).contains(&response.status()) && is_stream {
         return Ok(Opened::Stream(response));
     }
-    let resp = fetch::finish(&response).await.map_err(|_| {
-        Error::new(ErrorCode::Network, "network error while reading the answer")
-            .with_provider(provider)
-    })?;
+    let resp = fetch::finish(&response, engine.max_response_bytes)
+        .await
+        .map_err(|_| {
+            Error::new(ErrorCode::Network, "network error while reading the answer")
+                .with_provider(provider)
+        })?;
     crate::providers::parse_submit(provider, &resp).map(Opened::Job)
 }

@@ -5,7 +5,7 @@
 // (the file name does not match node --test's patterns).
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { JobClient, isTerminal } from "polyjob";
+import { JobClient, PolyjobError, isTerminal } from "polyjob";
 
 const RAW_MOCK = process.env.POLYJOB_MOCK_URL;
 if (!RAW_MOCK) {
@@ -18,7 +18,7 @@ if (!RAW_MOCK) {
 export const MOCK = RAW_MOCK.replace(/\/+$/, "");
 export const KEY = "test-key";
 export const PROVIDERS = ["socaity", "optexity", "deapi", "serika"];
-export { JobClient, isTerminal };
+export { JobClient, PolyjobError, isTerminal };
 
 /** Normalized statuses in lifecycle order; terminal ones share the last rank. */
 const RANK = { PENDING: 0, QUEUED: 1, PROCESSING: 2, STREAMING: 3, FINISHED: 4, FAILED: 4, TIMEOUT: 4, CANCELLED: 4 };
@@ -63,6 +63,25 @@ export function request(provider, mock = scenario(), extraInput = {}) {
     default:
       throw new Error(`unknown provider ${provider}`);
   }
+}
+
+/** A JSON Response. */
+export const jsonResponse = (status, body, headers = {}) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+
+/**
+ * A fetch driven by a script: `answer(call, url, init)` returns a Response, or throws. Each call's
+ * method, URL, headers (a Headers) and body are kept in `.calls`.
+ */
+export function scripted(answer) {
+  const calls = [];
+  const f = async (input, init = {}) => {
+    const url = typeof input === "string" ? input : input.url;
+    calls.push({ url, method: init.method || "GET", headers: new Headers(init.headers), body: init.body });
+    return answer(calls.length, url, init);
+  };
+  f.calls = calls;
+  return f;
 }
 
 /** A `fetch` wrapper that counts and records every call the library makes. */
@@ -111,6 +130,7 @@ export async function requestsTagged(name, value) {
 export function isPolyjobError(code, extra = {}) {
   return (err) => {
     assert.ok(err instanceof Error, `expected an Error, got ${typeof err}: ${safe(err)}`);
+    assert.ok(err instanceof PolyjobError, `an instance of the exported PolyjobError (message: ${err.message})`);
     assert.equal(err.name, "PolyjobError", `error name (message: ${err.message})`);
     assert.equal(err.code, code, `error code (message: ${err.message})`);
     assert.equal(typeof err.message, "string");

@@ -8,9 +8,12 @@ import { pathToFileURL, fileURLToPath } from "node:url";
 import * as polyjob from "polyjob";
 import { ALL_STATUSES, TERMINAL, client, request, scenario, baseUrl, KEY } from "./helpers.mjs";
 
-test("ESM exports JobClient and isTerminal", () => {
+test("ESM exports JobClient, isTerminal, loadFile and the PolyjobError class", () => {
   assert.equal(typeof polyjob.JobClient, "function");
   assert.equal(typeof polyjob.isTerminal, "function");
+  assert.equal(typeof polyjob.loadFile, "function");
+  assert.equal(typeof polyjob.PolyjobError, "function");
+  assert.ok(polyjob.PolyjobError.prototype instanceof Error);
 });
 
 test("isTerminal", () => {
@@ -56,6 +59,7 @@ async function runWebBuild(dir, wasmName) {
   const web = await import(pathToFileURL(path.join(dir, "polyjob.js")).href);
   assert.equal(typeof web.default, "function", "web build exports a default init");
   await web.default({ module_or_path: await readFile(path.join(dir, wasmName)) });
+  assert.throws(() => new web.JobClient({}), (e) => e instanceof web.PolyjobError && e.code === "CONFIG", "polyjob/web exports the class its errors are");
   const c = new web.JobClient({ provider: "socaity", apiKey: KEY, baseUrl: baseUrl("socaity"), pollIntervalMs: 50 });
   const done = await c.run(request("socaity", scenario({ queue_ms: 50, duration_ms: 200 })), { timeoutMs: 5000 });
   assert.equal(done.status, "FINISHED");

@@ -3,23 +3,8 @@
 // inside wait, status regressions, UNKNOWN statuses and aborts.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { JobClient, client, request, scenario, mockJob, isPolyjobError, baseUrl, KEY } from "./helpers.mjs";
+import { JobClient, client, request, scenario, mockJob, isPolyjobError, baseUrl, KEY, jsonResponse, scripted } from "./helpers.mjs";
 
-const jsonResponse = (status, body, headers = {}) =>
-  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
-
-/** A fetch driven by a script: `answer(call, url, init)` returns a Response, or throws. */
-function scripted(answer) {
-  const calls = [];
-  const f = async (input, init = {}) => {
-    const url = typeof input === "string" ? input : input.url;
-    const headers = new Headers(init.headers);
-    calls.push({ url, method: init.method || "GET", headers, body: init.body });
-    return answer(calls.length, url, init);
-  };
-  f.calls = calls;
-  return f;
-}
 
 const deapiStatus = (status, progress = null) => jsonResponse(200, { data: { status, progress, result_url: null, preview: null } });
 
@@ -91,7 +76,7 @@ describe("reliability", { concurrency: true, timeout: 60_000 }, () => {
     assert.ok(f.calls.every((call) => !call.url.startsWith("http://evil.example")), "no request to the other origin");
   });
 
-  test("a 20 MB body is refused (BAD_RESPONSE) without reading it all", async () => {
+  test("a 20 MB body over maxResponseBytes (16 MiB) is refused (TOO_LARGE) without reading it all", async () => {
     let pulled = 0;
     const chunk = new Uint8Array(1024 * 1024).fill(32);
     const f = scripted(() => new Response(new ReadableStream({
@@ -100,8 +85,8 @@ describe("reliability", { concurrency: true, timeout: 60_000 }, () => {
         if (pulled > 20) controller.close(); else controller.enqueue(chunk);
       },
     }), { status: 200, headers: { "content-type": "application/json" } }));
-    const c = new JobClient({ provider: "deapi", apiKey: KEY, baseUrl: "http://127.0.0.1:9/deapi", fetch: f, maxRetries: 0 });
-    await assert.rejects(c.get("big"), isPolyjobError("BAD_RESPONSE"));
+    const c = new JobClient({ provider: "deapi", apiKey: KEY, baseUrl: "http://127.0.0.1:9/deapi", fetch: f, maxRetries: 0, maxResponseBytes: 16 * 1024 * 1024 });
+    await assert.rejects(c.get("big"), (e) => isPolyjobError("TOO_LARGE")(e) && /maxResponseBytes \(16777216 bytes\)/.test(e.message));
     assert.ok(pulled <= 18, `stopped reading early (pulled ${pulled} MB)`);
   });
 

@@ -12,6 +12,7 @@
 import { verifyWebhook } from "polyjob";
 import { PROVIDERS, AUTH, KEY_SECRET, BASE_VAR, DEFAULT_BASE, lookup, validSegment } from "./routes.js";
 import { applyCors, originStatus, preflight } from "./cors.js";
+import { formBoundary, formWithoutFields, limitBytes, phpFieldName } from "./body.js";
 
 export { JobStore } from "./job-store.js";
 
@@ -19,8 +20,13 @@ export { JobStore } from "./job-store.js";
 const FORWARD_REQUEST_HEADERS = ["content-type", "accept", "idempotency-key", "last-event-id"];
 /** Response headers never passed back. */
 const DROP_RESPONSE_HEADERS = ["set-cookie", "connection", "keep-alive", "transfer-encoding", "www-authenticate"];
-/** Largest JSON submit body the gateway rewrites (deAPI's webhook_url). */
+/** Largest JSON submit body the gateway rewrites (deAPI's webhook_url); JSON is read whole. */
 const MAX_REWRITE_BYTES = 8 * 1024 * 1024;
+/** Largest request body forwarded when MAX_UPLOAD_BYTES is not set (Cloudflare's own limit on
+ * the Free and Pro plans). */
+const DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
+/** deAPI fields the gateway decides (a page's are removed): where webhooks go, and their key. */
+const DEAPI_GATEWAY_FIELDS = new Set(["webhook_url", "webhook_secret"]);
 
 export default {
   async fetch(request, env) {
@@ -83,24 +89,35 @@ async function proxy(request, env, provider, path) {
   const [authName, authValue] = AUTH[provider](key);
   headers.set(authName, authValue);
 
+  // Request bodies are streamed, never read whole (a deAPI JSON submit, rewritten below, is the
+  // one exception). A body filter that fails (too large, not a form) records why in `failure`
+  // and aborts the upstream request (src/body.js says why it must not just end its stream).
   let body = null;
-  if (request.method !== "GET" && request.method !== "HEAD") {
-    body = request.body;
+  const upstreamAbort = new AbortController();
+  const failure = { code: null, message: null, abort: () => upstreamAbort.abort() };
+  if (request.method !== "GET" && request.method !== "HEAD" && request.body !== null) {
+    const max = maxUploadBytes(env);
+    const declared = declaredLength(request);
+    if (declared === undefined) return withCors(error(400, "BAD_REQUEST", "bad content-length"), request, env);
+    if (declared !== null && declared > max) return withCors(error(413, "TOO_LARGE", `request body over ${max} bytes`), request, env);
     if (route.kind === "deapi-submit") {
-      const rewritten = await deapiSubmitBody(request, env);
+      const rewritten = await deapiSubmitBody(request, env, max, failure);
       if (rewritten instanceof Response) return withCors(rewritten, request, env);
-      if (rewritten !== null) {
-        body = rewritten;
-        headers.delete("content-length");
-      }
+      body = rewritten;
+    } else {
+      // With a declared length the incoming stream itself is passed on, and workerd pipes it
+      // natively with the same Content-Length; without one, a counter cuts it off past the limit.
+      body = declared !== null ? request.body : limitBytes(request.body, max, failure);
     }
   }
 
   let upstream;
   try {
     // The query string is never forwarded: no documented endpoint takes one.
-    upstream = await fetch(`${base}${path}`, { method: request.method, headers, body, redirect: "manual" });
+    upstream = await fetch(`${base}${path}`, { method: request.method, headers, body, redirect: "manual", signal: upstreamAbort.signal });
   } catch (e) {
+    if (failure.code === "TOO_LARGE") return withCors(error(413, failure.code, failure.message), request, env);
+    if (failure.code) return withCors(error(400, failure.code, failure.message), request, env);
     return withCors(error(502, "UPSTREAM_UNREACHABLE", `${provider} could not be reached`), request, env);
   }
 
@@ -122,16 +139,33 @@ function preflightMethod(request) {
 /**
  * deAPI submits: the gateway decides where webhooks go. A page's own `webhook_url` /
  * `webhook_secret` are removed; with DEAPI_WEBHOOK_URL set ("auto" = this gateway's
- * /webhooks/deapi) the gateway's receiver is put in. Returns the new body, null to pass the
- * original through (not JSON: multipart uploads), or a Response to refuse.
+ * /webhooks/deapi) the gateway's receiver is put in. JSON (what Laravel reads as JSON: a type with
+ * `/json` or `+json`) is read whole, up to MAX_REWRITE_BYTES, and rewritten; a
+ * `multipart/form-data` upload is filtered as it streams (`formWithoutFields`: the page's webhook
+ * parts dropped, the gateway's appended, file contents passed on chunk by chunk, never held).
+ * Any other body type is refused (415): deAPI would read its fields in ways the gateway does not
+ * check. Returns the body to send, or a Response to refuse.
  */
-async function deapiSubmitBody(request, env) {
+async function deapiSubmitBody(request, env, max, failure) {
   const type = request.headers.get("content-type") ?? "";
-  if (!/^application\/json\b/i.test(type)) return null;
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > MAX_REWRITE_BYTES) return error(413, "TOO_LARGE", "JSON body too large");
-  const text = await request.text();
-  if (text.length > MAX_REWRITE_BYTES) return error(413, "TOO_LARGE", "JSON body too large");
+  const hook = webhookUrl(request, env);
+  if (/^multipart\/form-data\b/i.test(type)) {
+    const boundary = formBoundary(type);
+    if (!boundary) return error(400, "BAD_REQUEST", "multipart/form-data without a valid boundary");
+    return formWithoutFields(request.body, boundary, {
+      drop: (name) => DEAPI_GATEWAY_FIELDS.has(phpFieldName(name)),
+      append: hook ? ["webhook_url", hook] : null,
+      max,
+      failure,
+    });
+  }
+  if (!/\/json|\+json/i.test(type)) {
+    return error(415, "UNSUPPORTED_MEDIA_TYPE", "deAPI submits are JSON or multipart/form-data");
+  }
+  const declared = declaredLength(request);
+  if (declared !== null && declared > MAX_REWRITE_BYTES) return error(413, "TOO_LARGE", "JSON body too large");
+  const text = await readText(request.body, MAX_REWRITE_BYTES);
+  if (text === null) return error(413, "TOO_LARGE", "JSON body too large");
   let json;
   try {
     json = JSON.parse(text);
@@ -139,11 +173,45 @@ async function deapiSubmitBody(request, env) {
     return text; // Not JSON after all: let deAPI answer its own 422.
   }
   if (json === null || typeof json !== "object" || Array.isArray(json)) return text;
-  delete json.webhook_url;
-  delete json.webhook_secret;
-  const hook = webhookUrl(request, env);
+  for (const field of DEAPI_GATEWAY_FIELDS) delete json[field];
   if (hook) json.webhook_url = hook;
   return JSON.stringify(json);
+}
+
+/** A body's text, or null if it is longer than `max` bytes (it stops reading there). */
+async function readText(body, max) {
+  const reader = body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.byteLength;
+  }
+  return new TextDecoder().decode(all);
+}
+
+/** The request's Content-Length: null if it has none, undefined if it is not a number. */
+function declaredLength(request) {
+  const value = request.headers.get("content-length");
+  if (value === null) return null;
+  return /^\d{1,15}$/.test(value.trim()) ? Number(value) : undefined;
+}
+
+function maxUploadBytes(env) {
+  const n = Number(env.MAX_UPLOAD_BYTES);
+  return Number.isSafeInteger(n) && n > 0 ? n : DEFAULT_MAX_UPLOAD_BYTES;
 }
 
 function webhookUrl(request, env) {

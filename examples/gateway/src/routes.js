@@ -40,6 +40,23 @@ const ID = Symbol("id");
 const MANY = Symbol("many");
 const p = (...parts) => parts;
 
+/**
+ * deAPI's v1 job tasks, `POST /api/v1/client/{task}` (deAPI's Python SDK `_constants.py`,
+ * /work/shared/providers.md §3). JSON or multipart/form-data (the file tasks: img2img,
+ * img-upscale, img-rmbg, img2video, vid-upscale, vid-rmbg, aud2video, videos/replace, transcribe,
+ * aud2txt, audiofile2txt, vid2txt, videofile2txt, img2txt, prompt/video, prompt/image2image). Their
+ * `…/price-calculation` variants and the account routes (balance, models) are not job endpoints
+ * and are not forwarded; a task deAPI adds later needs its line here.
+ */
+export const DEAPI_TASKS = [
+  "txt2img", "img2img", "img-upscale", "img-rmbg",
+  "txt2audio", "txt2music",
+  "txt2video", "img2video", "vid-upscale", "vid-rmbg", "aud2video", "videos/replace",
+  "transcribe", "vid2txt", "aud2txt", "audiofile2txt", "videofile2txt",
+  "txt2embedding", "img2txt",
+  "prompt/image", "prompt/video", "prompt/speech", "prompt/image2image",
+];
+
 /** [methods, pattern, kind]. `kind` marks routes the gateway treats specially. */
 export const ROUTES = {
   socaity: [
@@ -56,7 +73,7 @@ export const ROUTES = {
   ],
   deapi: [
     [["GET"], p("api", "v1", "client", "request-status", ID)],
-    [["POST"], p("api", "v1", "client", MANY), "deapi-submit"],
+    ...DEAPI_TASKS.map((task) => [["POST"], p("api", "v1", "client", ...task.split("/")), "deapi-submit"]),
     [["POST"], p("broadcasting", "auth")],
   ],
   serika: [
@@ -90,8 +107,6 @@ function matches(pattern, segs) {
       const rest = pattern.length - k - 1;
       const take = segs.length - i - rest;
       if (take < 1) return false;
-      // "request-status" is deAPI's status route, never a task name.
-      if (segs[i] === "request-status") return false;
       i += take;
       continue;
     }
