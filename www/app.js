@@ -975,11 +975,21 @@ function resultImageUrl(job) {
   return null;
 }
 
+/** The content type of the job's result URL: from its entry in `job.files`, else from the URL. */
+function resultUrlType(job, url) {
+  const file = jobFiles(job).find((f) => get(f, "url") === url);
+  const reported = file && get(file, "contentType");
+  return typeof reported === "string" && reported ? reported : guessType(file && get(file, "fileName"), url, null);
+}
+
 function renderResult(entry) {
   const { el, job } = entry;
   const box = $(".result-box", el);
   const url = resultImageUrl(job);
-  if (url) {
+  const type = url ? resultUrlType(job, url) : null;
+  // A result URL that is a picture (or of unknown type, as before files had types) is shown as one;
+  // any other file (Optexity's first download, a CSV) is a link under the result JSON.
+  if (url && (!type || /^image\//i.test(type))) {
     let img = $("img.result", box);
     if (!img || img.getAttribute("src") !== url) {
       img = document.createElement("img");
@@ -998,17 +1008,20 @@ function renderResult(entry) {
     }
     return;
   }
+  const nodes = [];
   if (job.result !== null && job.result !== undefined) {
-    let pre = $("pre.result", box);
-    if (!pre) {
-      pre = document.createElement("pre");
-      pre.className = "result";
-      box.replaceChildren(pre);
-    }
+    const pre = $("pre.result", box) || Object.assign(document.createElement("pre"), { className: "result" });
     pre.textContent = typeof job.result === "string" ? shorten(job.result, 4000) : pretty(job.result, MAX_RESULT_STRING);
-    return;
+    nodes.push(pre);
   }
-  box.replaceChildren();
+  if (url) {
+    const link = $("a.result-url", box) || Object.assign(document.createElement("a"), { className: "result-url", target: "_blank", rel: "noopener" });
+    link.href = url;
+    link.title = url;
+    link.textContent = `resultUrl: ${fileNameFromUrl(url) || url}${type ? ` (${type})` : ""}`;
+    nodes.push(link);
+  }
+  if (nodes.length !== box.children.length || nodes.some((n, i) => box.children[i] !== n)) box.replaceChildren(...nodes);
 }
 
 // ---------------------------------------------------------------------------------------------

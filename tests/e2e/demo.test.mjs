@@ -346,6 +346,9 @@ test("socaity: a job runs to FINISHED (polled)", async () => {
   assert.equal(await job.getAttribute("data-mode"), "poll");
   await assertFinished(job);
   assert.match(await job.locator("pre.result").textContent(), /echo: /);
+  assert.deepEqual(await checkFiles(job), [], "a text result has no files");
+  assert.equal(await job.locator(".files-box").isHidden(), true);
+  assert.equal(await job.locator(".input-box").isHidden(), true, "no input file was sent");
   assert.ok((await num(job.locator('.via-count[data-via="poll"]'), "data-count")) >= 1);
   assert.equal(await job.locator('.via-count[data-via="realtime"]').count(), 0, "nothing claims realtime");
 });
@@ -359,12 +362,16 @@ test("optexity: a job runs to FINISHED, with its downloads and final screenshot"
   const roles = await checkFiles(job);
   assert.ok(roles.includes("download"), `downloads are shown (${roles})`);
   assert.ok(roles.includes("screenshot"), `the final screenshot is shown (${roles})`);
+  // Its resultUrl is the first download (a CSV): a link, not a picture.
+  assert.equal(await job.locator("img.result").count(), 0, "a CSV is not drawn as an image");
+  assert.match(await job.locator("a.result-url").getAttribute("href"), /\/files\/[^/]+\.csv$/);
 });
 
 test("serika: a job runs to FINISHED and shows the result image", async () => {
   const job = await submitJob("serika");
   await assertFinished(job);
   await resultImage(job);
+  assert.deepEqual(await checkFiles(job), ["result"]);
 });
 
 test("optexity: a failed job shows its error code", async () => {
@@ -432,8 +439,20 @@ test("deapi: realtime delivers progress and live previews, then the result image
     key,
     { timeout: JOB_TIMEOUT },
   );
+  // The live preview is also a file of the running job (role "preview", inline data shown through loadFile).
+  await page.waitForFunction(
+    (k) => {
+      const li = document.querySelector(`#jobs li.job[data-key="${k}"]`);
+      const file = li.querySelector('.files li.file[data-role="preview"][data-source="data"][data-loaded="true"]');
+      const img = file && file.querySelector("img.file-image");
+      return li.dataset.status === "PROCESSING" && img && img.naturalWidth > 0 && /^blob:/.test(img.src);
+    },
+    key,
+    { timeout: JOB_TIMEOUT },
+  );
   await page.screenshot({ path: join(shots, "demo-running.png") });
   await assertFinished(job);
+  assert.deepEqual(await checkFiles(job), ["result", "alternate", "alternate"], "done: the result and its jpg and webp, no preview");
   assert.ok((await num(job, "data-previews")) >= 1, "a preview was seen");
   const preview = await job.locator("img.preview").evaluate((el) => ({ w: el.naturalWidth, src: el.getAttribute("src").slice(0, 22) }));
   assert.ok(preview.w > 0, "the preview image decoded");
@@ -487,9 +506,9 @@ test("socaity: a dropped file is uploaded byte for byte; its output files are sh
   const image = parts.find((p) => p.name === "image");
   assert.ok(image, `the mock received an "image" part (${parts.map((p) => p.name)})`);
   assert.equal(image.sha256, sha256(PNG_B), "the mock received exactly the dropped bytes");
-  const roles = await checkFiles(job);
-  assert.ok(roles.length >= 2, `the FileModel list is shown file by file (${roles})`);
-  assert.ok(roles.every((r) => ["result", "alternate", "preview", "download", "screenshot"].includes(r)), `known roles (${roles})`);
+  // mock.file_result "list": a FileModel with a URL and one with base64 content.
+  assert.deepEqual(await checkFiles(job), ["result", "result"], "the FileModel list is shown file by file");
+  assert.deepEqual(await job.locator(".files li.file").evaluateAll((lis) => lis.map((li) => li.dataset.source)), ["url", "data"]);
 });
 
 test("deapi img2img: the chosen PNG reaches the mock byte for byte; the result and its alternate formats are shown", async () => {
@@ -544,6 +563,8 @@ test("counters, no page errors, screenshot", async () => {
   assert.ok((await num(page.locator("#jobs li.job").first(), "data-files")) >= 3);
   // Let the last image decode and the animations settle before the picture.
   await page.evaluate(() => Promise.all([...document.images].map((i) => (i.complete ? null : new Promise((r) => { i.onload = i.onerror = r; })))));
+  const broken = await page.$$eval("img[src]", (imgs) => imgs.filter((i) => i.naturalWidth === 0).map((i) => `${i.className}: ${i.getAttribute("src").slice(0, 80)}`));
+  assert.deepEqual(broken, [], "every picture on the page decoded");
   await page.mouse.move(0, 0);
   await sleep(400);
   mkdirSync(shots, { recursive: true });
