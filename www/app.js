@@ -14,13 +14,27 @@
 // response is "poll", one that follows a socket event for the job with no status response is
 // "realtime", a stream chunk is "stream".
 //
+// Files. deAPI's image tasks (img2img, img-upscale, img-rmbg, img2video) and Socaity take an input
+// file: chosen with the file input, dropped onto the drop zone or pasted, it goes into
+// `SubmitRequest.input` as the `File` itself (the library sends such a submit as multipart/form-data).
+// The page hashes the bytes it sends (SHA-256) and shows the hash on the job, next to what the mock
+// says it received (`result.received`). Every output file of a job (`job.files`: result, alternate
+// formats, previews, downloads, screenshots) is listed with its role: images as <img>, anything else
+// as a download link. A file that comes inline (`data`, base64) is turned into a Blob with the
+// library's `loadFile` and shown from an object URL; a file with a `url` is linked as it is.
+//
 // Stable hooks for browser tests: #provider, #submit, #scenario, #duration, #api-key, #base-url,
-// #socaity-stream, #deapi-realtime, #deapi-client-id, #request-count[data-count],
-// #push-count[data-count], #form-error[data-code], body[data-ready="true"] once the wasm is loaded,
+// #socaity-stream, #deapi-realtime, #deapi-client-id, #deapi-task, #file-input,
+// #drop-zone[data-state], #file-thumb[data-loaded], #file-info[data-sha256], #file-field,
+// #socaity-file-result, #request-count[data-count], #push-count[data-count],
+// #form-error[data-code], body[data-ready="true"] once the wasm is loaded,
 // and per job `li.job[data-provider][data-status][data-job-id][data-mode][data-updates]
-// [data-previews][data-chunks]` with .status, .progress[data-value], .cancel, img.result /
+// [data-previews][data-chunks][data-files]` with .status, .progress[data-value], .cancel, img.result /
 // pre.result, img.preview, .stream-output .chunk, .via-count[data-via][data-count],
-// .updates li[data-via], .requests[data-count][data-status-requests], .error[data-code], .elapsed.
+// .updates li[data-via], .requests[data-count][data-status-requests], .error[data-code], .elapsed,
+// .input-box[data-field][data-sha256] img.input-thumb, .input-received[data-match],
+// .files li.file[data-role][data-content-type][data-source][data-loaded] with img.file-image
+// (images) or a.file-download (other files).
 
 const PROVIDERS = ["socaity", "optexity", "deapi", "serika"];
 const CAPABILITY_NAMES = ["cancel", "list", "webhooks", "realtime", "streaming"];
@@ -28,6 +42,23 @@ const CHANNELS = ["submit", "poll", "realtime", "stream", "cancel"];
 const DEFAULT_KEY = "test-key";
 const MOCK_DEAPI_CLIENT_ID = "1001";
 const MAX_UPDATE_DOTS = 48;
+/** Longest string shown whole in a job's result (base64 file contents are cut; "raw" keeps them). */
+const MAX_RESULT_STRING = 160;
+
+/**
+ * deAPI tasks the form knows: the default model, the file field (multipart part) if the task takes
+ * an input file, and which of the form's parameters it sends. "other" is any task path typed in.
+ */
+const DEAPI_TASKS = {
+  txt2img: { model: "Flux1schnell", file: null, params: ["prompt", "width", "height", "steps", "seed"] },
+  img2img: { model: "Flux_2_Klein_4B_BF16", file: "image", params: ["prompt", "steps", "seed"] },
+  "img-upscale": { model: "RealESRGAN_x4", file: "image", params: [] },
+  "img-rmbg": { model: "Ben2", file: "image", params: [] },
+  img2video: { model: "Ltxv_13B_0_9_8_Distilled_FP8", file: "first_frame_image", params: ["prompt", "width", "height", "steps", "seed", "frames", "fps"] },
+  other: { model: null, file: "optional", params: ["task-other", "prompt", "width", "height", "steps", "seed"] },
+};
+const DEAPI_NUMBERS = ["width", "height", "steps", "seed", "frames", "fps"];
+const DEFAULT_FILE_FIELD = "image";
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
@@ -48,6 +79,20 @@ const els = {
   socaityPrompt: $("#socaity-prompt"),
   deapiRealtime: $("#deapi-realtime"),
   deapiClientId: $("#deapi-client-id"),
+  deapiTask: $("#deapi-task"),
+  deapiModel: $("#deapi-model"),
+  fileFields: $("#file-fields"),
+  dropZone: $("#drop-zone"),
+  fileInput: $("#file-input"),
+  fileThumb: $("#file-thumb"),
+  fileIcon: $("#file-icon"),
+  fileInfo: $("#file-info"),
+  fileClear: $("#file-clear"),
+  fileField: $("#file-field"),
+  fileFieldNote: $("#file-field-note"),
+  fileHint: $("#file-hint"),
+  socaityFileResult: $("#socaity-file-result"),
+  socaityFileResultField: $("#socaity-file-result-field"),
   submit: $("#submit"),
   submitState: $("#submit-state"),
   formError: $("#form-error"),
@@ -68,8 +113,14 @@ const SOCAITY_DEFAULTS = {
   stream: { model: "llama-3.1-8b-instruct", prompt: "Say hello to polyjob in one sentence." },
 };
 
-/** @type {{JobClient: any, isTerminal: (s: string) => boolean}} */
+/** @type {{JobClient: any, isTerminal: (s: string) => boolean, loadFile?: (f: object, o?: object) => Promise<Blob>}} */
 let lib;
+/** The input file chosen in the form: { file, url (object URL of the drop zone's thumbnail), hash (Promise of hex SHA-256) }. */
+let chosen = null;
+/** The deAPI task the form shows now (for swapping an untouched model field to the new task's default). */
+let shownTask = "txt2img";
+/** What the user typed as the file field for Socaity / a free deAPI task (deAPI's known tasks fix it). */
+let freeFileField = DEFAULT_FILE_FIELD;
 let requestCount = 0;
 let pushCount = 0;
 let inFlightSubmits = 0;
@@ -83,7 +134,7 @@ const entries = new Map();
 try {
   const mod = await import("./pkg/web/polyjob.js");
   await mod.default();
-  lib = { JobClient: mod.JobClient, isTerminal: mod.isTerminal };
+  lib = { JobClient: mod.JobClient, isTerminal: mod.isTerminal, loadFile: typeof mod.loadFile === "function" ? mod.loadFile : undefined };
 } catch (err) {
   els.initError.hidden = false;
   els.initError.textContent =
@@ -101,6 +152,9 @@ if (lib) {
   els.form.addEventListener("submit", onSubmit);
   els.clear.addEventListener("click", clearFinished);
   els.jobs.addEventListener("click", onJobsClick);
+  els.deapiTask.addEventListener("change", onTaskChange);
+  setUpFileInput();
+  onTaskChange();
   onProviderChange();
   syncScenarioState();
   setInterval(tickElapsed, 200);
@@ -132,7 +186,217 @@ function onProviderChange() {
   }
   els.form.dataset.provider = provider;
   renderCapabilities(provider);
+  syncFileFields();
   hideFormError();
+}
+
+function currentTask() {
+  const name = els.deapiTask.value;
+  return { name, spec: DEAPI_TASKS[name] || DEAPI_TASKS.other };
+}
+
+/** Shows the parameters the chosen deAPI task sends; swaps an untouched model to the task's default. */
+function onTaskChange() {
+  const { name, spec } = currentTask();
+  const before = DEAPI_TASKS[shownTask];
+  const model = els.deapiModel.value.trim();
+  if (spec.model && (model === "" || (before && model === before.model))) els.deapiModel.value = spec.model;
+  shownTask = name;
+  const option = els.deapiTask.selectedOptions[0];
+  $("#deapi-task-hint").textContent = option ? `${option.dataset.what}${spec.file && spec.file !== "optional" ? ` · sends the file as "${spec.file}"` : ""}` : "";
+  for (const el of $$("[data-param]", $('.provider-fields[data-provider="deapi"]'))) {
+    const on = spec.params.includes(el.dataset.param);
+    el.hidden = !on;
+    for (const input of $$("input, textarea, select", el)) input.disabled = !on;
+  }
+  syncFileFields();
+  hideFormError();
+}
+
+/**
+ * Where the input file goes for the current provider and task: null (no file for this job),
+ * else { field, required, fixed } — `fixed` when the task names its field.
+ */
+function fileTarget() {
+  const provider = currentProvider();
+  if (provider === "socaity") return { field: null, required: false, fixed: false };
+  if (provider !== "deapi") return null;
+  const { spec } = currentTask();
+  if (!spec.file) return null;
+  if (spec.file === "optional") return { field: null, required: false, fixed: false };
+  return { field: spec.file, required: true, fixed: true };
+}
+
+function syncFileFields() {
+  const target = fileTarget();
+  const provider = currentProvider();
+  els.fileFields.hidden = !target;
+  els.fileFields.disabled = !target;
+  els.socaityFileResultField.hidden = provider !== "socaity";
+  if (!target) return;
+  if (target.fixed) {
+    if (!els.fileField.readOnly) freeFileField = els.fileField.value.trim() || DEFAULT_FILE_FIELD;
+    els.fileField.value = target.field;
+    els.fileField.readOnly = true;
+  } else if (els.fileField.readOnly) {
+    els.fileField.value = freeFileField;
+    els.fileField.readOnly = false;
+  }
+  const { name } = currentTask();
+  els.fileFieldNote.textContent = target.fixed ? `(${name} names it)` : "(multipart/form-data part)";
+  els.fileHint.textContent = target.required
+    ? `${name} needs this file: it is sent as the "${target.field}" part of a multipart/form-data body, the other fields as text parts.`
+    : provider === "socaity"
+      ? "Optional. With a file the submit goes as multipart/form-data (the other inputs as text parts); without one, as JSON."
+      : "Optional for a task typed in: with a file the submit goes as multipart/form-data.";
+  els.dropZone.dataset.required = String(target.required);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input file: the file input, the drop zone, paste
+
+function setUpFileInput() {
+  els.fileInput.addEventListener("change", () => {
+    const file = els.fileInput.files && els.fileInput.files[0];
+    if (file) setChosenFile(file, "input");
+    else clearChosenFile();
+  });
+  els.fileClear.addEventListener("click", clearChosenFile);
+  const zone = els.dropZone;
+  const hasFiles = (ev) => !!ev.dataTransfer && [...ev.dataTransfer.types].includes("Files");
+  const over = (ev) => {
+    if (!hasFiles(ev)) return;
+    ev.preventDefault();
+    ev.dataTransfer.dropEffect = "copy";
+    zone.dataset.drag = "over";
+  };
+  zone.addEventListener("dragenter", over);
+  zone.addEventListener("dragover", over);
+  zone.addEventListener("dragleave", (ev) => {
+    if (!zone.contains(ev.relatedTarget)) delete zone.dataset.drag;
+  });
+  zone.addEventListener("drop", (ev) => {
+    delete zone.dataset.drag;
+    if (!hasFiles(ev)) return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    const file = ev.dataTransfer.files[0];
+    if (file) setChosenFile(file, "drop");
+  });
+  // A file dropped beside the zone must not make the browser leave the page; while the file field
+  // is shown, a drop anywhere on the form counts as a drop on the zone.
+  window.addEventListener("dragover", (ev) => {
+    if (hasFiles(ev)) ev.preventDefault();
+  });
+  window.addEventListener("drop", (ev) => {
+    if (!hasFiles(ev)) return;
+    ev.preventDefault();
+    const file = ev.dataTransfer.files[0];
+    if (file && !els.fileFields.hidden && els.form.contains(ev.target)) setChosenFile(file, "drop");
+  });
+  document.addEventListener("paste", (ev) => {
+    const file = ev.clipboardData && ev.clipboardData.files && ev.clipboardData.files[0];
+    if (!file || els.fileFields.hidden) return;
+    ev.preventDefault();
+    setChosenFile(file, "paste");
+  });
+}
+
+function setChosenFile(file, how) {
+  if (how !== "input") {
+    // Keep the file input in step with a dropped or pasted file (what a form would submit).
+    try {
+      const dt = new DataTransfer();
+      dt.items.add(file);
+      els.fileInput.files = dt.files;
+    } catch {
+      /* an old browser: the file is still used */
+    }
+  }
+  if (chosen) URL.revokeObjectURL(chosen.url);
+  const url = URL.createObjectURL(file);
+  chosen = { file, url, how, hash: sha256Hex(file) };
+  const zone = els.dropZone;
+  zone.dataset.state = "chosen";
+  zone.dataset.how = how;
+  els.fileClear.hidden = false;
+  const thumb = els.fileThumb;
+  thumb.hidden = true;
+  els.fileIcon.hidden = false;
+  els.fileIcon.textContent = extensionOf(file.name, file.type) || "file";
+  delete thumb.dataset.loaded;
+  thumb.onload = () => {
+    if (!chosen || chosen.url !== url) return;
+    thumb.hidden = false;
+    els.fileIcon.hidden = true;
+    thumb.dataset.loaded = "true";
+    renderChosenInfo();
+  };
+  thumb.onerror = () => {
+    if (!chosen || chosen.url !== url) return;
+    thumb.dataset.loaded = "error";
+    renderChosenInfo();
+  };
+  thumb.alt = `Thumbnail of ${file.name || "the chosen file"}`;
+  if (looksLikeImage(file.type, file.name)) thumb.src = url;
+  else thumb.removeAttribute("src");
+  renderChosenInfo();
+  chosen.hash.then(() => renderChosenInfo(), () => {});
+  hideFormError();
+}
+
+function clearChosenFile() {
+  if (chosen) URL.revokeObjectURL(chosen.url);
+  chosen = null;
+  els.fileInput.value = "";
+  els.dropZone.dataset.state = "empty";
+  delete els.dropZone.dataset.how;
+  els.fileClear.hidden = true;
+  els.fileThumb.hidden = true;
+  els.fileThumb.removeAttribute("src");
+  delete els.fileThumb.dataset.loaded;
+  els.fileIcon.hidden = false;
+  els.fileIcon.textContent = "⤓";
+  els.fileInfo.textContent = "";
+  delete els.fileInfo.dataset.sha256;
+}
+
+function renderChosenInfo() {
+  if (!chosen) return;
+  const { file } = chosen;
+  const thumb = els.fileThumb;
+  const parts = [file.name || "(unnamed)", file.type || "unknown type", formatBytes(file.size)];
+  if (thumb.dataset.loaded === "true") parts.push(`${thumb.naturalWidth}×${thumb.naturalHeight}`);
+  const name = document.createElement("span");
+  name.className = "file-info-main";
+  name.textContent = parts.join(" · ");
+  const hash = document.createElement("span");
+  hash.className = "file-info-hash";
+  const hex = chosen.hashHex;
+  hash.textContent = hex ? `sha256 ${hex.slice(0, 16)}…` : chosen.hashError ? "" : "hashing…";
+  if (hex) {
+    hash.title = `SHA-256 ${hex}`;
+    els.fileInfo.dataset.sha256 = hex;
+  }
+  els.fileInfo.replaceChildren(name, hash);
+}
+
+/** Hex SHA-256 of a Blob (null where WebCrypto is missing, e.g. a page on plain http from another host). */
+function sha256Hex(blob) {
+  const subtle = globalThis.crypto && globalThis.crypto.subtle;
+  const p = subtle
+    ? blob.arrayBuffer().then((buf) => subtle.digest("SHA-256", buf)).then((d) => [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, "0")).join(""))
+    : Promise.resolve(null);
+  return p.then(
+    (hex) => {
+      if (chosen && chosen.file === blob) chosen.hashHex = hex;
+      return hex;
+    },
+    () => {
+      if (chosen && chosen.file === blob) chosen.hashError = true;
+      return null;
+    },
+  );
 }
 
 function onStreamToggle() {
@@ -181,7 +445,10 @@ function defaultBaseUrl(provider) {
   return `${location.origin}/${provider}`;
 }
 
-/** Builds the submit request for the selected provider from the form. Throws a plain Error on bad input. */
+/**
+ * Builds the submit request for the selected provider from the form, and says which input file it
+ * carries (`upload`: { file, field } or null). Throws a plain Error on bad input.
+ */
 function buildRequest(provider) {
   const val = (id) => $(`#${id}`).value.trim();
   const num = (id) => {
@@ -192,6 +459,20 @@ function buildRequest(provider) {
     return Math.trunc(n);
   };
   let req;
+  let upload = null;
+  const target = fileTarget();
+  if (target) {
+    const field = target.fixed ? target.field : els.fileField.value.trim();
+    if (target.required && !chosen) {
+      const err = new Error(`${currentTask().name} needs an input image (the "${field}" field): drop one on the drop zone or choose a file.`);
+      err.code = "INPUT";
+      throw err;
+    }
+    if (chosen) {
+      if (!field) throw new Error("Name the field the file is sent as.");
+      upload = { file: chosen.file, field };
+    }
+  }
   switch (provider) {
     case "socaity":
       req = { model: val("socaity-model"), input: { prompt: val("socaity-prompt") } };
@@ -207,12 +488,18 @@ function buildRequest(provider) {
       break;
     }
     case "deapi": {
-      const input = { prompt: val("deapi-prompt"), model: val("deapi-model") };
-      for (const k of ["width", "height", "steps", "seed"]) {
+      const { name, spec } = currentTask();
+      const task = name === "other" ? val("deapi-task-other").replace(/^\/+|\/+$/g, "") : name;
+      if (!task) throw new Error("Type the deAPI task path (e.g. txt2audio).");
+      const input = {};
+      if (spec.params.includes("prompt")) input.prompt = val("deapi-prompt");
+      input.model = val("deapi-model");
+      for (const k of DEAPI_NUMBERS) {
+        if (!spec.params.includes(k)) continue;
         const n = num(`deapi-${k}`);
         if (n !== undefined) input[k] = n;
       }
-      req = { task: val("deapi-task"), input };
+      req = { task, input };
       break;
     }
     case "serika":
@@ -221,6 +508,8 @@ function buildRequest(provider) {
     default:
       throw new Error(`unknown provider ${provider}`);
   }
+  // The File itself goes into the input: the library recognises it and sends multipart/form-data.
+  if (upload) req.input[upload.field] = upload.file;
   if (usingMock()) {
     const raw = Number(els.duration.value);
     const duration = Number.isFinite(raw) && raw >= 0 ? Math.trunc(raw) : 3000;
@@ -231,9 +520,10 @@ function buildRequest(provider) {
       mock.stream = { interval_ms: Math.max(50, Math.round(duration / 8)) };
       if (mock.outcome === "failed") mock.stream.fail_after = 4;
     }
+    if (provider === "socaity" && els.socaityFileResult.value) mock.file_result = els.socaityFileResult.value;
     req.input.mock = mock;
   }
-  return req;
+  return { req, upload };
 }
 
 /** How a new job will be followed: "stream" (Socaity SSE + status polls), "realtime" (deAPI), "poll". */
@@ -358,8 +648,9 @@ async function onSubmit(ev) {
   const tracker = { entry: null, submitted: false, requests: {}, pending: {}, last: null, socketEvents: 0, realtimeEnd: false };
   let client;
   let req;
+  let upload;
   try {
-    req = buildRequest(provider);
+    ({ req, upload } = buildRequest(provider));
     client = makeClient(provider, mode, tracker);
   } catch (err) {
     showFormError(err, provider);
@@ -380,7 +671,8 @@ async function onSubmit(ev) {
     renderSubmitState();
   }
   tracker.submitted = true;
-  const entry = addEntry(provider, client, job, startedAt, controller, mode, tracker);
+  const sent = upload && chosen && chosen.file === upload.file ? { ...upload, hash: chosen.hash } : upload && { ...upload, hash: sha256Hex(upload.file) };
+  const entry = addEntry(provider, client, job, startedAt, controller, mode, tracker, sent);
   if (!isTerminal(job.status)) {
     if (mode === "stream") followStream(entry);
     follow(entry);
@@ -484,7 +776,7 @@ function renderSubmitState() {
 // ---------------------------------------------------------------------------------------------
 // Jobs list
 
-function addEntry(provider, client, job, startedAt, controller, mode, tracker) {
+function addEntry(provider, client, job, startedAt, controller, mode, tracker, upload) {
   const el = els.template.content.firstElementChild.cloneNode(true);
   const key = String(nextKey++);
   el.dataset.key = key;
@@ -500,9 +792,12 @@ function addEntry(provider, client, job, startedAt, controller, mode, tracker) {
   const entry = {
     key, provider, client, caps: safeCaps(client), job: null, el, startedAt, endedAt: null, controller, mode, tracker,
     updates: [], viaCounts: {}, previews: 0, lastPreview: null, chunks: 0, streamController: null,
+    upload: null, filesKey: "", filesGen: 0, fileUrls: [],
   };
+  el.dataset.files = "0";
   tracker.entry = entry;
   entries.set(key, entry);
+  if (upload) renderInput(entry, upload);
   els.jobs.prepend(el);
   updateEntry(entry, job, "submit");
   renderRequests(entry);
@@ -524,7 +819,7 @@ function isTerminal(status) {
 
 function sameState(a, b) {
   return a && b && a.status === b.status && a.progress === b.progress && (a.preview ?? null) === (b.preview ?? null)
-    && a.resultUrl === b.resultUrl;
+    && a.resultUrl === b.resultUrl && filesKey(a) === filesKey(b);
 }
 
 function updateEntry(entry, job, via) {
@@ -570,6 +865,8 @@ function updateEntry(entry, job, via) {
 
   renderPreview(entry);
   renderResult(entry);
+  renderFiles(entry);
+  renderReceived(entry);
 
   // Cancel button
   const cancel = $(".cancel", el);
@@ -678,11 +975,21 @@ function resultImageUrl(job) {
   return null;
 }
 
+/** The content type of the job's result URL: from its entry in `job.files`, else from the URL. */
+function resultUrlType(job, url) {
+  const file = jobFiles(job).find((f) => get(f, "url") === url);
+  const reported = file && get(file, "contentType");
+  return typeof reported === "string" && reported ? reported : guessType(file && get(file, "fileName"), url, null);
+}
+
 function renderResult(entry) {
   const { el, job } = entry;
   const box = $(".result-box", el);
   const url = resultImageUrl(job);
-  if (url) {
+  const type = url ? resultUrlType(job, url) : null;
+  // A result URL that is a picture (or of unknown type, as before files had types) is shown as one;
+  // any other file (Optexity's first download, a CSV) is a link under the result JSON.
+  if (url && (!type || /^image\//i.test(type))) {
     let img = $("img.result", box);
     if (!img || img.getAttribute("src") !== url) {
       img = document.createElement("img");
@@ -701,17 +1008,265 @@ function renderResult(entry) {
     }
     return;
   }
+  const nodes = [];
   if (job.result !== null && job.result !== undefined) {
-    let pre = $("pre.result", box);
-    if (!pre) {
-      pre = document.createElement("pre");
-      pre.className = "result";
-      box.replaceChildren(pre);
-    }
-    pre.textContent = typeof job.result === "string" ? job.result : pretty(job.result);
-    return;
+    const pre = $("pre.result", box) || Object.assign(document.createElement("pre"), { className: "result" });
+    pre.textContent = typeof job.result === "string" ? shorten(job.result, 4000) : pretty(job.result, MAX_RESULT_STRING);
+    nodes.push(pre);
   }
-  box.replaceChildren();
+  if (url) {
+    const link = $("a.result-url", box) || Object.assign(document.createElement("a"), { className: "result-url", target: "_blank", rel: "noopener" });
+    link.href = url;
+    link.title = url;
+    link.textContent = `resultUrl: ${fileNameFromUrl(url) || url}${type ? ` (${type})` : ""}`;
+    nodes.push(link);
+  }
+  if (nodes.length !== box.children.length || nodes.some((n, i) => box.children[i] !== n)) box.replaceChildren(...nodes);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files: the input a job was sent with, and every output file of `job.files`
+
+/** Reads a member of a plain object or a Map (what the package hands over for provider JSON). */
+function get(o, k) {
+  if (o instanceof Map) return o.get(k);
+  return o && typeof o === "object" ? o[k] : undefined;
+}
+
+function extensionOf(name, type) {
+  const m = /\.([A-Za-z0-9]{1,5})$/.exec(name || "");
+  if (m) return m[1].toLowerCase();
+  const t = /^[a-z]+\/([a-z0-9.+-]+)/i.exec(type || "");
+  return t ? t[1].replace(/^x-|\+.*$/g, "").slice(0, 5).toLowerCase() : "";
+}
+
+const IMAGE_EXT = { png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif", svg: "image/svg+xml", avif: "image/avif", bmp: "image/bmp" };
+const OTHER_EXT = { mp4: "video/mp4", webm: "video/webm", mp3: "audio/mpeg", wav: "audio/wav", csv: "text/csv", json: "application/json", txt: "text/plain", pdf: "application/pdf", html: "text/html", zip: "application/zip" };
+
+function looksLikeImage(type, name) {
+  if (type) return /^image\//i.test(type);
+  return extensionOf(name) in IMAGE_EXT;
+}
+
+/** A content type for a file the provider sent without one: from its name or URL, else from its bytes. */
+function guessType(fileName, url, data) {
+  for (const name of [fileName, url && String(url).split(/[?#]/)[0]]) {
+    const dataUri = /^data:([^;,]+)[;,]/i.exec(name || "");
+    if (dataUri) return dataUri[1].toLowerCase();
+    const ext = extensionOf(name);
+    if (ext && (IMAGE_EXT[ext] || OTHER_EXT[ext])) return IMAGE_EXT[ext] || OTHER_EXT[ext];
+  }
+  if (typeof data === "string") {
+    if (data.startsWith("iVBORw0KGgo")) return "image/png";
+    if (data.startsWith("/9j/")) return "image/jpeg";
+    if (data.startsWith("UklGR")) return "image/webp";
+    if (data.startsWith("R0lGOD")) return "image/gif";
+  }
+  return null;
+}
+
+function fileNameFromUrl(url) {
+  if (typeof url !== "string" || url.startsWith("data:")) return null;
+  try {
+    const last = new URL(url, location.href).pathname.split("/").filter(Boolean).pop();
+    return last ? decodeURIComponent(last) : null;
+  } catch {
+    return null;
+  }
+}
+
+function base64Size(data) {
+  const clean = data.replace(/\s+/g, "");
+  const pad = clean.endsWith("==") ? 2 : clean.endsWith("=") ? 1 : 0;
+  return Math.floor((clean.length * 3) / 4) - pad;
+}
+
+function jobFiles(job) {
+  const files = get(job, "files");
+  return Array.isArray(files) ? files : [];
+}
+
+/** Identity of a job's file list, to redraw it only when it changes. */
+function filesKey(job) {
+  return jobFiles(job)
+    .map((f) => {
+      const data = get(f, "data");
+      const d = typeof data === "string" ? `${data.length}:${data.slice(0, 24)}:${data.slice(-24)}` : "";
+      return [get(f, "role"), get(f, "url"), d, get(f, "contentType"), get(f, "fileName")].join("|");
+    })
+    .join("\n");
+}
+
+/** The job's input file: a thumbnail (or the file's kind), its field, size and SHA-256. */
+function renderInput(entry, upload) {
+  const { el } = entry;
+  const box = $(".input-box", el);
+  const url = URL.createObjectURL(upload.file);
+  entry.upload = { ...upload, url, hex: null };
+  box.hidden = false;
+  box.dataset.field = upload.field;
+  const img = $("img.input-thumb", box);
+  const link = $(".input-link", box);
+  link.href = url;
+  link.title = `Open the input file ${upload.file.name || ""}`.trim();
+  if (looksLikeImage(upload.file.type, upload.file.name)) {
+    img.src = url;
+    img.alt = `Input file ${upload.file.name || ""} sent as ${upload.field}`.trim();
+  } else {
+    img.replaceWith(Object.assign(document.createElement("span"), { className: "input-thumb file-kind", textContent: extensionOf(upload.file.name, upload.file.type) || "file" }));
+  }
+  $(".input-caption", box).textContent = `${upload.field} · ${upload.file.name || "(unnamed)"} · ${formatBytes(upload.file.size)}`;
+  upload.hash.then((hex) => {
+    if (!hex || !entries.has(entry.key)) return;
+    entry.upload.hex = hex;
+    box.dataset.sha256 = hex;
+    const h = $(".input-hash", box);
+    h.textContent = `sha256 ${hex.slice(0, 12)}…`;
+    h.title = `SHA-256 of the bytes sent: ${hex}`;
+    renderReceived(entry);
+  });
+}
+
+/**
+ * What the server says it received: the mock echoes every uploaded part in `result.received`
+ * ({name, file_name, content_type, size, sha256}); shown next to the input, matched against the
+ * hash of the bytes this page sent.
+ */
+function renderReceived(entry) {
+  const { upload, job } = entry;
+  if (!upload || !job) return;
+  const received = get(job.result, "received");
+  if (!Array.isArray(received) || received.length === 0) return;
+  const part = received.find((p) => get(p, "name") === upload.field) || received[0];
+  const out = $(".input-received", entry.el);
+  const hex = get(part, "sha256");
+  const match = upload.hex && typeof hex === "string" ? hex.toLowerCase() === upload.hex : null;
+  out.hidden = false;
+  out.dataset.match = match === null ? "unknown" : String(match);
+  out.dataset.sha256 = typeof hex === "string" ? hex : "";
+  const size = get(part, "size");
+  out.textContent = `received as "${get(part, "name")}" · ${formatBytes(size)}${match === true ? " · same SHA-256 ✓" : match === false ? " · different SHA-256 ✗" : ""}`;
+  out.title = `The server's record of the part: ${pretty(part).replace(/\s+/g, " ")}`;
+}
+
+/** Lists every output file of the job with its role: images as <img>, other files as download links. */
+function renderFiles(entry) {
+  const { el, job } = entry;
+  const key = filesKey(job);
+  if (key === entry.filesKey) return;
+  entry.filesKey = key;
+  entry.filesGen += 1;
+  const gen = entry.filesGen;
+  for (const url of entry.fileUrls) URL.revokeObjectURL(url);
+  entry.fileUrls = [];
+  const files = jobFiles(job);
+  const box = $(".files-box", el);
+  el.dataset.files = String(files.length);
+  box.hidden = files.length === 0;
+  $(".files-count", box).textContent = files.length ? `${files.length} · ${[...new Set(files.map((f) => get(f, "role") || "file"))].join(", ")}` : "";
+  $(".files", box).replaceChildren(...files.map((f, i) => fileItem(entry, f, i, gen)));
+}
+
+function fileItem(entry, f, index, gen) {
+  const role = String(get(f, "role") || "file");
+  const url = typeof get(f, "url") === "string" && get(f, "url") ? get(f, "url") : null;
+  const data = typeof get(f, "data") === "string" && get(f, "data") ? get(f, "data") : null;
+  const reported = typeof get(f, "contentType") === "string" && get(f, "contentType") ? get(f, "contentType") : null;
+  const type = reported || guessType(get(f, "fileName"), url, data);
+  const name = get(f, "fileName") || fileNameFromUrl(url) || `${role}-${index + 1}${type && extensionOf("", type) ? `.${extensionOf("", type)}` : ""}`;
+  const image = !!type && /^image\//i.test(type);
+
+  const li = document.createElement("li");
+  li.className = `file role-${role.replace(/[^a-z0-9-]/gi, "")}`;
+  li.dataset.role = role;
+  li.dataset.contentType = type || "";
+  li.dataset.contentTypeFrom = reported ? "provider" : type ? "guessed" : "none";
+  li.dataset.index = String(index);
+  li.dataset.source = url ? "url" : data ? "data" : "none";
+  li.dataset.loaded = "pending";
+
+  const visual = document.createElement("div");
+  visual.className = "file-visual";
+  const meta = document.createElement("div");
+  meta.className = "file-meta";
+  const chip = Object.assign(document.createElement("span"), { className: `tag tag-role role-${role}`, textContent: role });
+  const title = Object.assign(document.createElement("span"), { className: "file-name", textContent: name, title: name });
+  const details = Object.assign(document.createElement("span"), { className: "file-details" });
+  const source = Object.assign(document.createElement("span"), { className: "file-source" });
+  const sizeOf = (n) => (typeof n === "number" ? formatBytes(n) : "");
+  const describe = (extra) => {
+    details.textContent = [type || "unknown type", ...extra].filter(Boolean).join(" · ");
+  };
+  describe([data ? sizeOf(base64Size(data)) : ""]);
+  source.textContent = url ? (url.startsWith("data:") ? "inline data: URI" : "by URL") : data ? `inline base64 → ${lib.loadFile ? "loadFile" : "data: URL"}` : "no content";
+  if (url && !url.startsWith("data:")) source.title = url;
+  const head = document.createElement("div");
+  head.className = "file-head";
+  head.append(chip, title);
+  meta.append(head, details, source);
+  li.append(visual, meta);
+
+  const show = (src) => {
+    if (gen !== entry.filesGen) return;
+    if (image) {
+      const img = document.createElement("img");
+      img.className = "file-image";
+      img.alt = `${role} file ${name} of ${entry.provider} job ${entry.job && entry.job.id}`;
+      img.decoding = "async";
+      img.onload = () => {
+        li.dataset.loaded = "true";
+        li.dataset.width = String(img.naturalWidth);
+        li.dataset.height = String(img.naturalHeight);
+        describe([`${img.naturalWidth}×${img.naturalHeight}`, data ? sizeOf(base64Size(data)) : ""]);
+      };
+      img.onerror = () => {
+        li.dataset.loaded = "error";
+        describe(["could not be shown"]);
+      };
+      img.src = src;
+      const open = Object.assign(document.createElement("a"), { className: "file-link", href: src, target: "_blank", rel: "noopener", title: `Open ${name}` });
+      open.append(img);
+      visual.append(open);
+      const save = Object.assign(document.createElement("a"), { className: "file-save", href: src, download: name, textContent: "save" });
+      meta.append(save);
+    } else {
+      visual.append(Object.assign(document.createElement("span"), { className: "file-kind", textContent: extensionOf(name, type) || "file" }));
+      const link = Object.assign(document.createElement("a"), { className: "file-download", href: src, download: name, textContent: `Download ${name}` });
+      if (url && !url.startsWith("data:")) {
+        link.target = "_blank";
+        link.rel = "noopener";
+      }
+      meta.append(link);
+      li.dataset.loaded = "true";
+    }
+  };
+
+  if (url) {
+    show(url);
+  } else if (data) {
+    const fallback = () => `data:${type || "application/octet-stream"};base64,${data.replace(/\s+/g, "")}`;
+    if (lib.loadFile) {
+      lib.loadFile(f).then(
+        (blob) => {
+          if (gen !== entry.filesGen) return;
+          const objectUrl = URL.createObjectURL(blob);
+          entry.fileUrls.push(objectUrl);
+          describe([formatBytes(blob.size)]);
+          show(objectUrl);
+        },
+        (err) => {
+          li.dataset.loadError = (err && err.code) || "ERROR";
+          show(fallback());
+        },
+      );
+    } else {
+      show(fallback());
+    }
+  } else {
+    li.dataset.loaded = "none";
+    visual.append(Object.assign(document.createElement("span"), { className: "file-kind", textContent: "∅" }));
+  }
+  return li;
 }
 
 function renderElapsed(entry) {
@@ -776,6 +1331,9 @@ function onJobsClick(ev) {
 function clearFinished() {
   for (const [key, entry] of entries) {
     if (entry.job && isTerminal(entry.job.status)) {
+      for (const url of entry.fileUrls) URL.revokeObjectURL(url);
+      if (entry.upload) URL.revokeObjectURL(entry.upload.url);
+      entry.filesGen += 1;
       entry.el.remove();
       entries.delete(key);
     }
@@ -800,13 +1358,25 @@ function renderCounters() {
 // ---------------------------------------------------------------------------------------------
 // Formatting
 
-function pretty(value) {
+/** JSON for display; with `maxString`, longer strings (base64 file contents) are cut short. */
+function pretty(value, maxString) {
   if (value === undefined) return "";
   try {
-    return JSON.stringify(value, (_k, v) => (v instanceof Map ? Object.fromEntries(v) : v), 2);
+    return JSON.stringify(value, (_k, v) => (v instanceof Map ? Object.fromEntries(v) : maxString && typeof v === "string" ? shorten(v, maxString) : v), 2);
   } catch {
     return String(value);
   }
+}
+
+function shorten(text, max) {
+  return text.length > max ? `${text.slice(0, Math.max(16, max - 40))}… (${text.length.toLocaleString("en")} chars; "raw" has all)` : text;
+}
+
+function formatBytes(n) {
+  if (typeof n !== "number" || !Number.isFinite(n)) return "";
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
 
 function formatDuration(ms) {
