@@ -1,9 +1,12 @@
-// Assembles bench/out/{size,startup,jobs,cpu,memory}.json into results.json, RESULTS.md (the
+// Assembles bench/out/{size,startup,jobs,cpu,memory,files}.json into results.json, RESULTS.md (the
 // table, ratios, targets met or not, where the bytes go) and chart.svg (requests per job and
 // notification delay per strategy), and — for a full run — README.md's "Performance" section.
 //
 //   node bench/report.mjs [--quick]   (quick: writes to bench/out/quick/, leaves README alone)
 //   node bench/report.mjs --from-results   (rebuild the outputs from bench/results.json)
+//   node bench/report.mjs --from-results --update files   (the same, with the named steps taken
+//        from bench/out/<step>.json: a step run alone joins the last full run; its section and
+//        the README say when it was measured)
 import { readFileSync, writeFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import os from "node:os";
@@ -16,12 +19,17 @@ const dest = QUICK ? join(OUT, "quick") : BENCH;
 mkdirSync(dest, { recursive: true });
 // --from-results: regenerate RESULTS.md, chart.svg and README from bench/results.json (no re-run).
 const FROM = args["from-results"] ? JSON.parse(readFileSync(join(BENCH, "results.json"), "utf8")) : null;
-const load = (n) => (FROM ? FROM[n] ?? null : existsSync(join(OUT, `${n}.json`)) ? JSON.parse(readFileSync(join(OUT, `${n}.json`), "utf8")) : null);
-const size = load("size"), startup = load("startup"), jobs = load("jobs"), cpu = load("cpu"), memory = load("memory");
+const UPDATE = FROM && args.update ? String(args.update).split(",") : [];
+const fromOut = (n) => (existsSync(join(OUT, `${n}.json`)) ? JSON.parse(readFileSync(join(OUT, `${n}.json`), "utf8")) : null);
+const load = (n) => (FROM && !UPDATE.includes(n) ? FROM[n] ?? null : fromOut(n));
+for (const n of UPDATE) if (!fromOut(n)) throw new Error(`--update ${n}: no bench/out/${n}.json (run that step first)`);
+const size = load("size"), startup = load("startup"), jobs = load("jobs"), cpu = load("cpu"), memory = load("memory"), files = load("files");
 const kb = (b) => (b == null ? "—" : `${(b / 1000).toFixed(1)} KB`); // KB = 1000 B, as the issue counts (44,831 B = 44.8 KB)
 const ms = (x) => (x == null ? "—" : `${x} ms`);
 const pct = (x) => (x == null ? "—" : `${(100 * x).toFixed(1)} %`);
 const x2 = (a, b) => (a == null || b == null || !b ? "—" : `${(a / b).toFixed(2)}×`);
+const bytes = (b) => (b == null ? "—" : b >= 1_000_000 ? `${(b / 1e6).toFixed(2)} MB` : b >= 1000 ? kb(b) : `${b} B`);
+const FILE_RATIO = 1.1, FILE_WASM_GROWTH = 1_000_000; // the issue's targets for the upload row (MB = 10^6 B, as KB above)
 
 const cpuInfo = os.cpus();
 const meta = FROM?.meta ?? {
@@ -31,6 +39,11 @@ const meta = FROM?.meta ?? {
   node: process.version,
   workerd: "Miniflare 3 (workerd) — see bench/package-lock.json",
 };
+
+// Steps measured apart from the run the rest comes from (--update): named under the table.
+const apart = (step, what) => (step?.measuredAt && step.measuredAt.slice(0, 10) !== meta.date.slice(0, 10) ? `${what} was measured on ${step.measuredAt.slice(0, 10)} (Node ${step.node}), run alone against the mock; the rest on ${meta.date.slice(0, 10)}.` : "");
+
+const apartNote = [apart(files, "The file-upload row")].filter(Boolean).join(" ");
 
 // ---- targets ----
 const strat = (name) => jobs?.strategies?.find((s) => s.strategy.startsWith(name));
@@ -50,9 +63,11 @@ const targets = [
   { id: "push-stream", what: "Socaity stream: 1 status request per job and p95 delay ≤ 50 ms", value: sse?.delayMs ? `${sse.statusRequestsPerJob} req/job, p95 ${sse.delayMs.p95} ms` : "—", met: !!(sse?.delayMs && sse.statusRequestsPerJob <= 1 && sse.delayMs.p95 <= 50 && sse.errors === 0) },
   { id: "cpu", what: "CPU per status update ≤ 1.0× plain JS", value: cpu ? `${cpu.ratio}×` : "—", met: cpu?.ratio != null && cpu.ratio <= 1.0 },
   { id: "memory", what: "memory ≤ 1 KB per tracked job", value: memory ? `${memory.polyjob.bytesPerJob} B` : "—", met: memory?.polyjob?.bytesPerJob != null && memory.polyjob.bytesPerJob <= 1024 },
+  { id: "files-time", what: `${files?.mb ?? 100} MB Blob upload: polyjob wall time ≤ ${FILE_RATIO}× a plain fetch with the same FormData (medians)`, value: files ? `${files.ratio}×` : "—", met: files?.ratio != null && files.ratio <= FILE_RATIO },
+  { id: "files-wasm", what: `${files?.mb ?? 100} MB Blob upload: wasm memory growth ≤ 1 MB`, value: files ? bytes(files.wasmMemory.growthBytes) : "—", met: files?.wasmMemory?.growthBytes != null && files.wasmMemory.growthBytes <= FILE_WASM_GROWTH },
 ];
 
-const results = { meta, targets, size, startup, jobs, cpu, memory };
+const results = { meta, targets, size, startup, jobs, cpu, memory, files };
 writeFileSync(join(dest, "results.json"), JSON.stringify(results, null, 2) + "\n");
 
 // ---- the summary table (RESULTS.md and README) ----
@@ -81,6 +96,7 @@ function summaryTable() {
   if (sse?.delayMs) rows.push(["Socaity stream: requests / job, p95 delay", `${sse.statusRequestsPerJob}, ${ms(sse.delayMs.p95)}`, `fixed 500 ms: ${fixed?.statusRequestsPerJob}, ${ms(fixed?.delayMs?.p95)}`, x2(sse.statusRequestsPerJob, fixed?.statusRequestsPerJob), "1, ≤ 50 ms", ok("push-stream")]);
   if (cpu) rows.push([`CPU per status update (${cpu.bodies.toLocaleString("en")} bodies)`, `${cpu.polyjobUsPerUpdate} µs`, `${cpu.jsUsPerUpdate} µs`, `${cpu.ratio}×`, "≤ 1.0×", ok("cpu")]);
   if (memory) rows.push([`memory per tracked job (${memory.jobs.toLocaleString("en")} waits, HTTP pool grown first)`, `${memory.polyjob.bytesPerJob} B`, `${memory["plain-js"].bytesPerJob} B`, `${memory.ratio}×`, "≤ 1 KB", ok("memory")]);
+  if (files) rows.push([`file upload, ${files.mb} MB Blob (Socaity multipart, median of ${files.rounds}${files.target === "local" ? ", local sink" : ""}): wall time, wasm memory growth`, `${files.polyjobMedianMs} ms, wasm +${bytes(files.wasmMemory.growthBytes)}`, `fetch + the same FormData: ${files.plainMedianMs} ms`, `${files.ratio}×`, `≤ ${FILE_RATIO}×, ≤ 1 MB`, t["files-time"].met && t["files-wasm"].met ? "✅" : "❌"]);
   return rows.map((r, i) => `| ${r.join(" | ")} |` + (i === 0 ? `\n|${r.map(() => "---").join("|")}|` : "")).join("\n");
 }
 
@@ -187,7 +203,7 @@ Raw figures: [results.json](results.json). Chart: [chart.svg](chart.svg).
 
 ## Summary
 
-${summaryTable()}
+${summaryTable()}${apartNote ? `\n\n${apartNote}` : ""}
 
 ## Targets
 
@@ -228,6 +244,20 @@ Node's fetch (undici) keeps a client object for every connection it ever opened,
 |---|---|---|---|---|---|
 | polyjob \`wait\` | ${memory.polyjob.bytesPerJob} B | ${memory.polyjob.heapUsedPerJob} B | ${memory.polyjob.externalPerJob} B | ${memory.polyjob.bytesPerJobWithOpenSockets} B | ${memory.coldPool?.polyjob?.bytesPerJob ?? "—"} B |
 | plain-JS fixed poller | ${memory["plain-js"].bytesPerJob} B | ${memory["plain-js"].heapUsedPerJob} B | ${memory["plain-js"].externalPerJob} B | ${memory["plain-js"].bytesPerJobWithOpenSockets} B | ${memory.coldPool?.["plain-js"]?.bytesPerJob ?? "—"} B |` : "not run"}
+
+## 6. Files in: a large upload
+
+${files ? `One ${files.mb} MB Blob (${files.sizeBytes.toLocaleString("en")} random bytes) sent to \`${files.endpoint}\` of ${files.targetNote}: through polyjob (\`client.submit({ model, input: { file: blob, prompt } })\`, which builds the multipart form in JS and hands the Blob to the host's FormData by reference) and as a plain \`fetch\` of a FormData with the same parts, in one process, ${files.rounds} rounds alternating which goes first, gc() before each. Wall time: the call until its answer is read (polyjob: \`submit()\` resolves the first Job; plain: \`fetch\` + \`res.json()\`). Each of the ${files.verifiedUploads} uploads was checked: the server's record of the \`file\` part (size, SHA-256) is the Blob's. Wasm memory is the instance's \`memory.buffer.byteLength\` (it only grows), read after a 1 MB warm-up upload on each side and after every polyjob round.
+
+| | median | rounds (ms) | throughput |
+|---|---|---|---|
+| polyjob \`submit\` | ${files.polyjobMedianMs} ms | ${files.polyjobMs.join(", ")} | ${files.polyjobMBps} MB/s |
+| plain \`fetch\` + the same FormData | ${files.plainMedianMs} ms | ${files.plainMs.join(", ")} | ${files.plainMBps} MB/s |
+| ratio | ${files.ratio}× | | |
+
+polyjob's own time, outside its \`fetch\` (building the form before the call, reading and normalizing the answer after it; its client's \`fetch\` option was the global fetch behind a stopwatch): median ${files.polyjobOutsideFetchMedianMs} ms (${files.polyjobOutsideFetchMs.join(", ")}). The rest is the upload itself, the same bytes on the same connection pool as the plain side.
+
+Wasm memory: ${files.wasmMemory.atLoad.toLocaleString("en")} B at load, ${files.wasmMemory.before.toLocaleString("en")} B after the warm-up, ${files.wasmMemory.after.toLocaleString("en")} B after the last round: **${files.wasmMemory.growthBytes.toLocaleString("en")} B of growth** while ${(files.rounds * files.sizeBytes / 1e6).toLocaleString("en")} MB went through polyjob.` : "not run"}
 `;
 writeFileSync(join(dest, "RESULTS.md"), md);
 
@@ -242,7 +272,7 @@ Measured ${meta.date.slice(0, 10)} on ${meta.machine}, Node ${meta.node}, agains
 server; every comparison in the same run. Details, the size breakdown and the per-strategy table:
 [bench/RESULTS.md](bench/RESULTS.md); chart: [bench/chart.svg](bench/chart.svg).
 
-${summaryTable()}
+${summaryTable()}${apartNote ? `\n\n${apartNote}` : ""}
 <!-- bench:end -->
 `;
   let next;

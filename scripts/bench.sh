@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark command: polyjob beside the JS clients users would pick instead (size, start-up,
-# requests and delay, CPU per status update, memory per job), all in one run against the mock
+# requests and delay, CPU per status update, memory per job, a large file upload vs a plain fetch),
+# all in one run against the mock
 # providers server on 127.0.0.1, which it starts (bounded by --exit-after) and stops by PID.
 # Writes bench/RESULTS.md, bench/results.json, bench/chart.svg and README.md's "Performance"
 # section. Benchmarks are not pass/fail: this is not part of scripts/test.sh.
@@ -30,6 +31,7 @@ if [ "$quick" = 1 ]; then
   jobs_args=(--jobs 100 --min-ms 1000 --max-ms 8000)
   cpu_args=(--bodies 20000 --batch 5000)
   memory_args=(--jobs 2000)
+  files_args=(--mb 20 --rounds 3)
   report_args=(--quick)
 else
   mock_exit_after=1800
@@ -37,6 +39,7 @@ else
   jobs_args=(--jobs 1000 --min-ms 1000 --max-ms 60000)
   cpu_args=(--bodies 100000 --batch 10000)
   memory_args=(--jobs 10000)
+  files_args=(--mb 100 --rounds 7)
   report_args=()
 fi
 
@@ -74,7 +77,7 @@ for _ in $(seq 1 100); do [ -s "$workdir/port" ] && break; sleep 0.1; done
 export POLYJOB_MOCK_URL="http://127.0.0.1:$(cat "$workdir/port")"
 echo "mock providers server at $POLYJOB_MOCK_URL (pid $mock_pid, exits by itself after ${mock_exit_after} s)"
 
-rm -f bench/out/{size,startup,jobs,cpu,memory}.json
+rm -f bench/out/{size,startup,jobs,cpu,memory,files}.json
 failed=()
 # run_step NAME TIMEOUT_SECONDS COMMAND...: a failed or timed-out step is reported, the rest go on.
 run_step() {
@@ -91,6 +94,7 @@ run_step "2. start-up (Node fresh processes, workerd via Miniflare)" 300 node be
 run_step "3. requests and delay (adaptive wait, fixed 500 ms poller, realtime, stream)" 900 node "${node_ws[@]}" bench/jobs.mjs "${jobs_args[@]}"
 run_step "4. CPU per status update" 300 node --expose-gc bench/cpu.mjs "${cpu_args[@]}"
 run_step "5. memory per tracked job" 600 node --expose-gc bench/memory.mjs "${memory_args[@]}"
+run_step "6. file upload (a large Blob: polyjob vs a plain fetch of the same FormData)" 300 node --expose-gc bench/files.mjs "${files_args[@]}"
 
 step "report"
 node bench/report.mjs "${report_args[@]}"
