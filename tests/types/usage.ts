@@ -153,7 +153,7 @@ export async function everything(signal: AbortSignal, request: Request): Promise
     loras: [{ name: "style", weight: 0.7 }],
     url: new URL("https://example.test/a.png"),
   };
-  const upload: SubmitRequest = { task: "img2img", input: { ...params, model: "Flux_2_Klein_4B_BF16" } };
+  const upload = { task: "img2img", input: { ...params, model: "Flux_2_Klein_4B_BF16" } } satisfies SubmitRequest;
   const uploaded: Job = await client.run(upload, { signal });
 
   // Files out: job.files and loadFile.
