@@ -40,7 +40,7 @@ pub(crate) mod kind {
     pub(crate) const TOO_LARGE: u32 = 4;
     /// A watched signal fired (see `watchAbort`).
     pub(crate) const SIGNAL: u32 = 5;
-    /// The shared timer fired (slot 0; see timer.rs).
+    /// A sleep's timer fired (see timer.rs).
     pub(crate) const TICK: u32 = 6;
 }
 
@@ -106,20 +106,16 @@ fn ensure_installed() {
                  headers: Option<String>,
                  payload: JsValue,
                  bytes: Option<Vec<u8>>| {
-                    if kind == kind::TICK {
-                        super::timer::on_tick();
-                    } else {
-                        settle(
-                            slot,
-                            Report {
-                                kind,
-                                status: status.min(u16::MAX as u32) as u16,
-                                headers,
-                                payload,
-                                bytes,
-                            },
-                        );
-                    }
+                    settle(
+                        slot,
+                        Report {
+                            kind,
+                            status: status.min(u16::MAX as u32) as u16,
+                            headers,
+                            payload,
+                            bytes,
+                        },
+                    );
                 },
             );
             js_install(settle.as_ref());

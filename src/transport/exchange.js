@@ -1,7 +1,9 @@
 // One HTTP exchange in one call from wasm: fetch, the response headers the core reads, and the
 // body text under a size cap. Doing this here rather than field by field from Rust saves ~20
 // boundary crossings, a string copy per header and a wasm-side UTF-8 decode per request.
-// Request timeouts share one timer (see `deadlines`) instead of a setTimeout per request.
+// Every request has its own AbortController and deadline timer, and every sleep its own timer,
+// made when needed and cleared when done: nothing outlives or crosses the call that made it
+// (Cloudflare Workers tie timers and signals to the request that created them).
 // No policy here: retries, redirects and parsing stay in Rust.
 
 import { sniff } from "../js/input.js";
@@ -22,37 +24,6 @@ function headerLine(response) {
 
 /** Outcome kinds, the first element of what `exchange` resolves to. */
 const OK = 0, NETWORK = 1, TIMEOUT = 2, ABORTED = 3, TOO_LARGE = 4;
-
-// In-flight requests with a timeout, and the one timer armed for the earliest deadline. The
-// timer is unref'd in Node, so an idle client never keeps a process alive.
-const inflight = new Set();
-let timer = null;
-let armedFor = Infinity;
-
-function arm(deadline) {
-  if (deadline >= armedFor) return;
-  if (timer !== null) clearTimeout(timer);
-  armedFor = deadline;
-  timer = setTimeout(expire, Math.max(0, deadline - Date.now()));
-  if (typeof timer === "object" && timer !== null && typeof timer.unref === "function") timer.unref();
-}
-
-function expire() {
-  timer = null;
-  armedFor = Infinity;
-  const now = Date.now();
-  let next = Infinity;
-  for (const entry of inflight) {
-    if (entry.deadline <= now) {
-      inflight.delete(entry);
-      entry.timedOut = true;
-      entry.controller.abort();
-    } else if (entry.deadline < next) {
-      next = entry.deadline;
-    }
-  }
-  if (next !== Infinity) arm(next);
-}
 
 /**
  * Reads a response body as bytes, refusing it (resolving `undefined`, the stream cancelled) once
@@ -209,25 +180,29 @@ function errorText(e) {
  * TOO_LARGE. Never throws.
  */
 export async function exchange(fetchFn, url, method, headers, body, parent, timeoutMs, cap, slot) {
-  const controller = takeController();
-  const entry = { deadline: Date.now() + timeoutMs, controller, timedOut: false };
-  if (parent) watch(parent, controller);
+  const controller = new AbortController();
+  let timedOut = false;
+  let timer;
   if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
-    inflight.add(entry);
-    arm(entry.deadline);
+    timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, Math.min(timeoutMs, 2147483647));
+    // The request itself keeps a Node process alive while it runs; its deadline need not.
+    if (typeof timer === "object" && timer !== null && typeof timer.unref === "function") timer.unref();
   }
+  if (parent) watch(parent, controller);
   let out;
   try {
     out = await describe(await send(fetchFn, url, method, headers, body, controller.signal), cap);
   } catch (e) {
     out = [NETWORK, errorText(e), e];
   }
-  inflight.delete(entry);
+  if (timer !== undefined) clearTimeout(timer);
   if (parent) unwatch(parent, controller);
-  giveBack(controller);
   // A failure while the signal fired (sending or reading the body) is the timeout's or the caller's.
   let kind = out[0];
-  if (kind === NETWORK && entry.timedOut) kind = TIMEOUT;
+  if (kind === NETWORK && timedOut) kind = TIMEOUT;
   else if (kind === NETWORK && parent && parent.aborted) kind = ABORTED;
   report(slot, kind, out);
 }
@@ -303,21 +278,13 @@ export function install(fn) {
   settle = fn;
 }
 
-// The one shared timer of the sleeps (timer.rs keeps their deadlines): armed for the earliest,
-// it reports a TICK. Not unref'd: a pending sleep keeps a Node process alive, as a setTimeout would.
-let sleepTimer = null;
-
-/** (Re)arms the shared sleep timer to report a TICK after `ms`. */
-export function armTimer(ms) {
-  if (sleepTimer !== null) clearTimeout(sleepTimer);
-  // Hosts fire a longer delay than 2^31 - 1 ms at once; the tick then finds nothing due and re-arms.
-  sleepTimer = setTimeout(settle, Math.min(ms, 2147483647), 0, TICK, 0, undefined, undefined, undefined);
-}
-
-/** Clears the shared sleep timer. */
-export function disarmTimer() {
-  if (sleepTimer !== null) clearTimeout(sleepTimer);
-  sleepTimer = null;
+/**
+ * A sleep's timer (timer.rs): reports a TICK to `slot` after `ms`; returns the handle to clear.
+ * Not unref'd: a pending sleep keeps a Node process alive, as a setTimeout would. Hosts fire a
+ * delay over 2^31 - 1 ms at once, so it is capped (a poll then merely comes early).
+ */
+export function startTimer(ms, slot) {
+  return setTimeout(settle, Math.min(ms, 2147483647), slot, TICK, 0, undefined, undefined, undefined);
 }
 
 // What watches each caller signal — sleeps (their slot numbers) and in-flight requests (their
@@ -355,20 +322,4 @@ export function watchAbort(signal, slot) {
 /** Stops reporting `slot` for `signal`. */
 export function unwatchAbort(signal, slot) {
   unwatch(signal, slot);
-}
-
-// AbortControllers are costly to create in Node (~5 µs each, a tenth of a status poll), so
-// those of finished requests that never fired are reused. A fetch may leave its listener on the
-// signal until GC; firing it later is a no-op for a settled fetch, and each controller serves
-// at most REUSES requests, so such listeners stay under Node's leak warning (10).
-const REUSES = 8;
-const POOL_MAX = 64;
-const pool = [];
-
-function takeController() {
-  return pool.pop() ?? Object.assign(new AbortController(), { uses: 0 });
-}
-
-function giveBack(controller) {
-  if (!controller.signal.aborted && ++controller.uses < REUSES && pool.length < POOL_MAX) pool.push(controller);
 }

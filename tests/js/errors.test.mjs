@@ -295,14 +295,18 @@ describe("errors", { concurrency: true, timeout: 60_000 }, () => {
     assert.ok(Date.now() - t0 < 3000);
   });
 
-  test("per-request timeouts share one timer yet fire per request; answered requests are never cut", { timeout: 15_000 }, async () => {
-    // Requests to ids starting with "hang" never answer; the others answer at once. (The
-    // signals of answered requests are not checked: exchange.js reuses their controllers, and
-    // other tests running at the same time may abort them later, for their own requests.)
+  test("per-request timeouts fire per request; answered requests are never cut, and no request's signal is reused", { timeout: 15_000 }, async () => {
+    // Requests to ids starting with "hang" never answer; the others answer at once. Each request
+    // gets its own AbortController: a signal a fetch keeps (logging, tracing, a long-lived body)
+    // never fires later for somebody else's request.
     const hanging = [];
+    const answered = [];
     const mixed = (input, init) => {
       const s = signalOf(input, init);
-      if (!String(input).includes("/hang")) return Promise.resolve(json(200, { status: "processing", progress: 10 })());
+      if (!String(input).includes("/hang")) {
+        answered.push(s);
+        return Promise.resolve(json(200, { status: "processing", progress: 10 })());
+      }
       hanging.push(s);
       return new Promise((_, reject) => s.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError"))));
     };
@@ -331,6 +335,8 @@ describe("errors", { concurrency: true, timeout: 60_000 }, () => {
     assert.equal((await fast.get("ok-late")).status, "PROCESSING");
     assert.equal(hanging.length, 2);
     assert.ok(hanging.every((s) => s.aborted), "both hanging requests were aborted");
+    assert.equal(new Set([...answered, ...hanging]).size, answered.length + 2, "every request had its own signal");
+    assert.ok(answered.every((s) => !s.aborted), "no answered request's signal ever fired");
   });
 
   test("an idle client does not keep Node running (the timeout timer is unref'd)", { timeout: 20_000 }, async () => {
