@@ -5,9 +5,10 @@ export const PROVIDERS = ["socaity", "optexity", "deapi", "serika"];
 export const KEY = "test-key";
 export const EXPORTS = ["JobClient", "JobWatch", "JobStream", "WebhookDeduper", "PolyjobError", "isTerminal", "loadFile", "verifyWebhook", "verifyWebhookSync"];
 
-/** A valid submit request for `provider` with a short mock scenario (`nonce` keeps bodies unique). */
-export function requestFor(provider, nonce) {
-  const mock = { queue_ms: 100, duration_ms: 400, steps: 4, nonce };
+/** A valid submit request for `provider` with a short mock scenario (`nonce` keeps bodies unique;
+ * `scenario` overrides its timings). */
+export function requestFor(provider, nonce, scenario = {}) {
+  const mock = { queue_ms: 100, duration_ms: 400, steps: 4, ...scenario, nonce };
   switch (provider) {
     case "socaity":
       return { model: "flux-schnell", input: { prompt: "hello polyjob", mock } };

@@ -427,6 +427,33 @@ async function main() {
     return `one isolate served requests #${served.join(", #")}; ${pngs.map((p) => `${p.name} ${p.bytes.length} B`).join(", ")}: every image part's sha256 = its PNG's, every job FINISHED, every result file loaded`;
   });
 
+  await test("workerd (Miniflare 3): a request that answers while its wait still polls does not stall the same isolate's next requests (2 file submits after it)", 90_000, async () => {
+    if (!mf) throw new Error("no Worker (an earlier test failed to start it)");
+    const res = await mf.dispatchFetch("http://worker.test/leave");
+    const left = await res.json();
+    if (!left.ok) throw new Error(`/leave answered ${res.status}: ${left.error}`);
+    const after = [];
+    for (const [k, [w, h]] of [[7, [72, 40]], [8, [200, 100]]]) {
+      const png = await photo(app, `worker-${k}.png`, w, h, 40 + k);
+      const form = new FormData();
+      form.append("image", new File([png.bytes], png.name, { type: "image/png" }));
+      const req = new Request("http://worker.test/file", { method: "POST", body: form });
+      const r = await mf.dispatchFetch("http://worker.test/file", { method: "POST", body: new Uint8Array(await req.arrayBuffer()), headers: { "content-type": req.headers.get("content-type") } });
+      const text = await r.text();
+      let out;
+      try {
+        out = JSON.parse(text);
+      } catch {
+        throw new Error(`after /leave, the Worker answered ${r.status} for ${png.name}, not JSON: ${text.slice(0, 2000)}`);
+      }
+      if (!out.ok) throw new Error(`after /leave, the Worker answered ${r.status} for ${png.name}: ${out.error}`);
+      if (out.isolate !== left.isolate) throw new Error(`another isolate answered (${out.isolate}, /leave ran in ${left.isolate})`);
+      checkFile(out.result, png);
+      after.push(`#${out.served} ${png.name}`);
+    }
+    return `/leave (request #${left.served}) left job ${left.left}'s wait behind; then ${after.join(", ")}: FINISHED, sha256 matched, same isolate`;
+  });
+
   if (mf) {
     await mf.dispose().catch(() => {});
     mf = null;

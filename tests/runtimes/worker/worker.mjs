@@ -3,11 +3,14 @@
 //   GET  /      one job per provider (submit + wait)
 //   POST /file  a multipart form: its `image` File (from request.formData()) goes to deAPI
 //               img2img with client.run; answers what the mock received of it
+//   GET /leave  submits a 30 s job and starts waiting for it, then answers without awaiting the
+//               wait: workerd ends the request and cancels its timers and I/O, leaving that wait
+//               stalled — which must not stall the waits of later requests
 // The isolate serves many requests: `served` counts them and `isolate` names this one (made in
 // the first request: workerd forbids randomness at global scope), so the test can tell that one
 // instance served them all.
 import * as polyjob from "polyjob";
-import { runJobs } from "../jobs.mjs";
+import { runJobs, requestFor, KEY } from "../jobs.mjs";
 import { submitFile, sha256Hex } from "../files.mjs";
 
 let served = 0;
@@ -26,6 +29,13 @@ export default {
         if (!(file instanceof File)) return Response.json({ ok: false, error: `form field "image" is ${typeof file}, not a File` }, { status: 400 });
         const result = await submitFile(polyjob, env.MOCK_URL, file, `workerd request ${n}`, { fileName: file.name, contentType: file.type });
         return Response.json({ ok: true, served: n, isolate, received: { name: file.name, type: file.type, size: file.size, sha256: await sha256Hex(file) }, result });
+      }
+      if (url.pathname === "/leave") {
+        const client = new polyjob.JobClient({ provider: "serika", apiKey: KEY, baseUrl: `${String(env.MOCK_URL).replace(/\/+$/, "")}/serika`, pollIntervalMs: 100, maxPollIntervalMs: 200 });
+        const job = await client.submit(requestFor("serika", `leave-${crypto.randomUUID()}`, { queue_ms: 0, duration_ms: 30_000 }));
+        client.wait(job.id, { timeoutMs: 60_000 }).catch(() => {});
+        await new Promise((resolve) => setTimeout(resolve, 300)); // a poll or two, then a pending sleep
+        return Response.json({ ok: true, served: n, isolate, left: job.id });
       }
       const results = await runJobs(polyjob, env.MOCK_URL, "workerd");
       return Response.json({ ok: true, served: n, isolate, results });
