@@ -50,6 +50,15 @@ mkdir -p pkg/node pkg/web
 wasm-bindgen --target nodejs --out-dir target/shipped/nodejs --out-name polyjob "$wasm"
 cp target/shipped/nodejs/polyjob.d.ts pkg/node/polyjob.d.ts
 wasm-bindgen --target web --out-dir pkg/web --out-name polyjob "$wasm"
+# The typings, finished by hand where wasm-bindgen cannot: JobClient is generic over its provider
+# (its methods' types name P, see client.rs), and the libs the declarations use are referenced, so
+# the .d.ts compiles under `tsc --strict` with no tsconfig at all.
+for dts in pkg/node/polyjob.d.ts pkg/web/polyjob.d.ts; do
+  grep -q '^export class JobClient {$' "$dts" || { echo "build.sh: $dts has no 'export class JobClient {' line to make generic" >&2; exit 1; }
+  sed -i 's/^export class JobClient {$/export class JobClient<P extends ProviderName = ProviderName> {/' "$dts"
+  { printf '/// <reference lib="es2018" />\n/// <reference lib="dom" />\n/// <reference lib="esnext.disposable" />\n'; cat "$dts"; } > "$dts.tmp"
+  mv "$dts.tmp" "$dts"
+done
 # The raw-export typings of the wasm file: internal, untyped (`any`), imported by nothing.
 rm -f pkg/web/polyjob_bg.wasm.d.ts
 f=pkg/web/polyjob_bg.wasm

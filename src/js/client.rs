@@ -86,8 +86,8 @@ export interface LoadFileOptions {
   fetch?: typeof fetch;
 }
 /** Options of `new JobClient(...)`. */
-export interface JobClientOptions {
-  provider: ProviderName;
+export interface JobClientOptions<P extends ProviderName = ProviderName> {
+  provider: P;
   apiKey?: string;
   /** Defaults to the provider's documented URL. http(s) only. */
   baseUrl?: string;
@@ -123,7 +123,8 @@ export interface RealtimeOptions {
   /** A WebSocket constructor, where the runtime has no global one (Node < 22: `ws`). */
   WebSocket?: new (url: string, protocols?: string | string[]) => unknown;
 }
-/** What to run. Socaity, Optexity and Serika need `model`; deAPI needs `task`. */
+/** What to run, for any provider: Socaity, Optexity and Serika need `model`; deAPI needs `task`.
+ * A client's own methods take the narrower `SubmitRequestFor<P>` of its provider. */
 export interface SubmitRequest {
   model?: string;
   task?: string;
@@ -136,6 +137,14 @@ export interface SubmitRequest {
   /** Sent as `Idempotency-Key`; makes a submit safe to retry after a network failure. */
   idempotencyKey?: string;
 }
+/** A deAPI request: the task path (`"txt2img"`, `"img2img"`, ...); `model` goes in the body. */
+export interface DeapiSubmitRequest extends SubmitRequest { task: string }
+/** A Socaity, Optexity or Serika request: the model (Optexity: the endpoint name). */
+export interface ModelSubmitRequest extends SubmitRequest { model: string; task?: undefined }
+/** The request a client of provider `P` takes; a client whose provider is only known as
+ * `ProviderName` takes any `SubmitRequest` (checked at run time: `CONFIG`). */
+export type SubmitRequestFor<P extends ProviderName> = [ProviderName] extends [P] ? SubmitRequest
+  : P extends "deapi" ? DeapiSubmitRequest : ModelSubmitRequest;
 export interface CallOptions { signal?: AbortSignal; via?: Via }
 /** How a wait learns about the job: "auto" (default) uses the best channel the provider and
  * options allow (deAPI realtime) with a slow safety poll; "poll" only polls. */
@@ -180,7 +189,13 @@ export class PolyjobError extends Error {
 "#;
 
 /// A client for one provider. Construct with `new JobClient({ provider, apiKey, ... })`; bad
-/// options throw a `PolyjobError` with code `CONFIG`.
+/// options throw a `PolyjobError` with code `CONFIG`. In TypeScript the class is generic over
+/// its provider (`JobClient<"deapi">`), so a request missing what that provider needs (deAPI's
+/// `task`, the others' `model`) does not compile.
+///
+/// `free()` (or `using client = new JobClient(...)`, i.e. `[Symbol.dispose]()`) releases the
+/// client's wasm memory at once; calls still running keep what they need and finish. Calling
+/// it is optional: garbage collection releases an unreachable client too.
 #[wasm_bindgen]
 pub struct JobClient {
     engine: Rc<Engine>,
@@ -234,7 +249,7 @@ impl<F: Future<Output = Result<Job, Error>>> Future for JobToJs<F> {
 impl JobClient {
     #[wasm_bindgen(constructor)]
     pub fn new(
-        #[wasm_bindgen(unchecked_param_type = "JobClientOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "JobClientOptions<P>")] options: JsValue,
     ) -> Result<JobClient, JsValue> {
         Self::build(&options).map_err(reject)
     }
@@ -311,7 +326,7 @@ impl JobClient {
     }
 
     /// The provider this client talks to.
-    #[wasm_bindgen(getter, unchecked_return_type = "ProviderName")]
+    #[wasm_bindgen(getter, unchecked_return_type = "P")]
     pub fn provider(&self) -> String {
         self.engine.cfg.provider.as_str().to_string()
     }
@@ -363,7 +378,7 @@ impl JobClient {
     #[wasm_bindgen(unchecked_return_type = "Promise<Job>")]
     pub fn submit(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "SubmitRequest")] request: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "SubmitRequestFor<P>")] request: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         // Converted now, not in the future: the input is read as it is at the call (bytes the
@@ -486,7 +501,7 @@ impl JobClient {
     #[wasm_bindgen(unchecked_return_type = "Promise<Job>")]
     pub fn run(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "SubmitRequest")] request: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "SubmitRequestFor<P>")] request: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "WaitOptions")] options: JsValue,
     ) -> Promise {
         // Converted before the future, which then keeps neither JS argument nor a copy.
@@ -520,7 +535,7 @@ impl JobClient {
     #[wasm_bindgen(unchecked_return_type = "JobStream & AsyncIterable<unknown>")]
     pub fn stream(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string | SubmitRequest")] target: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | SubmitRequestFor<P>")] target: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Result<JsValue, JsValue> {
         if !adapter(self.engine.cfg.provider).capabilities().streaming {

@@ -17,6 +17,10 @@ export async function wrong(job: Job, err: PolyjobError): Promise<void> {
   await loadFile(job.resultUrl); // expect-error TS2345
   new JobClient({ provider: "deapi", maxResponseBytes: "64 MiB" }); // expect-error TS2322
   if (err.code === "PAYLOAD_TOO_LARGE") return; // expect-error TS2367
+  await client.submit({ model: "Flux1schnell", input: {} }); // expect-error TS2345
+  await new JobClient({ provider: "serika" }).run({ task: "txt2img", input: {} }); // expect-error TS2322
+  const named: "socaity" = client.provider; // expect-error TS2322
+  void named;
   void role;
   void status;
 }

@@ -3,6 +3,7 @@
 // type-level assertions prove the .d.ts has no `any` where the shape is known.
 import {
   JobClient,
+  PolyjobError,
   JobStream,
   JobWatch,
   WebhookDeduper,
@@ -22,10 +23,12 @@ import {
   type JobFile,
   type JobStatus,
   type LoadFileOptions,
-  type PolyjobError,
   type ProviderName,
   type RealtimeOptions,
   type SubmitRequest,
+  type SubmitRequestFor,
+  type DeapiSubmitRequest,
+  type ModelSubmitRequest,
   type TerminalStatus,
   type VerifyRequestOptions,
   type VerifyWebhookOptions,
@@ -61,6 +64,12 @@ export type Checks = [
   Expect<Equal<ProviderName, "socaity" | "optexity" | "deapi" | "serika">>,
   Expect<Equal<Via, "auto" | "poll" | "realtime" | "stream">>,
   Expect<Equal<PolyjobError["code"], ErrorCode>>,
+  // A client is typed by its provider: its requests and its `provider` follow it.
+  Expect<Equal<SubmitRequestFor<"deapi">, DeapiSubmitRequest>>,
+  Expect<Equal<SubmitRequestFor<"serika">, ModelSubmitRequest>>,
+  Expect<Equal<SubmitRequestFor<ProviderName>, SubmitRequest>>,
+  Expect<Equal<Parameters<JobClient<"deapi">["submit"]>[0], DeapiSubmitRequest>>,
+  Expect<Equal<JobClient<"socaity">["provider"], "socaity">>,
   Expect<Equal<ReturnType<JobClient["wait"]>, Promise<Job>>>,
   Expect<Equal<ReturnType<JobClient["list"]>, Promise<Job[]>>>,
   Expect<Equal<Parameters<JobClient["get"]>, [id: string, options?: CallOptions]>>,
@@ -241,7 +250,36 @@ export async function everything(signal: AbortSignal, request: Request): Promise
   const fresh: boolean = dedupe.firstDelivery("delivery-1") && dedupeSmall.firstDelivery("delivery-2");
   void [fromHook, fromRequest, sync, fresh];
 
-  // Errors.
+  // A client of a known provider takes that provider's request shape.
+  const deapi = new JobClient({ provider: "deapi", apiKey: "k" });
+  const deapiName: "deapi" = deapi.provider;
+  await deapi.submit({ task: "img2img", model: "Flux_2_Klein_4B_BF16", input: { image: picked, prompt: "p" } });
+  const socaity = new JobClient({ provider: "socaity" });
+  await socaity.run({ model: "face2face", input: { source_img: picked } });
+  void deapiName;
+
+  // Errors: `instanceof PolyjobError` narrows an unknown catch value.
+  try {
+    await socaity.run({ model: "m", input: {} });
+  } catch (e) {
+    if (e instanceof PolyjobError) {
+      const narrowed: ErrorCode = e.code;
+      const cause: unknown = e.cause;
+      switch (e.code) {
+        case "JOB_FAILED":
+          e.job?.status satisfies JobStatus | undefined;
+          break;
+        case "RATE_LIMITED":
+          e.retryAfterMs satisfies number | undefined;
+          break;
+        default:
+          break;
+      }
+      void [narrowed, cause];
+    }
+    const made = new PolyjobError("made by a test double", { code: "SERVER", status: 500 });
+    void made;
+  }
   try {
     await client.run(req);
   } catch (e) {
