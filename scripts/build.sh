@@ -71,7 +71,7 @@ cp packaging/node/index.mjs pkg/node/index.mjs
 cp packaging/web/browser.js packaging/web/workerd.js pkg/web/
 printf '{ "type": "commonjs" }\n' > pkg/node/package.json
 printf '{ "type": "module" }\n' > pkg/web/package.json
-cp README.md pkg/README.md
+cp packaging/README.md pkg/README.md   # the npm page (the repository README is the contributors')
 
 # Every hand-written entry must re-export every runtime export of the glue.
 exports=$(grep -oE '^export (class|function) [A-Za-z_$][A-Za-z0-9_$]*' pkg/web/polyjob.js | awk '{print $3}' | sort -u)

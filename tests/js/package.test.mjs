@@ -23,9 +23,27 @@ test("isTerminal", () => {
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const INSTALLED = path.join(HERE, "node_modules", "polyjob");
 
-test("package.json is named polyjob", async () => {
+test("package.json is named polyjob and describes the package for the registry", async () => {
   const meta = JSON.parse(await readFile(path.join(INSTALLED, "package.json"), "utf8"));
   assert.equal(meta.name, "polyjob");
+  assert.ok(meta.license && meta.description && meta.keywords?.length >= 5);
+});
+
+test("the npm README: install first, only absolute links, no contributors' references, runnable snippets", async () => {
+  const readme = await readFile(path.join(INSTALLED, "README.md"), "utf8");
+  assert.ok(readme.indexOf("npm install polyjob") > -1 && readme.indexOf("npm install polyjob") < 1200, "npm install comes first");
+  const links = [...readme.matchAll(/\]\(([^)]+)\)/g)].map((m) => m[1]);
+  for (const href of links) assert.match(href, /^(https?:|#)/, `link ${href} would be broken on a registry page`);
+  for (const internal of [/bash scripts\//, /\bissue \d/i, /\bdocs\//, /\bbench\//, /\bmock\b/]) assert.doesNotMatch(readme, internal);
+  // Each JS snippet is valid JavaScript (imports dropped, `export default` made a binding, the
+  // rest checked as the body of an async function: top-level await is fine).
+  const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
+  assert.ok(blocks.length >= 4, `${blocks.length} snippets`);
+  for (const code of blocks) {
+    const body = code.replace(/^import .*$/gm, "").replace(/^export default /m, "const worker = ");
+    assert.doesNotThrow(() => new Function(`return async () => {\n${body}\n};`), `snippet does not parse:\n${code}`);
+    for (const m of code.matchAll(/^import \{([^}]*)\} from "([^"]+)"/gm)) assert.equal(m[2], "polyjob");
+  }
 });
 
 test("the client object does not expose the API key", () => {
