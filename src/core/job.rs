@@ -42,6 +42,56 @@ impl Provider {
     }
 }
 
+/// How a job state reached the client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Channel {
+    /// The submit's answer.
+    Submit,
+    /// A status request (`get`, a wait's poll, the confirmation of a pushed end).
+    Poll,
+    /// The cancel's answer.
+    Cancel,
+    /// A list's item.
+    List,
+    /// deAPI's realtime socket.
+    Realtime,
+    /// A verified webhook delivery (`verifyWebhook`).
+    Webhook,
+    /// Handed in by `client.notify(job)` (from a webhook receiver or anywhere else).
+    Notify,
+}
+
+impl Channel {
+    /// Every channel, in the order of their names.
+    pub const ALL: [Channel; 7] = [
+        Channel::Submit,
+        Channel::Poll,
+        Channel::Cancel,
+        Channel::List,
+        Channel::Realtime,
+        Channel::Webhook,
+        Channel::Notify,
+    ];
+
+    /// `"submit"`, `"poll"`, `"cancel"`, `"list"`, `"realtime"`, `"webhook"`, `"notify"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Submit => "submit",
+            Channel::Poll => "poll",
+            Channel::Cancel => "cancel",
+            Channel::List => "list",
+            Channel::Realtime => "realtime",
+            Channel::Webhook => "webhook",
+            Channel::Notify => "notify",
+        }
+    }
+
+    /// Parses [`Channel::as_str`]'s names.
+    pub fn from_name(name: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+}
+
 /// Why a job failed, as the provider put it.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct JobError {
@@ -78,6 +128,8 @@ pub struct Job {
     /// Every file the provider returned (results, alternate formats, previews, downloads,
     /// screenshots), in one shape; empty when there are none.
     pub files: Vec<JobFile>,
+    /// How this state reached the client; set by the transport (`None` from a bare parse).
+    pub via: Option<Channel>,
     /// The provider's last response body, as received (its text, when it came as text).
     pub raw: Raw,
 }
@@ -98,13 +150,14 @@ impl Job {
             estimated_completion: None,
             preview: None,
             files: Vec::new(),
+            via: None,
             raw: Raw::default(),
         }
     }
 
     /// The JS `Job` shape as compact JSON text: `id`, `provider`, `status`, `progress`, `result`,
     /// `resultUrl`, `error` (`{ code, message }`), `createdAt`, `completedAt`,
-    /// `estimatedCompletion`, `preview`, `files`, `raw`, every one present (`null` when absent). The
+    /// `estimatedCompletion`, `preview`, `files`, `via`, `raw`, every one present (`null` when absent). The
     /// wasm surface hands this to one `JSON.parse`, which builds the object faster than setting
     /// its fields one by one across the boundary.
     pub fn to_json_string(&self) -> String {
@@ -156,6 +209,15 @@ impl Job {
         opt_str(out, ",\"preview\":", &self.preview);
         out.push_str(",\"files\":");
         write_files_json(&self.files, out);
+        out.push_str(",\"via\":");
+        match self.via {
+            Some(c) => {
+                out.push('"');
+                out.push_str(c.as_str());
+                out.push('"');
+            }
+            None => out.push_str("null"),
+        }
         out.push_str(",\"raw\":");
         self.raw.write_json(out);
         out.push('}');
@@ -212,14 +274,14 @@ mod tests {
         let text = job.to_json_string();
         assert_eq!(
             text,
-            r#"{"id":"j\"1","provider":"deapi","status":"FAILED","progress":0.35,"result":{"n":1.5},"resultUrl":null,"error":{"code":null,"message":"bad\nthing"},"createdAt":"2026-01-01T00:00:00Z","completedAt":null,"estimatedCompletion":null,"preview":null,"files":[],"raw":{"status":"error"}}"#
+            r#"{"id":"j\"1","provider":"deapi","status":"FAILED","progress":0.35,"result":{"n":1.5},"resultUrl":null,"error":{"code":null,"message":"bad\nthing"},"createdAt":"2026-01-01T00:00:00Z","completedAt":null,"estimatedCompletion":null,"preview":null,"files":[],"via":null,"raw":{"status":"error"}}"#
         );
         // The text is valid JSON and round-trips through core's parser.
         let back = super::super::json::parse(&text).unwrap();
         assert_eq!(back.get_str("id"), Some("j\"1"));
         assert_eq!(back.get("progress").and_then(Json::as_f64), Some(0.35));
         let bare = Job::new(Provider::Serika, "x", JobStatus::Queued).to_json_string();
-        assert!(bare.ends_with(r#""error":null,"createdAt":null,"completedAt":null,"estimatedCompletion":null,"preview":null,"files":[],"raw":null}"#));
+        assert!(bare.ends_with(r#""error":null,"createdAt":null,"completedAt":null,"estimatedCompletion":null,"preview":null,"files":[],"via":null,"raw":null}"#));
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub const DEFAULT_REQUEST_TIMEOUT_MS: f64 = 60_000.0;
 pub use files::{FileRole, JobFile};
 pub use form::{FilePath, FormPart, PartValue, PathSeg};
 pub use http::{header_contains, Body, Headers, HttpRequest, HttpResponse, Method, RequestBody};
-pub use job::{normalize_progress, Job, JobError, Provider};
+pub use job::{normalize_progress, Channel, Job, JobError, Provider};
 pub use json::Json;
 pub use raw::Raw;
 pub use status::JobStatus;

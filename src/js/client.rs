@@ -19,7 +19,7 @@ use super::watch::JobWatch;
 use crate::core::permits::{DEFAULT_MAX_CONCURRENT_REQUESTS, MAX_CONCURRENT_REQUESTS_LIMIT};
 use crate::core::retry::{RetryBudget, RetryPolicy};
 use crate::core::schedule::PollPolicy;
-use crate::core::{Error, Job, DEFAULT_REQUEST_TIMEOUT_MS};
+use crate::core::{Channel, Error, Job, DEFAULT_REQUEST_TIMEOUT_MS};
 use crate::providers::{adapter, ClientConfig};
 use crate::transport::{
     Engine, Gate, PushRegistry, RealtimeHub, Stats, DEFAULT_MAX_RESPONSE_BYTES,
@@ -55,9 +55,15 @@ export interface Job {
   preview: string | null;
   /** Every file the provider returned, in one shape (empty when none). */
   files: JobFile[];
+  /** How this state reached you: the submit's answer, a status request ("poll", also `get` and
+   * the confirmation of a pushed end), a cancel or list answer, the realtime socket, a verified
+   * webhook, or `notify()`; null for a job you built. */
+  via: JobVia | null;
   /** The provider's last response body, untouched. */
   raw: unknown;
 }
+/** The channels a job state comes by (`Job.via`). */
+export type JobVia = "submit" | "poll" | "cancel" | "list" | "realtime" | "webhook" | "notify";
 /** What a file is to its job. */
 export type FileRole = "result" | "alternate" | "preview" | "download" | "screenshot";
 /** One file of a job: a URL to download, or its bytes inline as base64. `loadFile` reads either. */
@@ -156,8 +162,9 @@ export interface WaitOptions {
   /** Called once per change of status or progress. */
   onUpdate?: (job: Job) => void;
 }
-/** Counters of what a client has sent. */
-export interface ClientStats { requests: number; retries: number; retriesDenied: number }
+/** Counters of what a client has sent, and of waits that lost their push channel (a realtime
+ * socket dropped or refused) and fell back to polling. */
+export interface ClientStats { requests: number; retries: number; retriesDenied: number; fallbacks: number }
 export interface Capabilities {
   cancel: boolean; list: boolean; webhooks: boolean; realtime: boolean; streaming: boolean;
 }
@@ -343,8 +350,9 @@ impl JobClient {
         capabilities_to_js(adapter(self.engine.cfg.provider).capabilities())
     }
 
-    /// What this client has sent so far: `{ requests, retries, retriesDenied }` (retries the
-    /// policy wanted but the per-client retry budget refused).
+    /// What this client has sent so far: `{ requests, retries, retriesDenied, fallbacks }`
+    /// (retries the policy wanted but the per-client retry budget refused; waits that lost their
+    /// push channel and fell back to polling).
     #[wasm_bindgen(getter, unchecked_return_type = "ClientStats")]
     pub fn stats(&self) -> JsValue {
         let s = self.engine.stats.get();
@@ -355,6 +363,7 @@ impl JobClient {
         set("requests", s.requests);
         set("retries", s.retries);
         set("retriesDenied", s.retries_denied);
+        set("fallbacks", s.fallbacks);
         o.into()
     }
 
@@ -365,11 +374,15 @@ impl JobClient {
         &self,
         #[wasm_bindgen(unchecked_param_type = "Job")] job: JsValue,
     ) -> Result<u32, JsValue> {
-        let job = convert::job_from_js(&job).map_err(reject)?;
+        let mut job = convert::job_from_js(&job).map_err(reject)?;
         if job.provider != self.engine.cfg.provider {
             return Err(reject(Error::config(
                 "notify: the job is from another provider",
             )));
+        }
+        // A verified webhook's job says so; anything else came by notify().
+        if job.via != Some(Channel::Webhook) {
+            job.via = Some(Channel::Notify);
         }
         Ok(self.engine.push.deliver(&job) as u32)
     }

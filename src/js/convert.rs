@@ -9,7 +9,9 @@ use web_sys::AbortSignal;
 
 use crate::core::files::{job_file_from_json, write_files_json};
 use crate::core::form::display_path;
-use crate::core::{Error, FilePath, Job, JobError, JobStatus, Json, PathSeg, Provider, Raw};
+use crate::core::{
+    Channel, Error, FilePath, Job, JobError, JobStatus, Json, PathSeg, Provider, Raw,
+};
 use crate::providers::{Capabilities, SubmitRequest};
 use crate::transport::RealtimeConfig;
 use crate::transport::{from_js, Via};
@@ -338,6 +340,7 @@ extern "C" {
         estimated_completion: Option<&str>,
         preview: Option<&str>,
         files: Option<&str>,
+        via: Option<&str>,
         raw: &str,
     ) -> JsValue;
 }
@@ -388,6 +391,7 @@ pub(crate) fn job_to_js(job: &Job) -> JsValue {
             job.estimated_completion.as_deref(),
             job.preview.as_deref(),
             (files_end > files_start).then(|| &text[files_start..files_end]),
+            job.via.map(Channel::as_str),
             raw_text,
         );
         // A huge job's buffer is not kept.
@@ -443,6 +447,12 @@ pub(crate) fn job_from_js(value: &JsValue) -> Result<Job, Error> {
             .collect::<Option<Vec<_>>>()
             .ok_or_else(|| config_err("job.files", "an array of JobFile objects"))?;
     }
+    job.via = match opt_string(value, "via")? {
+        None => None,
+        Some(name) => {
+            Some(Channel::from_name(&name).ok_or_else(|| config_err("job.via", "a JobVia name"))?)
+        }
+    };
     job.raw = from_js(&get(value, "raw")).unwrap_or_default().into();
     Ok(job)
 }

@@ -14,7 +14,7 @@ const STATUSES = ["PENDING", "QUEUED", "PROCESSING", "STREAMING", "FINISHED", "F
  * `errorMessage` is.
  */
 export function makeJob(id, provider, status, progress, result, resultUrl, errorCode, errorMessage,
-  createdAt, completedAt, estimatedCompletion, preview, files, raw) {
+  createdAt, completedAt, estimatedCompletion, preview, files, via, raw) {
   return {
     id,
     provider: PROVIDERS[provider],
@@ -28,6 +28,7 @@ export function makeJob(id, provider, status, progress, result, resultUrl, error
     estimatedCompletion: estimatedCompletion ?? null,
     preview: preview ?? null,
     files: files === undefined ? [] : JSON.parse(files),
+    via: via ?? null,
     raw: JSON.parse(raw),
   };
 }

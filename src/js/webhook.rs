@@ -151,7 +151,9 @@ fn verify(p: &Parsed) -> Result<Job, Error> {
         .map_err(|_| Error::bad_response(p.provider, "deapi: webhook body is not UTF-8"))?;
     let payload = json::parse(&text)
         .map_err(|_| Error::bad_response(p.provider, "deapi: webhook body is not JSON"))?;
-    deapi_webhook(&payload)
+    let mut job = deapi_webhook(&payload)?;
+    job.via = Some(crate::core::Channel::Webhook);
+    Ok(job)
 }
 
 fn is_request(value: &JsValue) -> bool {

@@ -20,7 +20,7 @@ use super::watcher::{Via, Watcher};
 use super::{now_ms, random};
 use crate::core::retry::{advised_delay_ms, RetryBudget, RetryPolicy};
 use crate::core::schedule::PollPolicy;
-use crate::core::{Deadline, Error, ErrorCode, HttpRequest, HttpResponse, Job, JobStatus};
+use crate::core::{Channel, Deadline, Error, ErrorCode, HttpRequest, HttpResponse, Job, JobStatus};
 use crate::providers::{self, adapter, ClientConfig, SubmitRequest};
 
 /// Everything a client needs to talk to one provider.
@@ -53,6 +53,9 @@ pub(crate) struct Stats {
     pub(crate) retries: u64,
     /// Retries the policy wanted but the retry budget refused.
     pub(crate) retries_denied: u64,
+    /// Times a wait lost its push channel (a realtime socket dropped or refused) and fell back
+    /// to polling.
+    pub(crate) fallbacks: u64,
 }
 
 /// The message of a wait's timeout until the wait names the job ([`timeout_message`]).
@@ -81,7 +84,7 @@ fn timeout_message(mut err: Error, id: &str, timeout_ms: Option<f64>) -> Error {
 const ABORT_CANCEL_TIMEOUT_MS: f64 = 5_000.0;
 
 impl Engine {
-    fn count(&self, f: impl FnOnce(&mut Stats)) {
+    pub(crate) fn count(&self, f: impl FnOnce(&mut Stats)) {
         let mut s = self.stats.get();
         f(&mut s);
         self.stats.set(s);
@@ -331,7 +334,7 @@ impl Engine {
             signal,
             Deadline::NONE,
             None,
-            |resp| providers::parse_submit(provider, resp),
+            |resp| providers::parse_submit(provider, resp).map(|job| via(job, Channel::Submit)),
         )
         .await
         .map_err(|e| {
@@ -365,7 +368,7 @@ impl Engine {
         let http = adapter(self.cfg.provider).status(&self.cfg, id, last);
         let provider = self.cfg.provider;
         self.exchange(&http, None, true, signal, deadline, permit, |resp| {
-            providers::parse_status(provider, id, resp)
+            providers::parse_status(provider, id, resp).map(|job| via(job, Channel::Poll))
         })
         .await
         .map_err(|e| {
@@ -385,7 +388,7 @@ impl Engine {
         let http = adapter(self.cfg.provider).cancel(&self.cfg, id, last)?;
         let provider = self.cfg.provider;
         self.exchange(&http, None, true, signal, Deadline::NONE, None, |resp| {
-            providers::parse_cancel(provider, id, resp)
+            providers::parse_cancel(provider, id, resp).map(|job| via(job, Channel::Cancel))
         })
         .await
     }
@@ -395,7 +398,11 @@ impl Engine {
         let http = adapter(self.cfg.provider).list(&self.cfg)?;
         let provider = self.cfg.provider;
         self.exchange(&http, None, true, signal, Deadline::NONE, None, |resp| {
-            providers::parse_list(provider, resp)
+            providers::parse_list(provider, resp).map(|jobs| {
+                jobs.into_iter()
+                    .map(|job| via(job, Channel::List))
+                    .collect()
+            })
         })
         .await
     }
@@ -590,6 +597,12 @@ fn redirect_target(from: &str, resp: &HttpResponse) -> Option<String> {
     let base = crate::providers::origin_of(from)?;
     crate::providers::resolve_link(base, location)
         .filter(|url| crate::providers::origin_of(url) == Some(base))
+}
+
+/// `job`, marked as having come by `channel`.
+pub(crate) fn via(mut job: Job, channel: Channel) -> Job {
+    job.via = Some(channel);
+    job
 }
 
 fn with_attempts(mut err: Error, attempts: u32) -> Error {

@@ -240,7 +240,8 @@ impl RealtimeHub {
                 }
                 Action::Event { event, data, .. } => {
                     if event == "request.status.updated" {
-                        if let Ok(job) = deapi_realtime_event(&data) {
+                        if let Ok(mut job) = deapi_realtime_event(&data) {
+                            job.via = Some(crate::core::Channel::Realtime);
                             self.registry.deliver(&job);
                         }
                     }

@@ -270,5 +270,6 @@ pub(crate) async fn fetch_open_submit(
             Error::new(ErrorCode::Network, "network error while reading the answer")
                 .with_provider(provider)
         })?;
-    crate::providers::parse_submit(provider, &resp).map(Opened::Job)
+    crate::providers::parse_submit(provider, &resp)
+        .map(|job| Opened::Job(super::engine::via(job, crate::core::Channel::Submit)))
 }

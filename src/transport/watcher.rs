@@ -293,6 +293,9 @@ impl Watcher {
     ) -> Result<Option<Job>, Error> {
         match update {
             PushUpdate::Lost => {
+                if self.pushing {
+                    self.engine.count(|s| s.fallbacks += 1);
+                }
                 self.pushing = false;
                 self.push_capable = false;
                 // Catch up at once rather than after a poll delay.
@@ -301,6 +304,9 @@ impl Watcher {
             }
             PushUpdate::Interrupted => {
                 // Poll at the normal cadence until the channel is back.
+                if self.pushing {
+                    self.engine.count(|s| s.fallbacks += 1);
+                }
                 self.pushing = false;
                 self.poll_now = true;
                 Ok(None)

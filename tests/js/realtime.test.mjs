@@ -38,12 +38,22 @@ describe("realtime", { concurrency: false, timeout: 90_000 }, () => {
     assert.ok(progress.length >= 3, `live progress updates: ${progress.length}`);
     for (const u of updates) if (u.progress !== null) assert.ok(u.progress >= 0 && u.progress <= 1);
     assert.ok(updates.some((u) => typeof u.preview === "string" && u.preview.length > 0), "a live preview arrived");
+    // Each update says how it came: the submit, then the socket, then the confirming poll.
+    assert.equal(updates[0].via, "submit");
+    assert.ok(updates.filter((u) => u.via === "realtime").length >= 3, `via: ${updates.map((u) => u.via).join(" ")}`);
+    assert.equal(job.via, "poll", "the end is confirmed by one status request");
+    assert.ok(updates.some((u) => u.via === "realtime" && u.files.some((f) => f.role === "preview" && f.data)), "previews over the socket are preview files (base64)");
+    assert.equal(c.stats.fallbacks, 0);
   });
 
   test("a socket killed mid-job with 4200 reconnects and the job still completes", async () => {
     const c = rtClient();
-    const job = await c.run(request("deapi", scenario({ duration_ms: 2000, realtime: { close_code: 4200, close_after_ms: 600 } })), { timeoutMs: 20_000 });
+    const updates = [];
+    const job = await c.run(request("deapi", scenario({ duration_ms: 2000, realtime: { close_code: 4200, close_after_ms: 600 } })), { timeoutMs: 20_000, onUpdate: (j) => updates.push(j.via) });
     assert.equal(job.status, "FINISHED");
+    // The drop is visible: counted, and the updates meanwhile came by polling.
+    assert.ok(c.stats.fallbacks >= 1, `fallbacks ${c.stats.fallbacks}`);
+    assert.ok(updates.includes("realtime"), `via: ${updates.join(" ")}`);
   });
 
   test("with the socket refused (wrong app key) the job completes by polling", async () => {

@@ -53,6 +53,34 @@ describe("wait and watch take a Job", { concurrency: true, timeout: 30_000 }, ()
   });
 });
 
+describe("every state says how it came", { timeout: 30_000 }, () => {
+  test("submit, poll (get and a wait's polls), cancel, list, notify, webhook", async () => {
+    const s = client("socaity");
+    const updates = [];
+    const job = await s.run(request("socaity", scenario({ duration_ms: 300 })), { onUpdate: (j) => updates.push(j.via) });
+    assert.equal(updates[0], "submit");
+    assert.ok(updates.slice(1).every((v) => v === "poll"), updates.join(" "));
+    assert.equal((await s.get(job.id)).via, "poll");
+    const running = await s.submit(request("socaity", scenario({ duration_ms: 5000 })));
+    assert.equal(running.via, "submit");
+    assert.equal((await s.cancel(running.id)).via, "cancel");
+    const listed = await client("serika").list();
+    assert.ok(listed.length > 0 && listed.every((j) => j.via === "list"));
+    const d = client("deapi");
+    const dj = await d.submit(request("deapi", scenario({ duration_ms: 5000 })));
+    const seen = [];
+    const ac = new AbortController();
+    const waiting = d.wait(dj.id, { signal: ac.signal, via: "poll", onUpdate: (j) => seen.push(j.via) });
+    while (seen.length === 0) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(d.notify({ ...dj, status: "PROCESSING", progress: 0.5, via: null }), 1);
+    assert.equal(d.notify({ ...dj, status: "PROCESSING", progress: 0.6, via: "webhook" }), 1);
+    while (seen.length < 3) await new Promise((r) => setTimeout(r, 10));
+    ac.abort();
+    await assert.rejects(waiting, isPolyjobError("ABORTED"));
+    assert.deepEqual(seen.slice(-2), ["notify", "webhook"]);
+  });
+});
+
 describe("realtime needs a WebSocket", () => {
   test("configured realtime without any WebSocket throws CONFIG at construction, saying what to do", () => {
     const saved = globalThis.WebSocket;

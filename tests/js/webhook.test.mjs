@@ -59,7 +59,10 @@ describe("webhooks", { timeout: 60_000 }, () => {
     const ts = String(Math.floor(Date.now() / 1000));
     const body = JSON.stringify({ event: "job.completed", data: { job_request_id: "r1", status: "done", result_url: "http://x/y.png" } });
     const headers = { "x-deapi-signature": sign(ts, body), "x-deapi-timestamp": ts };
-    assert.equal(verifyWebhookSync({ provider: "deapi", body, headers, secret: SECRET }).status, "FINISHED");
+    const verified = verifyWebhookSync({ provider: "deapi", body, headers, secret: SECRET });
+    assert.equal(verified.status, "FINISHED");
+    assert.equal(verified.via, "webhook");
+    assert.deepEqual(verified.files, [{ role: "result", url: "http://x/y.png", data: null, contentType: "image/png", fileName: null }]);
     const tampered = body.replace("done", "error");
     assert.throws(() => verifyWebhookSync({ provider: "deapi", body: tampered, headers, secret: SECRET }), isPolyjobError("WEBHOOK_SIGNATURE"));
     assert.throws(() => verifyWebhookSync({ provider: "deapi", body, headers, secret: "another-secret" }), isPolyjobError("WEBHOOK_SIGNATURE"));

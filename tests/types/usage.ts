@@ -122,7 +122,7 @@ export async function everything(signal: AbortSignal, request: Request): Promise
   const caps: Capabilities = client.capabilities;
   const can: boolean = caps.cancel && caps.list && caps.webhooks && caps.realtime && caps.streaming;
   const stats: ClientStats = client.stats;
-  const sent: number = stats.requests + stats.retries + stats.retriesDenied;
+  const sent: number = stats.requests + stats.retries + stats.retriesDenied + stats.fallbacks;
   void [provider, baseUrl, can, sent];
 
   const req: SubmitRequest = { task: "txt2img", input: { prompt: "a fox" }, webhookUrl: "https://example.test/hook", idempotencyKey: "k1" };
