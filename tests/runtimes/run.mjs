@@ -454,6 +454,45 @@ async function main() {
     return `/leave (request #${left.served}) left job ${left.left}'s wait behind; then ${after.join(", ")}: FINISHED, sha256 matched, same isolate`;
   });
 
+  await test("workerd (Miniflare 3): one Worker instance, 8 requests in turn and 2 at once, each its own client waiting on a job of several polls — every provider, an aborted wait, a timed-out wait (issue 23)", 120_000, async () => {
+    if (!mf) throw new Error("no Worker (an earlier test failed to start it)");
+    const ask = async (query) => {
+      const res = await mf.dispatchFetch(`http://worker.test/wait?${query}`);
+      const text = await res.text();
+      let out;
+      try {
+        out = JSON.parse(text);
+      } catch {
+        throw new Error(`/wait?${query} answered ${res.status}, not JSON (a hung request is cancelled by workerd): ${text.slice(0, 500)}`);
+      }
+      if (!out.ok) throw new Error(`/wait?${query} answered ${res.status}: ${out.error}`);
+      return out;
+    };
+    const inTurn = [
+      "provider=socaity&mode=finish", "provider=optexity&mode=finish", "provider=deapi&mode=finish", "provider=serika&mode=finish",
+      "provider=serika&mode=abort", "provider=deapi&mode=timeout", "provider=socaity&mode=finish", "provider=optexity&mode=abort",
+    ];
+    const answers = [];
+    for (const q of inTurn) answers.push(await ask(q));
+    answers.push(...(await Promise.all(["provider=deapi&mode=finish", "provider=serika&mode=timeout"].map(ask))));
+    for (const a of answers) {
+      const what = `#${a.served} ${a.provider} ${a.mode}`;
+      if (a.isolate !== answers[0].isolate) throw new Error(`${what}: another isolate answered`);
+      if (a.mode === "finish") {
+        if (a.status !== "FINISHED") throw new Error(`${what}: ended ${a.status} ${JSON.stringify(a.error)}`);
+        if (a.stats.requests < 3) throw new Error(`${what}: only ${a.stats.requests} requests — the job was to need several polls`);
+        if (a.ms > 6000) throw new Error(`${what}: took ${a.ms} ms for a ~0.9 s job`);
+      } else if (a.mode === "abort") {
+        if (a.error?.code !== "ABORTED" || !a.error.instance || !a.error.causeIsReason) throw new Error(`${what}: ${JSON.stringify(a.error)}`);
+        if (a.ms > 4000) throw new Error(`${what}: the abort at 400 ms ended the wait after ${a.ms} ms`);
+      } else {
+        if (a.error?.code !== "TIMEOUT" || !/timeoutMs \(400 ms\)/.test(a.error.message)) throw new Error(`${what}: ${JSON.stringify(a.error)}`);
+        if (a.ms > 4000) throw new Error(`${what}: the 400 ms timeout ended the wait after ${a.ms} ms`);
+      }
+    }
+    return answers.map((a) => `#${a.served} ${a.provider}/${a.mode} ${a.status ?? a.error.code} ${a.ms} ms`).join(", ");
+  });
+
   if (mf) {
     await mf.dispose().catch(() => {});
     mf = null;
