@@ -84,15 +84,18 @@ for entry in pkg/node/index.mjs pkg/web/browser.js pkg/web/workerd.js; do
   done
 done
 
-# Each glue ships as one file with its JS snippets (src/transport/*.js) bundled in — one module
-# to load instead of two — and minified: whitespace and syntax only, so every class and function
-# keeps its name (stack traces, `constructor.name`). The hand-written entries (index.mjs,
-# browser.js, workerd.js) stay as written. wasm-bindgen lists the snippet once per Rust extern
-# block in the imports object (the same namespace each time): those repeated keys are expected.
+# Each glue ships as one file with its JS snippets (src/transport/*.js, src/js/*.js) bundled in —
+# one module to load instead of several — and minified: whitespace and syntax only, so every class
+# and function keeps its name (stack traces, `constructor.name`). The hand-written entries
+# (index.mjs, browser.js, workerd.js) stay as written. Any esbuild warning fails the build: a
+# user's bundler would print it too (e.g. a repeated import key, which wasm-bindgen emits when a
+# snippet has two functions wasm imports without a shim — hence one such function per snippet).
 esbuild="$root/.tools/node_modules/.bin/esbuild"
 bundle() { # glue file, esm, neutral
-  "$esbuild" "$1" --bundle --format="$2" --platform="$3" --minify-whitespace --minify-syntax \
-    --log-level=warning --log-override:duplicate-object-key=silent --outfile="$1.bundled.js"
+  local warnings
+  warnings=$("$esbuild" "$1" --bundle --format="$2" --platform="$3" --minify-whitespace --minify-syntax \
+    --log-level=warning --outfile="$1.bundled.js" 2>&1)
+  if [ -n "$warnings" ]; then echo "build.sh: esbuild warned bundling $1:" >&2; echo "$warnings" >&2; exit 1; fi
   mv "$1.bundled.js" "$1"
 }
 # The PolyjobError class lives in a snippet (src/js/error.js): the glue exports it too, so every

@@ -20,7 +20,7 @@ pub use webhook::WebhookDeduper;
 use std::future::Future;
 use std::pin::Pin;
 
-use js_sys::{Function, Promise};
+use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use crate::core::JobStatus;
@@ -34,11 +34,8 @@ pub fn is_terminal(status: &str) -> bool {
 
 #[wasm_bindgen(module = "/src/js/promise.js")]
 extern "C" {
-    /// Makes a pending promise and returns its resolve function (see promise.js).
-    fn deferred() -> Function;
-    /// The promise of the last `deferred()`.
-    #[wasm_bindgen(js_name = takePromise)]
-    fn take_promise() -> Promise;
+    /// A pending promise and its resolve function, as `[promise, resolve]` (see promise.js).
+    fn deferred() -> Array;
 }
 
 /// Runs an exported async operation as a JS promise: resolved with the `Ok` value, rejected
@@ -53,7 +50,9 @@ pub(crate) fn promise(f: impl Future<Output = Result<JsValue, JsValue>> + 'stati
 /// The body of [`promise`], compiled once.
 #[inline(never)]
 fn settle_with(operation: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>>) -> Promise {
-    let resolve = deferred();
+    let made = deferred();
+    let promise: Promise = made.get(0).unchecked_into();
+    let resolve: Function = made.get(1).unchecked_into();
     // Not through `transport::spawn`: boxing this block there would add a third allocation
     // to every pending call (spawn_local boxes what it is given).
     wasm_bindgen_futures::spawn_local(async move {
@@ -63,7 +62,7 @@ fn settle_with(operation: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>
         };
         let _ = resolve.call1(&JsValue::UNDEFINED, &outcome);
     });
-    take_promise()
+    promise
 }
 
 /// An iterator result `{ value, done }`.

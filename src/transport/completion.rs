@@ -17,12 +17,7 @@ use std::task::{Context, Poll, Waker};
 
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(module = "/src/transport/exchange.js")]
-extern "C" {
-    /// Gives exchange.js the shared settle function (once per instance).
-    #[wasm_bindgen(js_name = install)]
-    fn js_install(settle: &JsValue);
-}
+use super::host::js_install;
 
 /// What JS reports, by `kind` (numbers shared with exchange.js).
 pub(crate) mod kind {

@@ -14,63 +14,10 @@ use wasm_bindgen::JsCast;
 use web_sys::{AbortSignal, ReadableStreamDefaultReader, Response};
 
 use super::completion::{kind, Report, Slot};
+use super::host::{
+    js_exchange, js_fetch_file, js_finish, js_header_object, js_open, js_read_bytes, js_read_chunk,
+};
 use crate::core::{json, Headers, HttpRequest, HttpResponse, Json, Method, PartValue, RequestBody};
-
-#[wasm_bindgen(module = "/src/transport/exchange.js")]
-extern "C" {
-    /// Sends one request and reads its answer; reports the outcome to `slot` (see exchange.js).
-    #[wasm_bindgen(js_name = exchange)]
-    fn js_exchange(
-        fetch_fn: &Function,
-        url: &str,
-        method: u32,
-        headers: &JsValue,
-        body: &JsValue,
-        parent: Option<AbortSignal>,
-        timeout_ms: f64,
-        cap: f64,
-        slot: u32,
-    );
-
-    /// Sends one request; reports the Response (body unread) or the error text to `slot`.
-    #[wasm_bindgen(js_name = open)]
-    fn js_open(
-        fetch_fn: &Function,
-        url: &str,
-        method: u32,
-        headers: &JsValue,
-        body: &JsValue,
-        signal: &AbortSignal,
-        slot: u32,
-    );
-
-    /// A `{ name: value }` object of a flat `[name, value, ...]` list.
-    #[wasm_bindgen(js_name = headerObject)]
-    fn js_header_object(flat: Vec<String>) -> JsValue;
-
-    /// Reads an opened response's status, headers and capped body; reports them to `slot` as
-    /// `exchange` does.
-    #[wasm_bindgen(js_name = finish)]
-    fn js_finish(response: &Response, cap: f64, slot: u32);
-
-    /// Reads one chunk of a body stream; reports it (or the end, or the error) to `slot`.
-    #[wasm_bindgen(js_name = readChunk)]
-    fn js_read_chunk(reader: &ReadableStreamDefaultReader, slot: u32);
-
-    /// Downloads a result file; reports the Blob (or the status of a refusal) to `slot`.
-    #[wasm_bindgen(js_name = fetchFile)]
-    fn js_fetch_file(
-        fetch_fn: &Function,
-        url: &str,
-        content_type: Option<String>,
-        signal: Option<AbortSignal>,
-        slot: u32,
-    );
-
-    /// Reads a Request's (or Response's) whole body; reports its bytes to `slot`.
-    #[wasm_bindgen(js_name = readBytes)]
-    fn js_read_bytes(source: &JsValue, slot: u32);
-}
 
 /// The response headers the core reads, in the order exchange.js hands them over (redirect
 /// target and retry advice, read for non-2xx answers only; type).

@@ -11,6 +11,7 @@ mod completion;
 mod engine;
 mod fetch;
 mod gate;
+mod host;
 mod push;
 mod realtime;
 mod signal;

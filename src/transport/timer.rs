@@ -17,6 +17,8 @@ use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
 use super::completion::{kind, Slot};
+use super::host::js_start_timer;
+pub(crate) use super::host::{js_unwatch_abort, js_watch_abort};
 
 #[wasm_bindgen]
 extern "C" {
@@ -24,19 +26,6 @@ extern "C" {
     pub(crate) fn set_timeout(handler: &Function, ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
     pub(crate) fn clear_timeout(id: &JsValue);
-}
-
-#[wasm_bindgen(module = "/src/transport/exchange.js")]
-extern "C" {
-    /// Arms a timer that reports a TICK to `slot` after `ms`; returns its handle.
-    #[wasm_bindgen(js_name = startTimer)]
-    fn js_start_timer(ms: f64, slot: u32) -> JsValue;
-    /// Reports `slot` (kind SIGNAL) when `signal` fires; one listener per signal.
-    #[wasm_bindgen(js_name = watchAbort)]
-    pub(crate) fn js_watch_abort(signal: &AbortSignal, slot: u32);
-    /// Stops reporting `slot` for `signal`.
-    #[wasm_bindgen(js_name = unwatchAbort)]
-    pub(crate) fn js_unwatch_abort(signal: &AbortSignal, slot: u32);
 }
 
 /// The signal fired before the sleep ended.

@@ -83,3 +83,37 @@ async function runWebBuild(dir, wasmName) {
   assert.equal(done.status, "FINISHED");
   assert.deepEqual(done.result, { text: "echo: hello polyjob" });
 }
+
+test("each entry bundles without a single warning, the package outside node_modules (a linked or workspace package)", async () => {
+  // esbuild hides warnings from files under node_modules; a linked package is not under it.
+  const { build } = await import(new URL("../../.tools/node_modules/esbuild/lib/main.js", import.meta.url).href);
+  const tmp = await mkdtemp(path.join(tmpdir(), "polyjob-linked-"));
+  try {
+    const pkgDir = path.join(tmp, "polyjob");
+    await cp(INSTALLED, pkgDir, { recursive: true });
+    const cases = [
+      ["web/browser.js", "browser", ["browser"]],
+      ["web/polyjob.js", "browser", ["browser"]],
+      ["web/workerd.js", "neutral", ["workerd", "worker", "browser"]],
+      ["node/index.mjs", "node", ["node"]],
+    ];
+    for (const [entry, platform, conditions] of cases) {
+      const result = await build({
+        entryPoints: [path.join(pkgDir, entry)],
+        bundle: true,
+        format: "esm",
+        platform,
+        conditions,
+        write: false,
+        outdir: path.join(tmp, "out"),
+        logLevel: "silent",
+        loader: { ".wasm": "file" },
+        external: ["fs"],
+      });
+      assert.deepEqual(result.warnings.map((w) => w.text), [], `${entry} (${platform}) bundles without warnings`);
+      assert.deepEqual(result.errors, []);
+    }
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+});
