@@ -651,7 +651,6 @@ impl Json {
 
 /// Appends `s` as a quoted JSON string.
 pub(crate) fn push_json_string(out: &mut String, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
     let mut start = 0;
     for (i, b) in s.bytes().enumerate() {
@@ -669,8 +668,7 @@ pub(crate) fn push_json_string(out: &mut String, s: &str) {
         out.push_str(&s[start..i]);
         if esc.is_empty() {
             out.push_str("\\u00");
-            out.push(HEX[usize::from(b >> 4)] as char);
-            out.push(HEX[usize::from(b & 0xf)] as char);
+            super::encoding::push_hex(out, &[b]);
         } else {
             out.push_str(esc);
         }

@@ -2,6 +2,7 @@
 //! the retry and poll-schedule policies. Nothing here performs I/O or reads a clock.
 
 pub mod deadline;
+pub mod encoding;
 mod error;
 pub mod files;
 pub mod form;

@@ -93,14 +93,10 @@ pub fn verify_deapi(
 /// The `X-DeAPI-Signature` value deAPI would send: `"sha256=" + hex(HMAC_SHA256(secret,
 /// "{timestamp}." + body))`, lowercase hex.
 pub fn sign_deapi(secret: &[u8], timestamp: &str, body: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = mac(secret, timestamp, body);
     let mut out = String::with_capacity(7 + 64);
     out.push_str("sha256=");
-    for b in digest {
-        out.push(HEX[usize::from(b >> 4)] as char);
-        out.push(HEX[usize::from(b & 0xf)] as char);
-    }
+    super::encoding::push_hex(&mut out, &digest);
     out
 }
 
