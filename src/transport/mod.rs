@@ -17,6 +17,7 @@ mod realtime;
 mod signal;
 mod stream;
 mod timer;
+mod wait;
 mod watcher;
 
 pub(crate) use engine::{Engine, Stats};

@@ -10,10 +10,13 @@ use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use web_sys::{AbortSignal, ReadableStreamDefaultReader, Response};
 
+use super::abort::{AbortCause, ChildSignal};
 use super::engine::Engine;
 use super::fetch;
+use super::now_ms;
 use super::timer::sleep;
 use crate::core::sse::SseDecoder;
+use crate::core::Deadline;
 use crate::core::{Error, ErrorCode, HttpRequest, Job};
 use crate::providers::{adapter, classify_stream_data, StreamItem};
 
@@ -272,4 +275,42 @@ pub(crate) async fn fetch_open_submit(
         })?;
     crate::providers::parse_submit(provider, &resp)
         .map(|job| Opened::Job(super::engine::via(job, crate::core::Channel::Submit)))
+}
+
+impl Engine {
+    /// Reads job `id`'s output stream to its end (a `wait` via "stream", through
+    /// [`Watcher::drain_stream`]). A job that does not
+    /// stream (409) or a broken stream ends the read without error: the wait falls back to
+    /// polling. Fails on abort, the wait's deadline and NOT_FOUND. A stream read cannot be cut
+    /// by clamping, so this one arms a signal for the deadline.
+    pub(crate) async fn drain_stream(
+        self: &Rc<Self>,
+        id: &str,
+        last: Option<&Job>,
+        signal: Option<&AbortSignal>,
+        deadline: Deadline,
+    ) -> Result<(), Error> {
+        if deadline.passed(now_ms()) {
+            return Err(self.wait_timed_out(last.cloned()));
+        }
+        let armed = ChildSignal::new(signal, deadline.remaining_ms(now_ms()))
+            .map_err(|_| Error::config("this runtime has no AbortController"))?;
+        let armed_signal = armed.signal();
+        let mut reader = StreamReader::for_job(self.clone(), id, last)?;
+        loop {
+            match reader.next(Some(&armed_signal)).await {
+                Ok(Some(_chunk)) => {}
+                Ok(None) => return Ok(()),
+                Err(err) if err.code == ErrorCode::Aborted => {
+                    return Err(if armed.cause() == Some(AbortCause::Timeout) {
+                        self.wait_timed_out(last.cloned())
+                    } else {
+                        err
+                    });
+                }
+                Err(err) if err.code == ErrorCode::NotFound => return Err(err),
+                Err(_) => return Ok(()),
+            }
+        }
+    }
 }
