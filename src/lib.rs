@@ -12,7 +12,9 @@
 //! - `js` (wasm only): the only `#[wasm_bindgen]` export surface (`JobClient`, `JobWatch`,
 //!   `JobStream`, `isTerminal`, `loadFile`, `verifyWebhook`, `WebhookDeduper`).
 //!
-//! What this crate does not do: it never stores jobs, never reads a clock outside `transport`,
+//! What this crate does not do: it never stores jobs, never reads a clock outside `transport`
+//! (and `js::webhook`, which reads `Date.now()` for a webhook's replay window when the caller
+//! passes no `now`),
 //! and never puts an API key anywhere but the provider's auth header.
 
 pub mod core;

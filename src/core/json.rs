@@ -1,10 +1,11 @@
 //! A small owned JSON value: what providers send and what a [`Job`](super::Job) carries as
 //! `result` and `raw`.
 //!
-//! HTTP bodies reach it through the serde impls below (in wasm from the host's `JSON.parse` via
-//! serde-wasm-bindgen, in native tests from serde_json). Text that arrives inside the core —
-//! SSE `data:` lines, Pusher frames, webhook bodies — is read by [`parse`], a strict RFC 8259
-//! parser with no dependencies, and written back by [`Json::to_json_string`]. Numbers are `f64`,
+//! Every body polyjob reads — HTTP answers (their bytes decoded by `core::utf8`), SSE `data:`
+//! lines, Pusher frames, webhook bodies, a submit's input as `input.js` serialized it — is read
+//! by [`parse`], a strict RFC 8259 parser with no dependencies (fuzzed against serde_json), and
+//! written back by [`Json::to_json_string`]. The serde impls below serve native tests and tools
+//! only (they are not compiled into the wasm). Numbers are `f64`,
 //! as in JavaScript. Objects keep their key order; a duplicate key keeps its first position and
 //! its last value, as with `JSON.parse`. Neither path uses core's float parser or `core::fmt`
 //! (see [`super::number`] for how numbers are converted and how exact that is).

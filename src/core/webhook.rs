@@ -2,7 +2,7 @@
 //! de-duplicator for redelivered events.
 //!
 //! It owns the checks on what arrives (headers, the raw body bytes, the caller's clock value)
-//! and the signing used by tests and the mock. It does not parse the payload (that is
+//! and the signing used by tests (the mock signs with its own copy: it is a separate crate). It does not parse the payload (that is
 //! `providers::deapi::parse_webhook`, to be called only after [`verify_deapi`] succeeds), does
 //! not read a clock, and never puts the secret or a signature into an error message.
 //!

@@ -79,17 +79,8 @@ pub(crate) fn resolve_link(base: &str, link: &str) -> Option<String> {
 
 /// Percent-encodes one path segment (RFC 3986 unreserved characters pass through).
 pub(crate) fn encode_segment(s: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(s.len());
-    for &b in s.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(HEX[(b >> 4) as usize] as char);
-            out.push(HEX[(b & 15) as usize] as char);
-        }
-    }
+    crate::core::encoding::push_percent_encoded(&mut out, s);
     out
 }
 

@@ -1,6 +1,7 @@
 //! A child `AbortController` that aborts when its parent signal aborts or when a timeout
-//! elapses — the per-request timeout merged with the caller's signal, or a wait's deadline.
-//! Dropping it removes the parent listener and clears the timer.
+//! elapses: a stream read cut at a wait's deadline (stream.rs) and the bounded cancel of an
+//! aborted `run` (wait.rs). (A request's own timeout is exchange.js's, per request.) Dropping it
+//! removes the parent listener and clears the timer.
 
 use js_sys::{Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
