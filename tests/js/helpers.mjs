@@ -103,7 +103,34 @@ export function signalOf(input, init) {
 }
 
 export const uid = () => randomUUID().slice(0, 8);
+/** A plain timer. Not for synchronization: tests wait for the event itself (`until`, `deferred`). */
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A promise with its resolve outside: `const d = deferred(); ... d.resolve(v); await d.promise`. */
+export function deferred() {
+  let resolve;
+  let reject;
+  const promise = new Promise((res, rej) => { resolve = res; reject = rej; });
+  return { promise, resolve, reject };
+}
+
+/**
+ * Resolves once `cond()` (sync or async) returns something truthy, checking every `everyMs`
+ * (each check of a mock route is one local request). `timeoutMs` only bounds a hang: it rejects
+ * with `what` in the message. The condition is the event waited for, never the time.
+ */
+export async function until(cond, { what = "the condition", timeoutMs = 30_000, everyMs = 10 } = {}) {
+  const start = Date.now();
+  for (;;) {
+    const v = await cond();
+    if (v) return v;
+    if (Date.now() - start > timeoutMs) throw new Error(`waited ${timeoutMs} ms for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** One turn of the event loop: every promise job and timer callback already due runs first. */
+export const nextTurn = () => new Promise((r) => setImmediate(r));
 
 export async function mockGet(path) {
   const res = await fetch(`${MOCK}${path}`);
@@ -112,6 +139,25 @@ export async function mockGet(path) {
 }
 export const mockRequests = () => mockGet("/__mock/requests");
 export const mockJob = (id) => mockGet(`/__mock/jobs/${encodeURIComponent(id)}`);
+
+/**
+ * Asserts the mock is no longer polled for `id` (no request leaked after the call that polled it
+ * ended). The clock is a control wait on a job of its own with the same client options (`opts`
+ * as for `client`): once the mock has recorded `polls` status requests of the control, a poll loop
+ * still running for `id` on that schedule would have sent some too, however slow the machine is.
+ */
+export async function assertPollingStopped(provider, id, opts = {}, polls = 4) {
+  const before = (await mockJob(id)).status_requests;
+  const control = client(provider, opts);
+  const job = await control.submit(request(provider, scenario({ queue_ms: 50, duration_ms: 120_000 })));
+  const ac = new AbortController();
+  const waiting = control.wait(job.id, { signal: ac.signal }).catch((e) => e);
+  await until(async () => (await mockJob(job.id)).status_requests >= polls, { what: `${polls} polls of the control job` });
+  ac.abort();
+  await waiting;
+  const after = (await mockJob(id)).status_requests;
+  assert.equal(after, before, `status requests for ${id} kept coming after the call ended (${before} → ${after})`);
+}
 
 /** Lower-cased header map of a logged request. */
 export function headersOf(entry) {
