@@ -3,7 +3,7 @@
 // inside wait, status regressions, UNKNOWN statuses and aborts.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { JobClient, client, request, scenario, mockJob, isPolyjobError, baseUrl, KEY, jsonResponse, scripted } from "./helpers.mjs";
+import { JobClient, client, request, scenario, mockJob, isPolyjobError, baseUrl, KEY, jsonResponse, scripted, deferred } from "./helpers.mjs";
 
 
 const deapiStatus = (status, progress = null) => jsonResponse(200, { data: { status, progress, result_url: null, preview: null } });
@@ -165,32 +165,35 @@ describe("reliability", { concurrency: true, timeout: 60_000 }, () => {
     const c = new JobClient({ provider: "deapi", apiKey: KEY, baseUrl: "http://127.0.0.1:9/deapi", fetch: f, pollIntervalMs: 10, maxPollIntervalMs: 20 });
     const t0 = Date.now();
     // 1 s, polled every 10-20 ms: dozens of polls, so even a loaded machine (this suite runs its
-    // tests concurrently) makes the 3 asked for.
+    // tests concurrently) makes the 3 asked for. Without the deadline the wait would poll on
+    // past this test's 60 s; it must not end before it either.
     await assert.rejects(c.wait("x", { timeoutMs: 1000 }), (err) => {
       isPolyjobError("TIMEOUT")(err);
       assert.equal(err.job.status, "UNKNOWN");
       assert.equal(err.job.raw.data.status, "mystery_state", "the word is kept in raw");
       return true;
     });
-    assert.ok(Date.now() - t0 < 5000);
+    const took = Date.now() - t0;
+    assert.ok(took >= 990, `the wait ended after ${took} ms, before its 1000 ms deadline`);
     assert.ok(f.calls.length >= 3, `${f.calls.length} polls`);
   });
 
   test("aborting run() cancels the remote Socaity job and ends promptly", async () => {
     const c = client("socaity");
     const controller = new AbortController();
-    let id = null;
+    const submitted = deferred();
     const running = c.run(request("socaity", scenario({ duration_ms: 20_000 })), {
       signal: controller.signal,
-      onUpdate: (j) => { id = j.id; },
+      onUpdate: (j) => submitted.resolve(j.id),
     });
-    while (!id) await new Promise((r) => setTimeout(r, 10));
-    const t0 = Date.now();
+    const id = await submitted.promise;
     controller.abort();
     await assert.rejects(running, isPolyjobError("ABORTED"));
-    assert.ok(Date.now() - t0 < 1000, "abort is prompt");
+    // Prompt: the run ended on the abort, its cancel reached the mock while the job was still
+    // running (not at the job's 20 s end).
     const state = await mockJob(id);
     assert.ok(state.cancelled_at_ms, "the remote job was cancelled");
+    assert.ok(state.cancelled_at_ms < state.completes_at_ms, `cancelled at ${state.cancelled_at_ms}, the job's end ${state.completes_at_ms}`);
   });
 
   test("the API key never appears in an error message, whatever fails", async () => {
