@@ -4,7 +4,7 @@
 // feeds waits. Needs a global WebSocket (Node ≥ 22, or node --experimental-websocket on 20).
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { JobClient, MOCK, KEY, request, scenario, mockJob, isPolyjobError, baseUrl } from "./helpers.mjs";
+import { JobClient, MOCK, KEY, request, scenario, mockJob, isPolyjobError, baseUrl, client, deferred, jsonResponse } from "./helpers.mjs";
 
 const WS = `${MOCK.replace(/^http/, "ws")}/deapi-ws`;
 const CLIENT_ID = "1001";
@@ -19,6 +19,32 @@ function rtClient(over = {}, rt = {}) {
     realtime: { clientId: CLIENT_ID, wsUrl: WS, ...rt },
     ...over,
   });
+}
+
+/**
+ * A fetch to the mock that answers the status requests of the jobs in `held` with a deAPI
+ * "processing" body of its own, whatever the mock would say, until `release()`; then it passes
+ * them on. A wait's first poll thus parks it, however late it comes after the job's end.
+ */
+function holdingFetch(held) {
+  let open = false;
+  const f = (input, init) => {
+    const url = typeof input === "string" ? input : input.url;
+    const id = decodeURIComponent(url.slice(url.lastIndexOf("/") + 1));
+    if (!open && url.includes("/request-status/") && held.includes(id)) {
+      f.held += 1;
+      return Promise.resolve(jsonResponse(200, { data: { status: "processing", progress: 10, result_url: null, preview: null } }));
+    }
+    return globalThis.fetch(input, init);
+  };
+  Object.assign(f, { held: 0, release: () => { open = true; } });
+  return f;
+}
+
+/** Resolves with the first update given to it: a wait that polled once and sleeps until its next poll. */
+function firstUpdate() {
+  const d = deferred();
+  return { onUpdate: (j) => d.resolve(j), polled: d.promise };
 }
 
 // One at a time: the forced-close test closes every socket on the shared client channel.
@@ -92,27 +118,39 @@ describe("realtime", { concurrency: false, timeout: 90_000 }, () => {
   });
 
   test("notify() feeds an update received out of band to the waits on that job", async () => {
-    const c = new JobClient({ provider: "deapi", apiKey: KEY, baseUrl: baseUrl("deapi"), pollIntervalMs: 5000, maxPollIntervalMs: 5000 });
-    const first = await c.submit(request("deapi", scenario({ duration_ms: 200 })));
-    const waiting = c.wait(first.id, { timeoutMs: 20_000 });
-    await new Promise((r) => setTimeout(r, 600));
+    const first = await client("deapi").submit(request("deapi", scenario({ duration_ms: 200 })));
+    // The job has ended at the mock (another client saw it), so a confirming request finds it done.
+    assert.equal((await client("deapi").wait(first.id, { timeoutMs: 20_000 })).status, "FINISHED");
+    const f = holdingFetch([first.id]);
+    const c = new JobClient({ provider: "deapi", apiKey: KEY, baseUrl: baseUrl("deapi"), fetch: f, pollIntervalMs: 5000, maxPollIntervalMs: 5000 });
+    const w = firstUpdate();
+    const waiting = c.wait(first.id, { timeoutMs: 20_000, onUpdate: w.onUpdate });
+    assert.equal((await w.polled).status, "PROCESSING", "the wait polled once and is parked for 5 s");
+    f.release();
+    const before = (await mockJob(first.id)).status_requests;
     const delivered = c.notify({ ...first, status: "FINISHED", progress: 1 });
     assert.equal(delivered, 1);
     const job = await waiting;
     assert.equal(job.status, "FINISHED");
     assert.ok(job.resultUrl, "the terminal state was confirmed with a status request");
+    assert.equal((await mockJob(first.id)).status_requests, before + 1, "one confirming status request reached the mock");
+    assert.equal(f.held, 1);
   });
 
   test("notify() reaches exactly the waits still on that job: an aborted one is unregistered, others are not touched", async () => {
-    const c = new JobClient({ provider: "deapi", apiKey: KEY, baseUrl: baseUrl("deapi"), pollIntervalMs: 5000, maxPollIntervalMs: 5000 });
-    const a = await c.submit(request("deapi", scenario({ duration_ms: 200 })));
-    const b = await c.submit(request("deapi", scenario({ duration_ms: 60_000 })));
+    const a = await client("deapi").submit(request("deapi", scenario({ duration_ms: 200 })));
+    const b = await client("deapi").submit(request("deapi", scenario({ duration_ms: 60_000 })));
+    assert.equal((await client("deapi").wait(a.id, { timeoutMs: 20_000 })).status, "FINISHED");
+    const f = holdingFetch([a.id]);
+    const c = new JobClient({ provider: "deapi", apiKey: KEY, baseUrl: baseUrl("deapi"), fetch: f, pollIntervalMs: 5000, maxPollIntervalMs: 5000 });
     const aborts = [new AbortController(), new AbortController(), new AbortController()];
-    // Three waits on job a (the middle one aborted below), one on job b.
-    const onA = aborts.map((ac) => c.wait(a.id, { signal: ac.signal, timeoutMs: 20_000 }));
+    // Three waits on job a (the middle one aborted below), one on job b; each polled once and parked.
+    const firsts = [...aborts.map(() => firstUpdate()), firstUpdate()];
+    const onA = aborts.map((ac, k) => c.wait(a.id, { signal: ac.signal, timeoutMs: 20_000, onUpdate: firsts[k].onUpdate }));
     const onB = new AbortController();
-    const waitingB = c.wait(b.id, { signal: onB.signal, timeoutMs: 20_000 });
-    await new Promise((r) => setTimeout(r, 600));
+    const waitingB = c.wait(b.id, { signal: onB.signal, timeoutMs: 20_000, onUpdate: firsts[3].onUpdate });
+    await Promise.all(firsts.map((w) => w.polled));
+    f.release();
     aborts[1].abort();
     await assert.rejects(onA[1], isPolyjobError("ABORTED"));
     assert.equal(c.notify({ ...a, status: "FINISHED", progress: 1 }), 2);
