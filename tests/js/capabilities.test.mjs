@@ -2,7 +2,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  client, request, scenario, uid, countingFetch, requestsTagged, mockJob, assertJobShape, isPolyjobError, sleep,
+  client, request, scenario, uid, countingFetch, requestsTagged, mockJob, assertJobShape, isPolyjobError, until, deferred,
 } from "./helpers.mjs";
 
 const CAPS = {
@@ -24,8 +24,9 @@ describe("capabilities", { concurrency: true, timeout: 60_000 }, () => {
 
   test("socaity cancel → CANCELLED, and the mock recorded the cancel", async () => {
     const c = client("socaity");
-    const job = await c.submit(request("socaity", scenario({ queue_ms: 50, duration_ms: 5000 })));
-    await sleep(150); // let it start processing
+    // A minute long: the cancel surely comes while it runs.
+    const job = await c.submit(request("socaity", scenario({ queue_ms: 50, duration_ms: 60_000 })));
+    await until(async () => (await c.get(job.id)).status === "PROCESSING", { what: "the job to be processing" });
     const cancelled = await c.cancel(job.id);
     assertJobShape(cancelled, "socaity");
     assert.equal(cancelled.id, job.id);
@@ -42,10 +43,11 @@ describe("capabilities", { concurrency: true, timeout: 60_000 }, () => {
 
   test("socaity cancel during wait() ends the wait with CANCELLED", async () => {
     const c = client("socaity");
-    const job = await c.submit(request("socaity", scenario({ queue_ms: 50, duration_ms: 5000 })));
+    const job = await c.submit(request("socaity", scenario({ queue_ms: 50, duration_ms: 60_000 })));
     const updates = [];
-    const waiting = c.wait(job.id, { timeoutMs: 8000, onUpdate: (j) => updates.push(j.status) });
-    await sleep(200);
+    const polled = deferred();
+    const waiting = c.wait(job.id, { timeoutMs: 8000, onUpdate: (j) => { updates.push(j.status); polled.resolve(); } });
+    await polled.promise; // the wait has seen the job and polls on
     await c.cancel(job.id);
     const done = await waiting;
     assert.equal(done.status, "CANCELLED");
