@@ -137,7 +137,11 @@ test("a wrong app key is refused with error 4001 and not retried", async (t) => 
     });
   });
   assert.equal(err.message, "Could not find app by key");
-  await new Promise((r) => setTimeout(r, 300));
+  // The close that follows the error: the connection settles in "disconnected".
+  await within(10000, "the disconnected state", (done) => {
+    if (pusher.connection.state === "disconnected") done();
+    pusher.connection.bind("state_change", ({ current }) => { if (current === "disconnected") done(); });
+  });
   assert.equal(pusher.connection.state, "disconnected");
   assert.ok(!states.includes("connected"), states.join(","));
 });

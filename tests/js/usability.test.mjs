@@ -5,7 +5,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
-import { JobClient, client, request, scenario, countingFetch, isPolyjobError, KEY, MOCK, baseUrl } from "./helpers.mjs";
+import { JobClient, client, request, scenario, countingFetch, isPolyjobError, KEY, MOCK, baseUrl, deferred } from "./helpers.mjs";
 
 describe("wait and watch take a Job", { concurrency: true, timeout: 30_000 }, () => {
   test("a terminal job resolves at once with no request; onUpdate sees it once", async () => {
@@ -70,11 +70,12 @@ describe("every state says how it came", { timeout: 30_000 }, () => {
     const dj = await d.submit(request("deapi", scenario({ duration_ms: 5000 })));
     const seen = [];
     const ac = new AbortController();
-    const waiting = d.wait(dj.id, { signal: ac.signal, via: "poll", onUpdate: (j) => seen.push(j.via) });
-    while (seen.length === 0) await new Promise((r) => setTimeout(r, 10));
+    const reached = [deferred(), deferred(), deferred()]; // the 1st, 2nd, 3rd update
+    const waiting = d.wait(dj.id, { signal: ac.signal, via: "poll", onUpdate: (j) => reached[seen.push(j.via) - 1]?.resolve() });
+    await reached[0].promise;
     assert.equal(d.notify({ ...dj, status: "PROCESSING", progress: 0.5, via: null }), 1);
     assert.equal(d.notify({ ...dj, status: "PROCESSING", progress: 0.6, via: "webhook" }), 1);
-    while (seen.length < 3) await new Promise((r) => setTimeout(r, 10));
+    await reached[2].promise;
     ac.abort();
     await assert.rejects(waiting, isPolyjobError("ABORTED"));
     assert.deepEqual(seen.slice(-2), ["notify", "webhook"]);
@@ -149,8 +150,8 @@ describe("messages name the cause", { concurrency: true, timeout: 30_000 }, () =
     await assert.rejects(c.wait(job.id, { timeoutMs: 200 }), (e) => isPolyjobError("TIMEOUT")(e) && e.message.includes(job.id) && /timeoutMs \(200 ms\)/.test(e.message) && /last status was/.test(e.message));
     const ac = new AbortController();
     const reason = new Error("user navigated away");
-    const waiting = c.wait(job.id, { signal: ac.signal });
-    setTimeout(() => ac.abort(reason), 50);
+    // Aborted once the wait has polled (its first update), on the next turn.
+    const waiting = c.wait(job.id, { signal: ac.signal, onUpdate: () => setImmediate(() => ac.abort(reason)) });
     await assert.rejects(waiting, (e) => isPolyjobError("ABORTED")(e) && e.cause === reason);
     const ac2 = new AbortController();
     ac2.abort("string reason");
