@@ -307,7 +307,9 @@ async fn failures_drops_and_unsubscribes_send_nothing() {
         json!({"event": "pusher:unsubscribe", "data": {"channel": CHANNEL}}),
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The server reads a socket's frames in order: once the ping is answered, the unsubscribe is done.
+    send(&mut w, json!({"event": "pusher:ping", "data": {}})).await;
+    assert_eq!(frame(&mut w).await["event"], "pusher:pong");
     submit(addr, json!({"queue_ms": 0, "duration_ms": 100})).await;
     assert_eq!(next_within(&mut w, 400).await, None);
 }

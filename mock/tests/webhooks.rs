@@ -172,7 +172,9 @@ async fn failures_are_retried_with_the_same_delivery_id() {
     assert!(at[1] - at[0] >= 20 && at[2] - at[1] >= 40, "{at:?}");
 }
 
-#[tokio::test]
+/// Virtual time (tokio's paused clock, which the mock reads): the sockets are real, the waits are
+/// not. A refused loopback connection fails at once, so no I/O is pending while the clock jumps.
+#[tokio::test(start_paused = true)]
 async fn connection_errors_are_retried_ten_times() {
     let (addr, _) = serve(Config {
         webhook_retry_base_ms: 1,
@@ -203,7 +205,8 @@ async fn connection_errors_are_retried_ten_times() {
     for w in j["webhooks"].as_array().unwrap() {
         assert_eq!(w["status"], Value::Null);
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Two virtual hours: past any backoff (capped at an hour), so an 11th attempt would be in.
+    tokio::time::sleep(Duration::from_secs(2 * 3600)).await;
     let j = http(addr, "GET", &format!("/__mock/jobs/{id}"), &[], "")
         .await
         .json();
@@ -244,7 +247,9 @@ async fn duplicate_terminal_delivers_the_completion_twice() {
     assert_eq!(stats["faults_fired"]["duplicate_terminal"], 1);
 }
 
-#[tokio::test]
+/// Virtual time, as above: a delivery attempted anyway would be recorded (with its 10 s answer
+/// timeout run out on the paused clock) before the virtual hour below is over.
+#[tokio::test(start_paused = true)]
 async fn non_loopback_urls_are_refused_and_never_contacted() {
     let (addr, _) = serve(fast()).await;
     for url in [
@@ -257,7 +262,9 @@ async fn non_loopback_urls_are_refused_and_never_contacted() {
             json!({"webhook_url": url, "mock": {"queue_ms": 0, "duration_ms": 0}}),
         )
         .await;
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        introspect_until(addr, &id, |j| j["webhook_refused"].is_string()).await;
+        // The job's push task has run its course (processing and completed, both due at once).
+        tokio::time::sleep(Duration::from_secs(3600)).await;
         let j = http(addr, "GET", &format!("/__mock/jobs/{id}"), &[], "")
             .await
             .json();
