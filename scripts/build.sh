@@ -90,6 +90,12 @@ done
 # (index.mjs, browser.js, workerd.js) stay as written. Any esbuild warning fails the build: a
 # user's bundler would print it too (e.g. a repeated import key, which wasm-bindgen emits when a
 # snippet has two functions wasm imports without a shim — hence one such function per snippet).
+# The JS snippets (src/**/*.js) import nothing: wasm-bindgen-test-runner's headless mode cannot
+# load a snippet that imports another (the Chromium wasm suite then never starts).
+if grep -lE '^\s*import ' src/*/*.js >/dev/null 2>&1; then
+  echo "build.sh: a JS snippet imports another ($(grep -lE '^\s*import ' src/*/*.js | tr '\n' ' ')); snippets must be self-contained" >&2
+  exit 1
+fi
 esbuild="$root/.tools/node_modules/.bin/esbuild"
 bundle() { # glue file, esm, neutral
   local warnings

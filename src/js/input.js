@@ -23,22 +23,6 @@ function isBytes(value) {
   return tag === "[object ArrayBuffer]" || tag === "[object SharedArrayBuffer]";
 }
 
-/** The content type of bytes, from their first bytes (the formats AI jobs take). */
-export function sniff(bytes) {
-  const b = bytes;
-  const at = (i, text) => [...text].every((c, k) => b[i + k] === c.charCodeAt(0));
-  if (b.length >= 8 && b[0] === 0x89 && at(1, "PNG\r\n\x1a\n")) return "image/png";
-  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return "image/jpeg";
-  if (b.length >= 6 && (at(0, "GIF87a") || at(0, "GIF89a"))) return "image/gif";
-  if (b.length >= 12 && at(0, "RIFF") && at(8, "WEBP")) return "image/webp";
-  if (b.length >= 12 && at(0, "RIFF") && at(8, "WAVE")) return "audio/wav";
-  if (b.length >= 3 && at(0, "ID3")) return "audio/mpeg";
-  if (b.length >= 2 && b[0] === 0xff && (b[1] & 0xe0) === 0xe0) return "audio/mpeg";
-  if (b.length >= 12 && at(4, "ftyp")) return "video/mp4";
-  if (b.length >= 4 && b[0] === 0x1a && b[1] === 0x45 && b[2] === 0xdf && b[3] === 0xa3) return "video/webm";
-  return "application/octet-stream";
-}
-
 /** The bytes of an ArrayBuffer or a view as a Uint8Array over the same memory (no copy). */
 function byteView(value) {
   if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
@@ -54,14 +38,14 @@ function fieldName(path) {
 /**
  * A file value as a File with a name and, where known, a type: a File as it is; a Blob wrapped
  * by reference (named after its field); bytes copied once into a File (a snapshot: later changes
- * to the caller's buffer cannot change what a retried submit sends) with a sniffed type.
+ * to the caller's buffer cannot change what a retried submit sends). A File without a type gets
+ * one sniffed from its first bytes when it is sent (exchange.js `typed`).
  */
 function asFile(value, path) {
   if (isFile(value)) return value;
   const name = fieldName(path);
   if (isBlob(value)) return new File([value], name, { type: value.type });
-  const bytes = byteView(value);
-  return new File([bytes], name, { type: sniff(bytes.subarray(0, 16)) });
+  return new File([byteView(value)], name);
 }
 
 /** What a value is, for a message: "a function", "a Map", "an instance of Foo". */

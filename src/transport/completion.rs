@@ -35,8 +35,6 @@ pub(crate) mod kind {
     pub(crate) const TOO_LARGE: u32 = 4;
     /// A watched signal fired (see `watchAbort`).
     pub(crate) const SIGNAL: u32 = 5;
-    /// A sleep's timer fired (see timer.rs).
-    pub(crate) const TICK: u32 = 6;
 }
 
 /// One report from JS.

@@ -6,7 +6,6 @@
 // (Cloudflare Workers tie timers and signals to the request that created them).
 // No policy here: retries, redirects and parsing stay in Rust.
 
-import { sniff } from "../js/input.js";
 
 /**
  * The response headers handed to Rust, joined by "\n" in the order of fetch.rs `READ_HEADERS`
@@ -118,6 +117,22 @@ async function formData(flat) {
     else form.append(flat[i], await typed(value), value.name);
   }
   return form;
+}
+
+/** The content type of bytes, from their first bytes (the formats AI jobs take). */
+function sniff(bytes) {
+  const b = bytes;
+  const at = (i, text) => [...text].every((c, k) => b[i + k] === c.charCodeAt(0));
+  if (b.length >= 8 && b[0] === 0x89 && at(1, "PNG\r\n\x1a\n")) return "image/png";
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return "image/jpeg";
+  if (b.length >= 6 && (at(0, "GIF87a") || at(0, "GIF89a"))) return "image/gif";
+  if (b.length >= 12 && at(0, "RIFF") && at(8, "WEBP")) return "image/webp";
+  if (b.length >= 12 && at(0, "RIFF") && at(8, "WAVE")) return "audio/wav";
+  if (b.length >= 3 && at(0, "ID3")) return "audio/mpeg";
+  if (b.length >= 2 && b[0] === 0xff && (b[1] & 0xe0) === 0xe0) return "audio/mpeg";
+  if (b.length >= 12 && at(4, "ftyp")) return "video/mp4";
+  if (b.length >= 4 && b[0] === 0x1a && b[1] === 0x45 && b[2] === 0xdf && b[3] === 0xa3) return "video/webm";
+  return "application/octet-stream";
 }
 
 /** `file`, or a File of the same bytes (by reference) with the type its first bytes show. */
@@ -268,7 +283,7 @@ export async function readBytes(source, slot) {
 
 // The wasm side's one completion function (completion.rs), installed at first use.
 let settle = () => {};
-const SIGNAL = 5, TICK = 6;
+const SIGNAL = 5;
 
 /**
  * Installs wasm's `settle(slot, kind, status, headers, payload, bytes)` (payload: an error's
@@ -276,15 +291,6 @@ const SIGNAL = 5, TICK = 6;
  */
 export function install(fn) {
   settle = fn;
-}
-
-/**
- * A sleep's timer (timer.rs): reports a TICK to `slot` after `ms`; returns the handle to clear.
- * Not unref'd: a pending sleep keeps a Node process alive, as a setTimeout would. Hosts fire a
- * delay over 2^31 - 1 ms at once, so it is capped (a poll then merely comes early).
- */
-export function startTimer(ms, slot) {
-  return setTimeout(settle, Math.min(ms, 2147483647), slot, TICK, 0, undefined, undefined, undefined);
 }
 
 // What watches each caller signal — sleeps (their slot numbers) and in-flight requests (their

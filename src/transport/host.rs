@@ -13,9 +13,6 @@ extern "C" {
     #[wasm_bindgen(js_name = install)]
     pub(crate) fn js_install(settle: &JsValue);
 
-    /// Arms a timer that reports a TICK to `slot` after `ms`; returns its handle.
-    #[wasm_bindgen(js_name = startTimer)]
-    pub(crate) fn js_start_timer(ms: f64, slot: u32) -> JsValue;
     /// Reports `slot` (kind SIGNAL) when `signal` fires; one listener per signal.
     #[wasm_bindgen(js_name = watchAbort)]
     pub(crate) fn js_watch_abort(signal: &AbortSignal, slot: u32);
