@@ -3,7 +3,7 @@
 // then spend your keys from its visitors' browsers).
 
 /** Request headers a page may send through the gateway (everything else is dropped anyway). */
-export const ALLOWED_REQUEST_HEADERS = ["content-type", "accept", "idempotency-key", "last-event-id"];
+export const ALLOWED_REQUEST_HEADERS = ["authorization", "content-type", "accept", "idempotency-key", "last-event-id"];
 /** Response headers a page may read: what polyjob uses for retries, stream ids and the mock's. */
 export const EXPOSED_HEADERS = [
   "retry-after",

@@ -4,8 +4,13 @@
 //                                       from the Worker's secrets, CORS for configured origins
 //   POST /webhooks/deapi                deAPI webhooks, verified with polyjob's verifyWebhook,
 //                                       stored in a Durable Object per job (deduplicated)
+//   GET  /jobs/:provider                per-user tokens: the caller's own jobs, newest first
 //   GET  /jobs/:provider/:id            the job as last delivered (404 if none yet)
 //   GET  /jobs/:provider/:id/events     Server-Sent Events: the job now and on every update
+//
+// Closed by default (src/auth.js): every route but OPTIONS preflights and the webhook receiver
+// needs a gateway token. With per-user tokens each job belongs to the user who submitted it, and
+// another user's job answers 404 everywhere.
 //
 // Nothing runs at global scope (workerd forbids timers, fetch and randomness there); polyjob's
 // `workerd` entry instantiates its wasm from a compiled module at import time.
@@ -13,6 +18,7 @@ import { verifyWebhook } from "polyjob";
 import { PROVIDERS, AUTH, KEY_SECRET, BASE_VAR, DEFAULT_BASE, lookup, validSegment } from "./routes.js";
 import { applyCors, originStatus, preflight } from "./cors.js";
 import { formBoundary, formWithoutFields, limitBytes, phpFieldName } from "./body.js";
+import { authenticate } from "./auth.js";
 
 export { JobStore } from "./job-store.js";
 
@@ -27,42 +33,46 @@ const MAX_REWRITE_BYTES = 8 * 1024 * 1024;
 const DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
 /** deAPI fields the gateway decides (a page's are removed): where webhooks go, and their key. */
 const DEAPI_GATEWAY_FIELDS = new Set(["webhook_url", "webhook_secret"]);
+/** Submits per minute per user or token when SUBMITS_PER_MINUTE is not set. */
+const DEFAULT_SUBMITS_PER_MINUTE = 30;
+/** Largest submit answer read for its job id (per-user tokens); a job answer is far smaller. */
+const MAX_SUBMIT_ANSWER_BYTES = 1024 * 1024;
+/** Largest Optexity status body (`{"task_id"}`) read for its job id (per-user tokens). */
+const MAX_STATUS_BODY_BYTES = 64 * 1024;
 
 export default {
   async fetch(request, env) {
-    const refused = await authorize(request, env);
-    if (refused) return refused;
     const url = new URL(request.url);
     const segs = url.pathname.split("/");
     const first = segs[1] ?? "";
 
-    if (PROVIDERS.includes(first)) {
-      return proxy(request, env, first, url.pathname.slice(first.length + 1));
-    }
+    // Authenticated by their own signature: never by a gateway token.
     if (url.pathname === "/webhooks/deapi") {
       if (request.method !== "POST") return error(405, "METHOD_NOT_ALLOWED", "POST only", { allow: "POST" });
       return deapiWebhook(request, env);
     }
-    if (first === "jobs") return jobs(request, env, segs.slice(2));
+    // Preflights carry no credentials; they are answered without forwarding anything.
+    if (request.method === "OPTIONS") {
+      if (PROVIDERS.includes(first)) return proxy(request, env, first, url.pathname.slice(first.length + 1), null);
+      if (first === "jobs") return jobs(request, env, segs.slice(2), null);
+      return error(404, "NOT_FOUND", "no such route");
+    }
+
+    const caller = await authenticate(request, env, url);
+    if (caller instanceof Response) return withCors(caller, request, env);
+
+    if (PROVIDERS.includes(first)) {
+      return proxy(request, env, first, url.pathname.slice(first.length + 1), caller);
+    }
+    if (first === "jobs") return jobs(request, env, segs.slice(2), caller);
     return error(404, "NOT_FOUND", "no such route");
   },
 };
 
-/**
- * Your access check, run before anything else. CORS only tells browsers which pages may read the
- * answers; it does not stop a script or curl from spending your provider credits through this
- * gateway. Check your own session cookie / token here (let OPTIONS preflights and POST
- * /webhooks/deapi through: preflights carry no credentials, webhooks are authenticated by their
- * signature) and return a Response to refuse, or null to go on.
- */
-async function authorize(request, env) {
-  return null;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Proxy mode
 
-async function proxy(request, env, provider, path) {
+async function proxy(request, env, provider, path, caller) {
   const route = lookup(provider, request.method === "OPTIONS" ? preflightMethod(request) : request.method, path);
   if (request.method === "OPTIONS") {
     const known = route.ok ? route.methods : route.status === 405 ? route.allow : null;
@@ -75,6 +85,37 @@ async function proxy(request, env, provider, path) {
       return withCors(error(405, "METHOD_NOT_ALLOWED", "method not allowed here", { allow: route.allow.join(", ") }), request, env);
     }
     return withCors(error(404, "NOT_FOUND", "not a proxied endpoint"), request, env);
+  }
+
+  // Per-user tokens: the account-wide routes are refused, a job is reached only by its owner.
+  const user = caller.user;
+  if (user !== null && route.kind === "list") {
+    return withCors(error(403, "FORBIDDEN", `per-user tokens cannot list the account's jobs: GET /jobs/${provider} lists yours`), request, env);
+  }
+  if (user !== null && route.kind === "realtime-auth") {
+    return withCors(error(403, "FORBIDDEN", `per-user tokens cannot join the account's realtime channel: follow a job by polling or GET /jobs/${provider}/:id/events`), request, env);
+  }
+  let statusBody = null;
+  if (user !== null && route.kind === "status-body") {
+    // Optexity names the job in the body: read it (small), check it, send the same text on.
+    statusBody = await readText(request.body ?? new ReadableStream({ start: (c) => c.close() }), MAX_STATUS_BODY_BYTES);
+    if (statusBody === null) return withCors(error(413, "TOO_LARGE", "status body too large"), request, env);
+    let id = null;
+    try {
+      const parsed = JSON.parse(statusBody);
+      id = parsed?.task_id ?? parsed?.id ?? null;
+    } catch {}
+    if ((typeof id !== "string" && typeof id !== "number") || !(await owns(env, provider, String(id), user))) {
+      return withCors(notYours(), request, env);
+    }
+  }
+  if (user !== null && route.id !== null && !(await owns(env, provider, route.id, user))) {
+    return withCors(notYours(), request, env);
+  }
+  const submit = route.kind === "submit" || route.kind === "deapi-submit";
+  if (submit) {
+    const over = await overBudget(env, caller);
+    if (over) return withCors(over, request, env);
   }
 
   const key = env[KEY_SECRET[provider]];
@@ -92,10 +133,10 @@ async function proxy(request, env, provider, path) {
   // Request bodies are streamed, never read whole (a deAPI JSON submit, rewritten below, is the
   // one exception). A body filter that fails (too large, not a form) records why in `failure`
   // and aborts the upstream request (src/body.js says why it must not just end its stream).
-  let body = null;
+  let body = statusBody;
   const upstreamAbort = new AbortController();
   const failure = { code: null, message: null, abort: () => upstreamAbort.abort() };
-  if (request.method !== "GET" && request.method !== "HEAD" && request.body !== null) {
+  if (statusBody === null && request.method !== "GET" && request.method !== "HEAD" && request.body !== null) {
     const max = maxUploadBytes(env);
     const declared = declaredLength(request);
     if (declared === undefined) return withCors(error(400, "BAD_REQUEST", "bad content-length"), request, env);
@@ -128,8 +169,99 @@ async function proxy(request, env, provider, path) {
     out.set("x-accel-buffering", "no");
   }
   applyCors(out, request, env);
+  let answer = upstream.body;
+  if (submit && user !== null && upstream.ok && answer !== null && /json/i.test(out.get("content-type") ?? "")) {
+    // Per-user tokens: the job is recorded for its user before the page learns its id, so the
+    // page's first status request already finds it.
+    const [page, mine] = answer.tee();
+    answer = page;
+    const id = submittedId(provider, await readText(mine, MAX_SUBMIT_ANSWER_BYTES));
+    if (id !== null) {
+      const claimed = await claim(env, provider, id, user);
+      if (!claimed) {
+        await page.cancel().catch(() => {});
+        return withCors(error(409, "CONFLICT", "this submit answered with another user's job (a reused Idempotency-Key?)"), request, env);
+      }
+    }
+  }
   // The body is passed on as a stream: SSE chunks reach the page as the provider sends them.
-  return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers: out });
+  return new Response(answer, { status: upstream.status, statusText: upstream.statusText, headers: out });
+}
+
+/** The job id in a provider's submit answer (as polyjob reads it), or null. */
+function submittedId(provider, text) {
+  if (text === null) return null;
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return null;
+  const pick = (obj, keys) => {
+    for (const k of keys) {
+      const v = obj[k];
+      if ((typeof v === "string" && v !== "") || typeof v === "number") return String(v);
+    }
+    return null;
+  };
+  switch (provider) {
+    case "socaity":
+      return body.job_id !== undefined ? pick(body, ["job_id"]) : typeof body.status === "string" ? pick(body, ["id"]) : null;
+    case "optexity":
+      return pick(body, ["task_id", "id"]);
+    case "deapi": {
+      const data = body.data !== null && typeof body.data === "object" && !Array.isArray(body.data) ? body.data : body;
+      return pick(data, ["request_id", "job_request_id", "id"]);
+    }
+    case "serika":
+      return pick(body, ["id", "job_id"]);
+  }
+  return null;
+}
+
+/** Records `user` as the submitter of the job; false if it already belongs to someone else. */
+async function claim(env, provider, id, user) {
+  const res = await store(env, provider, id).fetch("https://job-store/own", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ user }),
+  });
+  const { owner } = await res.json();
+  if (owner !== user) return false;
+  await env.JOBS.get(env.JOBS.idFromName(`index:${user}`)).fetch("https://job-store/index/add", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ provider, id }),
+  });
+  return true;
+}
+
+/** Whether the job was submitted by `user` through this gateway. */
+async function owns(env, provider, id, user) {
+  const res = await store(env, provider, id).fetch("https://job-store/check", { headers: { "x-gateway-user": encodeURIComponent(user) } });
+  return res.status === 204;
+}
+
+/** 404 for another user's job, the same as for no job: an id is never confirmed. */
+function notYours() {
+  return error(404, "NOT_FOUND", "no such job");
+}
+
+/** SUBMITS_PER_MINUTE per user or token: a 429 Response with Retry-After when over it. */
+async function overBudget(env, caller) {
+  const setting = String(env.SUBMITS_PER_MINUTE ?? "").trim().toLowerCase();
+  if (setting === "off") return null;
+  const n = Number(setting);
+  const limit = setting !== "" && Number.isSafeInteger(n) && n > 0 ? n : DEFAULT_SUBMITS_PER_MINUTE;
+  const res = await env.JOBS.get(env.JOBS.idFromName(`budget:${caller.principal}`)).fetch("https://job-store/budget", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ limit }),
+  });
+  const { ok, retryAfterSeconds } = await res.json();
+  if (ok) return null;
+  return error(429, "RATE_LIMITED", `over ${limit} submits per minute`, { "retry-after": String(retryAfterSeconds) });
 }
 
 function preflightMethod(request) {
@@ -252,10 +384,11 @@ async function deapiWebhook(request, env) {
 // ---------------------------------------------------------------------------------------------
 // Job state from the Durable Objects
 
-async function jobs(request, env, rest) {
+async function jobs(request, env, rest, caller) {
   const [provider, id, tail, ...extra] = rest;
   const events = tail === "events" && extra.length === 0;
-  if (!PROVIDERS.includes(provider) || !id || !validSegment(id) || extra.length > 0 || (tail !== undefined && !events)) {
+  const list = id === undefined || (id === "" && tail === undefined);
+  if (!PROVIDERS.includes(provider) || (!list && (!validSegment(id) || extra.length > 0 || (tail !== undefined && !events)))) {
     return withCors(error(404, "NOT_FOUND", "no such route"), request, env);
   }
   if (request.method === "OPTIONS") return preflight(request, env, ["GET"]);
@@ -263,13 +396,38 @@ async function jobs(request, env, rest) {
   if (request.method !== "GET") {
     return withCors(error(405, "METHOD_NOT_ALLOWED", "GET only", { allow: "GET" }), request, env);
   }
+  if (list) return withCors(await ownJobs(request, env, provider, caller), request, env);
+  const headers = { "last-event-id": request.headers.get("last-event-id") ?? "" };
+  if (caller.user !== null) headers["x-gateway-user"] = encodeURIComponent(caller.user);
   const stub = store(env, provider, decodeURIComponent(id));
-  const res = await stub.fetch(events ? "https://job-store/events" : "https://job-store/job", {
-    headers: { "last-event-id": request.headers.get("last-event-id") ?? "" },
-  });
-  const headers = new Headers(res.headers);
-  applyCors(headers, request, env);
-  return new Response(res.body, { status: res.status, headers });
+  const res = await stub.fetch(events ? "https://job-store/events" : "https://job-store/job", { headers });
+  const out = new Headers(res.headers);
+  applyCors(out, request, env);
+  return new Response(res.body, { status: res.status, headers: out });
+}
+
+/**
+ * GET /jobs/:provider: the caller's own jobs on that provider, newest first (`?limit=`, at most
+ * 100, default 50): `{ jobs: [{ provider, id, submittedAt, job }] }`, `job` the last state a
+ * webhook delivered (deAPI) or null. Per-user tokens only: other callers see the whole account
+ * through the provider's own list route.
+ */
+async function ownJobs(request, env, provider, caller) {
+  if (caller.user === null) {
+    return error(404, "NOT_FOUND", `GET /jobs/${provider} lists a per-user token's jobs; with this token use the provider's own list route`);
+  }
+  const limit = new URL(request.url).searchParams.get("limit") ?? "";
+  const res = await env.JOBS.get(env.JOBS.idFromName(`index:${caller.user}`)).fetch(
+    `https://job-store/index/list?provider=${encodeURIComponent(provider)}&limit=${encodeURIComponent(limit)}`,
+  );
+  const entries = await res.json();
+  const jobs = await Promise.all(
+    entries.map(async (e) => {
+      const r = await store(env, provider, e.id).fetch("https://job-store/job", { headers: { "x-gateway-user": encodeURIComponent(caller.user) } });
+      return { ...e, job: r.ok ? await r.json() : (await r.arrayBuffer(), null) };
+    }),
+  );
+  return new Response(JSON.stringify({ jobs }), { status: 200, headers: { "content-type": "application/json", "cache-control": "no-store" } });
 }
 
 function store(env, provider, id) {

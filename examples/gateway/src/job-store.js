@@ -4,8 +4,18 @@
 //
 // Internal routes (reached only through the Worker, never from outside):
 //   POST /deliver  {deliveryId, event, job}  → {ok, duplicate, applied, version}
+//   POST /own      {user}                     → {owner}: records who submitted the job (the first
+//                                               owner stays)
+//   GET  /check                               → 204 if the caller may see the job, else 404
 //   GET  /job                                 → the Job, or 404
 //   GET  /events                              → text/event-stream: `event: job` frames
+// /check, /job and /events take the caller's user in `x-gateway-user` (per-user tokens): a job
+// recorded for another user, or for none, answers 404 as if it did not exist.
+//
+// The same class, under other names, keeps two small records that are not jobs:
+//   "index:<user>"       POST /index/add {provider, id}, GET /index/list?provider=&limit=
+//                        → [{provider, id, submittedAt}], newest first: a user's jobs
+//   "budget:<principal>" POST /budget {limit} → {ok, retryAfterSeconds}: submits in the last 60 s
 
 const RANK = { PENDING: 0, QUEUED: 1, PROCESSING: 2, STREAMING: 3, FINISHED: 4, FAILED: 4, TIMEOUT: 4, CANCELLED: 4 };
 const TERMINAL = new Set(["FINISHED", "FAILED", "TIMEOUT", "CANCELLED"]);
@@ -13,6 +23,8 @@ const KEEPALIVE_MS = 15_000;
 /** A subscription is closed after this long; EventSource reconnects by itself. */
 const MAX_SUBSCRIPTION_MS = 10 * 60_000;
 const DEFAULT_TTL_S = 7 * 24 * 3600;
+const BUDGET_WINDOW_MS = 60_000;
+const NOT_FOUND = { error: { code: "NOT_FOUND", message: "no update received for this job" } };
 
 const encoder = new TextEncoder();
 const json = (status, value, headers = {}) =>
@@ -28,15 +40,78 @@ export class JobStore {
   }
 
   async fetch(request) {
-    const { pathname } = new URL(request.url);
+    const url = new URL(request.url);
+    const { pathname } = url;
     if (pathname === "/deliver" && request.method === "POST") return this.deliver(await request.json());
-    if (pathname === "/job" && request.method === "GET") {
+    if (pathname === "/own" && request.method === "POST") return this.own(await request.json());
+    if (pathname === "/index/add" && request.method === "POST") return this.indexAdd(await request.json());
+    if (pathname === "/index/list" && request.method === "GET") return this.indexList(url.searchParams);
+    if (pathname === "/budget" && request.method === "POST") return this.budget(await request.json());
+    if (request.method === "GET" && (pathname === "/check" || pathname === "/job" || pathname === "/events")) {
+      if (!(await this.visible(request))) return json(404, NOT_FOUND);
+      if (pathname === "/check") return new Response(null, { status: 204 });
+      if (pathname === "/events") return this.subscribe(request);
       const entry = await this.state.storage.get("job");
-      if (!entry) return json(404, { error: { code: "NOT_FOUND", message: "no update received for this job" } });
+      if (!entry) return json(404, NOT_FOUND);
       return json(200, entry.job, { "x-job-version": String(entry.version), "cache-control": "no-store" });
     }
-    if (pathname === "/events" && request.method === "GET") return this.subscribe(request);
     return json(404, { error: { code: "NOT_FOUND", message: "no such route" } });
+  }
+
+  /** Whether the caller may see this job: any caller without a user; a user, its own jobs only. */
+  async visible(request) {
+    const user = request.headers.get("x-gateway-user");
+    if (user === null) return true;
+    const owner = await this.state.storage.get("owner");
+    return owner !== undefined && owner === decodeURIComponent(user);
+  }
+
+  /** Records the job's submitter; the first one stays (a replayed idempotent submit is not theirs). */
+  async own({ user }) {
+    const storage = this.state.storage;
+    const owner = await storage.get("owner");
+    if (owner !== undefined) return json(200, { owner });
+    await storage.put("owner", user);
+    if ((await storage.getAlarm()) === null) await storage.setAlarm(Date.now() + this.ttlSeconds() * 1000);
+    return json(200, { owner: user });
+  }
+
+  async indexAdd({ provider, id }) {
+    const storage = this.state.storage;
+    const now = Date.now();
+    await storage.put(`idx:${provider}:${stamp(now)}:${id}`, { provider, id, submittedAt: now });
+    // Entries older than the jobs' retention are forgotten (their jobs are gone too).
+    const stale = await storage.list({ prefix: `idx:${provider}:`, end: `idx:${provider}:${stamp(now - this.ttlSeconds() * 1000)}` });
+    if (stale.size > 0) await storage.delete([...stale.keys()].slice(0, 128));
+    await storage.setAlarm(now + this.ttlSeconds() * 1000);
+    return json(200, { ok: true });
+  }
+
+  async indexList(params) {
+    const provider = params.get("provider") ?? "";
+    const limit = Math.max(1, Math.min(100, Number(params.get("limit")) || 50));
+    const since = stamp(Date.now() - this.ttlSeconds() * 1000);
+    const entries = await this.state.storage.list({ prefix: `idx:${provider}:`, start: `idx:${provider}:${since}`, reverse: true, limit });
+    return json(200, [...entries.values()]);
+  }
+
+  /** A sliding window: at most `limit` submits in any 60 s. */
+  async budget({ limit }) {
+    const storage = this.state.storage;
+    const now = Date.now();
+    const log = ((await storage.get("submits")) ?? []).filter((t) => t > now - BUDGET_WINDOW_MS);
+    if (log.length >= limit) {
+      const retryAfterSeconds = Math.max(1, Math.ceil((log[log.length - limit] + BUDGET_WINDOW_MS - now) / 1000));
+      await storage.put("submits", log);
+      return json(200, { ok: false, retryAfterSeconds });
+    }
+    log.push(now);
+    await storage.put("submits", log);
+    return json(200, { ok: true });
+  }
+
+  ttlSeconds() {
+    return Number(this.env.JOB_TTL_SECONDS) > 0 ? Number(this.env.JOB_TTL_SECONDS) : DEFAULT_TTL_S;
   }
 
   /** Applies one verified delivery, once per delivery id; a job never moves backwards. */
@@ -54,8 +129,7 @@ export class JobStore {
     if (applied) writes.job = { job, version, event: event ?? null, updatedAt: Date.now() };
     await storage.put(writes);
     if (applied) {
-      const ttl = Number(this.env.JOB_TTL_SECONDS) > 0 ? Number(this.env.JOB_TTL_SECONDS) : DEFAULT_TTL_S;
-      await storage.setAlarm(Date.now() + ttl * 1000);
+      await storage.setAlarm(Date.now() + this.ttlSeconds() * 1000);
       this.broadcast(job, version);
     }
     return json(200, { ok: true, duplicate: false, applied, version });
@@ -138,6 +212,11 @@ function newer(current, next) {
   const b = RANK[next.status];
   if (b === undefined) return false; // UNKNOWN never replaces a known state
   return a === undefined || b >= a;
+}
+
+/** A time as a fixed-width key part, so keys sort by time. */
+function stamp(ms) {
+  return String(Math.max(0, Math.floor(ms))).padStart(15, "0");
 }
 
 function frame(job, version) {

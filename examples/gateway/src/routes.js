@@ -57,7 +57,13 @@ export const DEAPI_TASKS = [
   "prompt/image", "prompt/video", "prompt/speech", "prompt/image2image",
 ];
 
-/** [methods, pattern, kind]. `kind` marks routes the gateway treats specially. */
+/**
+ * [methods, pattern, kind]. `kind` marks routes the gateway treats specially: "submit" /
+ * "deapi-submit" start a job (the submit budget; per-user: the job is recorded for its user),
+ * "list" hands out every job of the account and "realtime-auth" signs the account's one realtime
+ * channel (both refused to per-user tokens), "status-body" names its job in the JSON body
+ * (`task_id`). A route with an ID segment names a job: per-user, only its owner gets through.
+ */
 export const ROUTES = {
   socaity: [
     [["POST"], p("v1", MANY, "generate"), "submit"],
@@ -68,17 +74,17 @@ export const ROUTES = {
   ],
   optexity: [
     [["POST"], p("api", "v1", "inference"), "submit"],
-    [["POST"], p("api", "v1", "inference", "call")],
-    [["POST"], p("api", "v1", "inference", "all_calls")],
+    [["POST"], p("api", "v1", "inference", "call"), "status-body"],
+    [["POST"], p("api", "v1", "inference", "all_calls"), "list"],
   ],
   deapi: [
     [["GET"], p("api", "v1", "client", "request-status", ID)],
     ...DEAPI_TASKS.map((task) => [["POST"], p("api", "v1", "client", ...task.split("/")), "deapi-submit"]),
-    [["POST"], p("broadcasting", "auth")],
+    [["POST"], p("broadcasting", "auth"), "realtime-auth"],
   ],
   serika: [
     [["POST"], p("jobs", "images"), "submit"],
-    [["GET"], p("jobs")],
+    [["GET"], p("jobs"), "list"],
     [["GET"], p("jobs", ID)],
   ],
 };
@@ -98,7 +104,8 @@ export function validSegment(seg) {
   return true;
 }
 
-function matches(pattern, segs) {
+/** Whether `segs` match `pattern`; the ID segments (raw) are pushed to `ids`. */
+function matches(pattern, segs, ids = []) {
   let i = 0;
   for (let k = 0; k < pattern.length; k++) {
     const part = pattern[k];
@@ -112,6 +119,7 @@ function matches(pattern, segs) {
     }
     if (i >= segs.length) return false;
     if (part !== ID && segs[i] !== part) return false;
+    if (part === ID) ids.push(segs[i]);
     i++;
   }
   return i === segs.length;
@@ -119,7 +127,8 @@ function matches(pattern, segs) {
 
 /**
  * Looks `method` + `path` (the part after `/<provider>`, raw) up in the provider's allowlist.
- * Returns `{ ok: true, kind }`, `{ ok: false, status: 405, allow }` for a known path with another
+ * Returns `{ ok: true, kind, methods, id }` (`id`: the job id segment, decoded, or null),
+ * `{ ok: false, status: 405, allow }` for a known path with another
  * method, or `{ ok: false, status: 404 }`.
  */
 export function lookup(provider, method, path) {
@@ -132,8 +141,9 @@ export function lookup(provider, method, path) {
   if (!segs.every(validSegment)) return { ok: false, status: 404 };
   const allow = new Set();
   for (const [methods, pattern, kind] of routes) {
-    if (!matches(pattern, segs)) continue;
-    if (methods.includes(method)) return { ok: true, kind: kind ?? null, methods };
+    const ids = [];
+    if (!matches(pattern, segs, ids)) continue;
+    if (methods.includes(method)) return { ok: true, kind: kind ?? null, methods, id: ids.length ? decodeURIComponent(ids[0]) : null };
     for (const m of methods) allow.add(m);
   }
   if (allow.size > 0) return { ok: false, status: 405, allow: [...allow] };

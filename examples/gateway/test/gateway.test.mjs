@@ -28,6 +28,11 @@ const KEY = "test-key";
 const SECRET = "whsec_polyjob_mock_secret_0123456789";
 const ORIGIN = "https://app.example.com";
 const OTHER_ORIGIN = "https://evil.example.net";
+// The gateway's own credentials (secrets in production): a shared token (GATEWAY_TOKENS) and the
+// key per-user tokens are signed with (GATEWAY_SIGNING_SECRET).
+const TOKEN = "gw-shared-token-3f9a1c7e5b2d4068";
+const SIGNING = "gw-signing-secret-0123456789abcdef-0123";
+const AUTHZ = { authorization: `Bearer ${TOKEN}` };
 const PROVIDERS = ["socaity", "optexity", "deapi", "serika"];
 
 let MOCK;
@@ -37,6 +42,13 @@ let GW;
 let outdir;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** fetch with the shared gateway token, unless the request names its own Authorization. */
+function gfetch(input, init = {}) {
+  const headers = new Headers(init.headers ?? (input instanceof Request ? input.headers : undefined));
+  if (!headers.has("authorization")) headers.set("authorization", AUTHZ.authorization);
+  return fetch(input, { ...init, headers });
+}
 
 async function startMock() {
   if (process.env.POLYJOB_MOCK_URL) return process.env.POLYJOB_MOCK_URL.replace(/\/+$/, "");
@@ -74,7 +86,7 @@ before(async () => {
 /** The built Worker in Miniflare, with the providers at `upstream` and `vars` over wrangler.toml's. */
 function gateway(upstream, vars = {}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(PROJECT, "wrangler.toml"));
-  return new Miniflare({
+  const options = {
     ...workerOptions,
     modules: true,
     scriptPath: path.join(outdir, "index.js"),
@@ -92,12 +104,19 @@ function gateway(upstream, vars = {}) {
       DEAPI_API_KEY: KEY,
       SERIKA_API_KEY: KEY,
       DEAPI_WEBHOOK_SECRET: SECRET,
+      // Access: a shared token and per-user tokens; a budget the suite does not reach.
+      GATEWAY_TOKENS: `other-token-never-used, ${TOKEN}`,
+      GATEWAY_SIGNING_SECRET: SIGNING,
+      SUBMITS_PER_MINUTE: "1000",
       ...vars,
     },
     cf: false,
     host: "127.0.0.1",
     port: 0,
-  });
+  };
+  // A var given as null is left unset.
+  for (const [k, v] of Object.entries(options.bindings)) if (v === null) delete options.bindings[k];
+  return new Miniflare(options);
 }
 
 after(async () => {
@@ -146,13 +165,13 @@ function recordingFetch() {
   return f;
 }
 
-/** A page-side client: no apiKey, the gateway as baseUrl, the page's Origin. */
-function pageClient(provider, fetchImpl = recordingFetch()) {
+/** A page-side client: no apiKey, the gateway as baseUrl, the page's Origin and gateway token. */
+function pageClient(provider, fetchImpl = recordingFetch(), token = TOKEN) {
   return new JobClient({
     provider,
     baseUrl: `${GW}/${provider}`,
     fetch: fetchImpl,
-    headers: { origin: ORIGIN },
+    headers: { origin: ORIGIN, authorization: `Bearer ${token}` },
     pollIntervalMs: 50,
     maxPollIntervalMs: 100,
   });
@@ -179,7 +198,7 @@ async function deliver({ id, status, event, deliveryId = randomUUID(), ts = now(
       timestamp: new Date().toISOString(),
       data: { job_request_id: id, status, job_type: "txt2img", ...extra },
     });
-  return fetch(`${GW}/webhooks/deapi`, {
+  return gfetch(`${GW}/webhooks/deapi`, {
     method: "POST",
     headers: {
       "content-type": "application/json",
@@ -245,11 +264,13 @@ test("a page-side JobClient with no key runs a job to FINISHED through the gatew
     assert.equal(job.provider, provider);
     assert.ok(f.seen.length >= 2, `${provider}: submit + status requests went through the gateway`);
 
-    // The page never had the key: not in what it sent, nor in anything it got back.
+    // The page never had the key: not in what it sent, nor in anything it got back. Its only
+    // credential is the gateway token.
     for (const e of f.seen) {
       assert.ok(e.url.startsWith(`${GW}/${provider}/`), e.url);
-      const sent = JSON.stringify(e.requestHeaders).toLowerCase();
-      assert.ok(!sent.includes("authorization") && !sent.includes("x-api-key"), `${provider}: the page sent no auth`);
+      const sent = new Headers(e.requestHeaders);
+      assert.equal(sent.get("authorization"), `Bearer ${TOKEN}`, `${provider}: the page sent the gateway token`);
+      assert.equal(sent.get("x-api-key"), null, `${provider}: the page sent no provider key`);
       assert.ok(!JSON.stringify(e).includes(KEY), `${provider}: ${e.method} ${e.url} exposed the key`);
       const headers = new Headers(e.responseHeaders);
       assert.equal(headers.get("access-control-allow-origin"), ORIGIN, "CORS for the page's origin, not the provider's *");
@@ -261,6 +282,7 @@ test("a page-side JobClient with no key runs a job to FINISHED through the gatew
     for (const r of log) {
       if (provider === "optexity") assert.equal(r.headers["x-api-key"], KEY);
       else assert.equal(r.headers.authorization, `Bearer ${KEY}`);
+      assert.ok(!JSON.stringify(r.headers).includes(TOKEN), `${provider}: the gateway token stays at the gateway`);
       assert.equal(r.headers.origin, undefined, "page headers are not forwarded");
     }
   }
@@ -268,10 +290,10 @@ test("a page-side JobClient with no key runs a job to FINISHED through the gatew
 
 test("auth headers a page sends are dropped; the gateway's key replaces them", async () => {
   const t0 = Date.now();
-  const res = await fetch(`${GW}/serika/jobs`, { headers: { authorization: "Bearer page-guess", "x-api-key": "page-guess", cookie: "s=1" } });
+  const res = await gfetch(`${GW}/serika/jobs`, { headers: { ...AUTHZ, "x-api-key": "page-guess", cookie: "s=1" } });
   assert.equal(res.status, 200);
   const [r] = (await mockRequests()).filter((x) => x.at_ms >= t0 && x.path === "/serika/jobs");
-  assert.equal(r.headers.authorization, `Bearer ${KEY}`);
+  assert.equal(r.headers.authorization, `Bearer ${KEY}`, "the gateway token is replaced by the provider key");
   assert.equal(r.headers["x-api-key"], undefined);
   assert.equal(r.headers.cookie, undefined);
 });
@@ -301,7 +323,7 @@ test("non-allowlisted paths and methods are refused and never reach the provider
     ["GET", "/", 404],
   ];
   for (const [method, p, status] of cases) {
-    const res = await fetch(`${GW}${p}`, { method });
+    const res = await gfetch(`${GW}${p}`, { method });
     assert.equal(res.status, status, `${method} ${p}`);
     if (status === 405) assert.ok(res.headers.get("allow"), `${method} ${p}: Allow header`);
     await res.arrayBuffer();
@@ -309,7 +331,7 @@ test("non-allowlisted paths and methods are refused and never reach the provider
   // A raw dot-dot path (no client-side normalization) cannot climb out of the provider prefix.
   const raw = await new Promise((resolve, reject) => {
     const u = new URL(GW);
-    http.get({ host: u.hostname, port: u.port, path: "/serika/%2e%2e/__mock/requests" }, (res) => {
+    http.get({ host: u.hostname, port: u.port, path: "/serika/%2e%2e/__mock/requests", headers: AUTHZ }, (res) => {
       res.resume();
       res.on("end", () => resolve(res.statusCode));
     }).on("error", reject);
@@ -319,7 +341,7 @@ test("non-allowlisted paths and methods are refused and never reach the provider
 });
 
 test("CORS: preflight answered for a configured origin only; other origins are refused", async () => {
-  const ok = await fetch(`${GW}/deapi/api/v1/client/txt2img`, {
+  const ok = await gfetch(`${GW}/deapi/api/v1/client/txt2img`, {
     method: "OPTIONS",
     headers: { origin: ORIGIN, "access-control-request-method": "POST", "access-control-request-headers": "content-type" },
   });
@@ -329,29 +351,29 @@ test("CORS: preflight answered for a configured origin only; other origins are r
   assert.match(ok.headers.get("access-control-allow-headers"), /content-type/);
   assert.match(ok.headers.get("vary"), /Origin/);
 
-  const other = await fetch(`${GW}/deapi/api/v1/client/txt2img`, {
+  const other = await gfetch(`${GW}/deapi/api/v1/client/txt2img`, {
     method: "OPTIONS",
     headers: { origin: OTHER_ORIGIN, "access-control-request-method": "POST" },
   });
   assert.equal(other.status, 403);
   assert.equal(other.headers.get("access-control-allow-origin"), null);
 
-  const notRoute = await fetch(`${GW}/deapi/api/v1/admin`, { method: "OPTIONS", headers: { origin: ORIGIN, "access-control-request-method": "GET" } });
+  const notRoute = await gfetch(`${GW}/deapi/api/v1/admin`, { method: "OPTIONS", headers: { origin: ORIGIN, "access-control-request-method": "GET" } });
   assert.equal(notRoute.status, 404);
   assert.equal(notRoute.headers.get("access-control-allow-origin"), null);
 
-  const jobsPreflight = await fetch(`${GW}/jobs/deapi/some-id/events`, { method: "OPTIONS", headers: { origin: ORIGIN, "access-control-request-method": "GET" } });
+  const jobsPreflight = await gfetch(`${GW}/jobs/deapi/some-id/events`, { method: "OPTIONS", headers: { origin: ORIGIN, "access-control-request-method": "GET" } });
   assert.equal(jobsPreflight.status, 204);
   assert.equal(jobsPreflight.headers.get("access-control-allow-origin"), ORIGIN);
 
   // Actual requests: the configured origin gets its own ACAO (the provider's "*" is replaced);
   // another origin is refused before anything is forwarded.
   const before = await mockRequestCount();
-  const mine = await fetch(`${GW}/serika/jobs`, { headers: { origin: ORIGIN } });
+  const mine = await gfetch(`${GW}/serika/jobs`, { headers: { origin: ORIGIN } });
   assert.equal(mine.status, 200);
   assert.equal(mine.headers.get("access-control-allow-origin"), ORIGIN);
   assert.match(mine.headers.get("access-control-expose-headers"), /retry-after/);
-  const theirs = await fetch(`${GW}/serika/jobs`, { headers: { origin: OTHER_ORIGIN } });
+  const theirs = await gfetch(`${GW}/serika/jobs`, { headers: { origin: OTHER_ORIGIN } });
   assert.equal(theirs.status, 403);
   assert.equal(theirs.headers.get("access-control-allow-origin"), null);
   await Promise.all([mine.arrayBuffer(), theirs.arrayBuffer()]);
@@ -376,7 +398,7 @@ test("Socaity SSE streams pass through the gateway unbuffered", { timeout: 30_00
 
 test("a signed webhook updates the job's Durable Object; GET /jobs/deapi/:id answers from it; a duplicate delivery is ignored", async () => {
   const id = randomUUID();
-  const unknown = await fetch(`${GW}/jobs/deapi/${id}`);
+  const unknown = await gfetch(`${GW}/jobs/deapi/${id}`);
   assert.equal(unknown.status, 404);
   await unknown.arrayBuffer();
 
@@ -385,7 +407,7 @@ test("a signed webhook updates the job's Durable Object; GET /jobs/deapi/:id ans
   assert.equal(res.status, 200, await res.clone().text());
   assert.deepEqual(await res.json(), { ok: true, duplicate: false, applied: true, version: 1 });
 
-  const got = await fetch(`${GW}/jobs/deapi/${id}`, { headers: { origin: ORIGIN } });
+  const got = await gfetch(`${GW}/jobs/deapi/${id}`, { headers: { origin: ORIGIN } });
   assert.equal(got.status, 200);
   assert.equal(got.headers.get("access-control-allow-origin"), ORIGIN);
   const job = await got.json();
@@ -398,7 +420,7 @@ test("a signed webhook updates the job's Durable Object; GET /jobs/deapi/:id ans
   const again = await deliver({ id, status: "error", event: "job.failed", deliveryId, extra: { error_message: "late duplicate" } });
   assert.equal(again.status, 200);
   assert.deepEqual(await again.json(), { ok: true, duplicate: true, applied: false });
-  assert.equal((await (await fetch(`${GW}/jobs/deapi/${id}`)).json()).status, "FINISHED");
+  assert.equal((await (await gfetch(`${GW}/jobs/deapi/${id}`)).json()).status, "FINISHED");
 
   // A later, distinct delivery of an older state does not move a finished job back.
   const stale = await deliver({ id, status: "processing", event: "job.processing" });
@@ -413,7 +435,7 @@ test("a bad signature or an expired timestamp is rejected 401, an unreadable pay
 
   const body = JSON.stringify({ event: "job.completed", data: { job_request_id: id, status: "done" } });
   const ts = now();
-  const tampered = await fetch(`${GW}/webhooks/deapi`, {
+  const tampered = await gfetch(`${GW}/webhooks/deapi`, {
     method: "POST",
     headers: { "x-deapi-signature": sign(ts, body), "x-deapi-timestamp": ts, "x-deapi-delivery-id": randomUUID() },
     body: body.replace("done", "error"),
@@ -421,7 +443,7 @@ test("a bad signature or an expired timestamp is rejected 401, an unreadable pay
   assert.equal(tampered.status, 401);
   await tampered.arrayBuffer();
 
-  const unsigned = await fetch(`${GW}/webhooks/deapi`, { method: "POST", body });
+  const unsigned = await gfetch(`${GW}/webhooks/deapi`, { method: "POST", body });
   assert.equal(unsigned.status, 401);
   await unsigned.arrayBuffer();
 
@@ -433,18 +455,18 @@ test("a bad signature or an expired timestamp is rejected 401, an unreadable pay
   assert.equal(notJson.status, 400);
   assert.equal((await notJson.json()).error.code, "BAD_RESPONSE");
 
-  const wrongMethod = await fetch(`${GW}/webhooks/deapi`);
+  const wrongMethod = await gfetch(`${GW}/webhooks/deapi`);
   assert.equal(wrongMethod.status, 405);
   await wrongMethod.arrayBuffer();
 
-  const stored = await fetch(`${GW}/jobs/deapi/${id}`);
+  const stored = await gfetch(`${GW}/jobs/deapi/${id}`);
   assert.equal(stored.status, 404, "no rejected delivery reached the Durable Object");
   await stored.arrayBuffer();
 });
 
 test("a page subscribed to /jobs/deapi/:id/events receives each update over SSE", { timeout: 20_000 }, async () => {
   const id = randomUUID();
-  const res = await fetch(`${GW}/jobs/deapi/${id}/events`, { headers: { origin: ORIGIN } });
+  const res = await gfetch(`${GW}/jobs/deapi/${id}/events`, { headers: { origin: ORIGIN } });
   assert.equal(res.status, 200);
   assert.match(res.headers.get("content-type"), /text\/event-stream/);
   assert.equal(res.headers.get("access-control-allow-origin"), ORIGIN);
@@ -464,7 +486,7 @@ test("a page subscribed to /jobs/deapi/:id/events receives each update over SSE"
     await sse.cancel();
   }
   // A late subscriber gets the current (terminal) state at once, then the end.
-  const late = sseReader(await fetch(`${GW}/jobs/deapi/${id}/events`));
+  const late = sseReader(await gfetch(`${GW}/jobs/deapi/${id}/events`));
   assert.equal((await late.next()).status, "FINISHED");
   assert.equal(await late.next(), null);
 });
@@ -473,7 +495,7 @@ test("end to end: a deAPI job submitted through the gateway gets its webhooks at
   const client = pageClient("deapi");
   // The page's own webhook_url is replaced by the gateway's receiver (DEAPI_WEBHOOK_URL = "auto").
   const submitted = await client.submit({ ...submitRequest("deapi", { queue_ms: 300, duration_ms: 600 }), webhookUrl: "http://127.0.0.1:9/page-chosen" });
-  const sse = sseReader(await fetch(`${GW}/jobs/deapi/${submitted.id}/events`, { headers: { origin: ORIGIN } }));
+  const sse = sseReader(await gfetch(`${GW}/jobs/deapi/${submitted.id}/events`, { headers: { origin: ORIGIN } }));
   // The page hands each pushed update to its waits (client.notify), as with an EventSource.
   const waiting = client.wait(submitted.id, { timeoutMs: 20_000 });
   const statuses = [];
@@ -489,7 +511,7 @@ test("end to end: a deAPI job submitted through the gateway gets its webhooks at
   }
   assert.equal(statuses.at(-1), "FINISHED", `SSE statuses: ${statuses}`);
   assert.equal((await waiting).status, "FINISHED");
-  const stored = await (await fetch(`${GW}/jobs/deapi/${submitted.id}`)).json();
+  const stored = await (await gfetch(`${GW}/jobs/deapi/${submitted.id}`)).json();
   assert.equal(stored.status, "FINISHED");
   const polled = await client.get(submitted.id);
   assert.equal(stored.resultUrl, polled.resultUrl);
@@ -508,7 +530,7 @@ const HOOK = () => `${GW}/webhooks/deapi`;
 
 /** A page's multipart request: FormData as fetch encodes it (its boundary in the content type). */
 function formRequest(url, form, headers = {}) {
-  return new Request(url, { method: "POST", headers: { origin: ORIGIN, ...headers }, body: form });
+  return new Request(url, { method: "POST", headers: { origin: ORIGIN, ...AUTHZ, ...headers }, body: form });
 }
 
 /** The mock's record of the upstream request that carried `idempotency-key: key`. */
@@ -581,7 +603,7 @@ test("a multipart img2img submit reaches deAPI byte for byte; the page's webhook
   await until("the completion webhook at the gateway", async () => (await (await fetch(`${MOCK}/__mock/jobs/${id}`)).json()).webhooks.some((w) => w.event === "job.completed" && w.status === 200));
   const hooks = (await (await fetch(`${MOCK}/__mock/jobs/${id}`)).json()).webhooks;
   for (const w of hooks) assert.equal(w.status, 200, `delivered to the gateway: ${JSON.stringify(w)}`);
-  const stored = await (await fetch(`${GW}/jobs/deapi/${id}`)).json();
+  const stored = await (await gfetch(`${GW}/jobs/deapi/${id}`)).json();
   assert.equal(stored.status, "FINISHED");
 });
 
@@ -642,7 +664,7 @@ test("upload refusals: over MAX_UPLOAD_BYTES (413), a deAPI body that is neither
   const status = await new Promise((resolve, reject) => {
     const u = new URL(`${GW}/socaity/v1/flux-schnell/generate`);
     const req = http.request(
-      { host: u.hostname, port: u.port, path: u.pathname, method: "POST", headers: { "content-type": "multipart/form-data; boundary=x", "content-length": String(200 * 1024 * 1024) } },
+      { host: u.hostname, port: u.port, path: u.pathname, method: "POST", headers: { ...AUTHZ, "content-type": "multipart/form-data; boundary=x", "content-length": String(200 * 1024 * 1024) } },
       (res) => {
         res.resume();
         resolve(res.statusCode);
@@ -654,13 +676,13 @@ test("upload refusals: over MAX_UPLOAD_BYTES (413), a deAPI body that is neither
   });
   assert.equal(status, 413);
 
-  const plain = await fetch(`${GW}/deapi/api/v1/client/img2img`, { method: "POST", headers: { "content-type": "text/plain" }, body: "webhook_url=http://x" });
+  const plain = await gfetch(`${GW}/deapi/api/v1/client/img2img`, { method: "POST", headers: { "content-type": "text/plain" }, body: "webhook_url=http://x" });
   assert.equal(plain.status, 415);
   await plain.arrayBuffer();
-  const urlencoded = await fetch(`${GW}/deapi/api/v1/client/img2img`, { method: "POST", body: new URLSearchParams({ webhook_url: "http://x" }) });
+  const urlencoded = await gfetch(`${GW}/deapi/api/v1/client/img2img`, { method: "POST", body: new URLSearchParams({ webhook_url: "http://x" }) });
   assert.equal(urlencoded.status, 415);
   await urlencoded.arrayBuffer();
-  const noBoundary = await fetch(`${GW}/deapi/api/v1/client/img2img`, { method: "POST", headers: { "content-type": "multipart/form-data" }, body: "--x--\r\n" });
+  const noBoundary = await gfetch(`${GW}/deapi/api/v1/client/img2img`, { method: "POST", headers: { "content-type": "multipart/form-data" }, body: "--x--\r\n" });
   assert.equal(noBoundary.status, 400);
   await noBoundary.arrayBuffer();
   assert.equal(await mockRequestCount(), before, "none reached the mock");
@@ -701,7 +723,7 @@ async function startTap(target) {
 function postInHalves(url, headers, bytes, ready) {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
-    const h = { ...headers, "content-length": String(bytes.length) };
+    const h = { ...AUTHZ, ...headers, "content-length": String(bytes.length) };
     const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: "POST", headers: h }, (res) => {
       let body = "";
       res.setEncoding("utf8");
@@ -725,7 +747,7 @@ function postInHalves(url, headers, bytes, ready) {
 function postUnended(url, headers, bytes) {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
-    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: "POST", headers }, (res) => {
+    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: "POST", headers: { ...AUTHZ, ...headers } }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (d) => (body += d));
@@ -825,7 +847,7 @@ test("large uploads stream through: 20 MiB to Socaity and 8 MiB to deAPI reach t
       const bytes = new Uint8Array(await encoded.arrayBuffer());
       const key = randomUUID();
       const u = new URL(`${gw}/${provider}${route}`);
-      const headers = { "content-type": encoded.headers.get("content-type"), "idempotency-key": key };
+      const headers = { ...AUTHZ, "content-type": encoded.headers.get("content-type"), "idempotency-key": key };
       if (withLength) headers["content-length"] = String(bytes.length);
       const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: "POST", headers });
       req.on("error", () => {});
