@@ -56,53 +56,30 @@ pub fn unix_seconds(epoch_ms: u64) -> u64 {
     epoch_ms / 1000
 }
 
-/// ISO 8601 UTC with second precision: `2024-01-15T10:30:00Z`.
-pub fn iso8601(epoch_ms: u64) -> String {
-    // Years past 9999 would break the fixed-width shape; the timeline clamps long before that.
+/// `epoch_ms` as a `SystemTime`, clamped to 9999-12-31T23:59:59Z (the fixed-width shapes below
+/// cannot show later years; the timeline clamps long before that).
+fn system_time(epoch_ms: u64) -> std::time::SystemTime {
     let secs = (epoch_ms / 1000).min(253_402_300_799);
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days as i64);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+    std::time::UNIX_EPOCH + Duration::from_secs(secs)
 }
 
-/// An HTTP date (IMF-fixdate, as `Retry-After` and `Date` carry it): `Mon, 15 Jan 2024 10:30:00 GMT`.
+/// An HTTP date (IMF-fixdate, as `Retry-After` and `Date` carry it): `Mon, 15 Jan 2024 10:30:00
+/// GMT` (the `httpdate` crate).
 pub fn http_date(epoch_ms: u64) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    httpdate::fmt_http_date(system_time(epoch_ms))
+}
+
+/// ISO 8601 UTC with second precision: `2024-01-15T10:30:00Z`, the fields of the HTTP date
+/// rearranged (no calendar arithmetic of our own).
+pub fn iso8601(epoch_ms: u64) -> String {
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    let secs = (epoch_ms / 1000).min(253_402_300_799);
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days as i64);
-    format!(
-        "{}, {d:02} {} {y:04} {:02}:{:02}:{:02} GMT",
-        DAYS[(days % 7) as usize],
-        MONTHS[(m - 1) as usize],
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
-}
-
-/// Howard Hinnant's `civil_from_days`: days since 1970-01-01 to (year, month, day).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    let date = http_date(epoch_ms);
+    // "Mon, 15 Jan 2024 10:30:00 GMT"
+    let fields: Vec<&str> = date.split(' ').collect();
+    let month = MONTHS.iter().position(|m| *m == fields[2]).unwrap_or(0) + 1;
+    format!("{}-{month:02}-{}T{}Z", fields[3], fields[1], fields[4])
 }
 
 #[cfg(test)]
