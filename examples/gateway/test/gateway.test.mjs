@@ -864,3 +864,305 @@ test("large uploads stream through: 20 MiB to Socaity and 8 MiB to deAPI reach t
     await tap.close();
   }
 });
+
+// ---------------------------------------------------------------------------------------------
+// access: closed by default, shared tokens, per-user tokens, the submit budget
+
+const { signGatewayToken } = await import("../src/token.js");
+const b64url = (s) => Buffer.from(s, "utf8").toString("base64url");
+/** A token signed like the gateway's, with any fields (for expired / forged ones). */
+const handToken = (user, exp, secret = SIGNING) => {
+  const payload = `v1.${b64url(user)}.${exp}`;
+  return `${payload}.${createHmac("sha256", secret).update(payload).digest("hex")}`;
+};
+const bearerOf = (token) => ({ authorization: `Bearer ${token}` });
+
+/** The routes a closed gateway must refuse: one per proxied route kind and every /jobs route. */
+const GUARDED = [
+  ["POST", "/socaity/v1/flux-schnell/generate"],
+  ["GET", "/socaity/v1/jobs/abc"],
+  ["DELETE", "/socaity/v1/jobs/abc"],
+  ["GET", "/socaity/status/abc"],
+  ["POST", "/socaity/cancel/abc"],
+  ["GET", "/socaity/stream/abc"],
+  ["POST", "/optexity/api/v1/inference"],
+  ["POST", "/optexity/api/v1/inference/call"],
+  ["POST", "/optexity/api/v1/inference/all_calls"],
+  ["POST", "/deapi/api/v1/client/txt2img"],
+  ["GET", "/deapi/api/v1/client/request-status/abc"],
+  ["POST", "/deapi/broadcasting/auth"],
+  ["POST", "/serika/jobs/images"],
+  ["GET", "/serika/jobs"],
+  ["GET", "/serika/jobs/abc"],
+  ["GET", "/jobs/deapi/abc"],
+  ["GET", "/jobs/deapi/abc/events"],
+  ["GET", "/jobs/serika"],
+  ["GET", "/nowhere"],
+];
+
+test("closed by default: with no auth configured every proxied and /jobs route answers 401 naming the settings; a preflight 204; a signed webhook 200; ALLOW_ANONYMOUS opens it", { timeout: 60_000 }, async () => {
+  const closed = gateway(MOCK, { GATEWAY_TOKENS: null, GATEWAY_SIGNING_SECRET: null });
+  const open = gateway(MOCK, { GATEWAY_TOKENS: null, GATEWAY_SIGNING_SECRET: null, ALLOW_ANONYMOUS: "true" });
+  try {
+    const gw = String(await closed.ready).replace(/\/+$/, "");
+    const before = await mockRequestCount();
+    for (const [method, p] of GUARDED) {
+      for (const headers of [{}, { origin: ORIGIN }, bearerOf(TOKEN)]) {
+        const body = method === "POST" ? JSON.stringify({ prompt: "x", task_id: "abc" }) : undefined;
+        const res = await fetch(`${gw}${p}`, { method, headers: { "content-type": "application/json", ...headers }, body });
+        assert.equal(res.status, 401, `${method} ${p} ${JSON.stringify(headers)}`);
+        const err = (await res.json()).error;
+        assert.equal(err.code, "GATEWAY_AUTH_NOT_CONFIGURED");
+        for (const setting of ["GATEWAY_TOKENS", "GATEWAY_SIGNING_SECRET", "ALLOW_ANONYMOUS"]) assert.match(err.message, new RegExp(setting));
+        assert.match(res.headers.get("www-authenticate"), /^Bearer/);
+        if (headers.origin) assert.equal(res.headers.get("access-control-allow-origin"), ORIGIN, "the page can read why");
+      }
+    }
+    assert.equal(await mockRequestCount(), before, "nothing reached the providers");
+
+    const pre = await fetch(`${gw}/deapi/api/v1/client/txt2img`, {
+      method: "OPTIONS",
+      headers: { origin: ORIGIN, "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type" },
+    });
+    assert.equal(pre.status, 204);
+    assert.match(pre.headers.get("access-control-allow-headers"), /authorization/, "a page may send its gateway token");
+    const jobsPre = await fetch(`${gw}/jobs/deapi/abc/events`, { method: "OPTIONS", headers: { origin: ORIGIN, "access-control-request-method": "GET" } });
+    assert.equal(jobsPre.status, 204);
+
+    // Webhooks are authenticated by their signature: a signed one is stored (and, closed, no one
+    // can read it back).
+    const id = randomUUID();
+    const ts = now();
+    const raw = JSON.stringify({ event: "job.completed", delivery_id: randomUUID(), data: { job_request_id: id, status: "done", job_type: "txt2img" } });
+    const hook = await fetch(`${gw}/webhooks/deapi`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-deapi-signature": sign(ts, raw), "x-deapi-timestamp": ts, "x-deapi-delivery-id": randomUUID(), "x-deapi-event": "job.completed" },
+      body: raw,
+    });
+    assert.equal(hook.status, 200, await hook.clone().text());
+    assert.equal((await hook.json()).applied, true);
+    assert.equal((await fetch(`${gw}/jobs/deapi/${id}`)).status, 401);
+
+    // ALLOW_ANONYMOUS = "true": as the gateway was before, for anyone.
+    const ogw = String(await open.ready).replace(/\/+$/, "");
+    const anon = await fetch(`${ogw}/serika/jobs`);
+    assert.equal(anon.status, 200);
+    await anon.arrayBuffer();
+    const anonJob = await new JobClient({ provider: "serika", baseUrl: `${ogw}/serika`, pollIntervalMs: 50, maxPollIntervalMs: 100 }).run(submitRequest("serika"), { timeoutMs: 20_000 });
+    assert.equal(anonJob.status, "FINISHED");
+  } finally {
+    await closed.dispose();
+    await open.dispose();
+  }
+});
+
+test("a wrong, tampered or expired token is refused 401; a valid per-user token, a shared token and ?access_token= on /jobs are let in", async () => {
+  const alice = await signGatewayToken("alice@example.com", 600, SIGNING);
+  assert.match(alice, /^v1\.[A-Za-z0-9_-]+\.\d+\.[0-9a-f]{64}$/);
+  const [, user, exp, sig] = alice.split(".");
+  const flip = (s) => s.slice(0, -1) + (s.at(-1) === "0" ? "1" : "0");
+  const refused = {
+    "no token": {},
+    "not a bearer": { authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString("base64")}` },
+    "a wrong shared token": bearerOf(`${TOKEN}x`),
+    "a prefix of the shared token": bearerOf(TOKEN.slice(0, -1)),
+    "signed with another secret": bearerOf(handToken("alice@example.com", Number(exp), "another-secret-of-at-least-32-bytes!!")),
+    "another user, same signature": bearerOf(`v1.${b64url("bob")}.${exp}.${sig}`),
+    "a later expiry, same signature": bearerOf(`v1.${user}.${Number(exp) + 3600}.${sig}`),
+    "a flipped signature bit": bearerOf(`v1.${user}.${exp}.${flip(sig)}`),
+    "an uppercase signature": bearerOf(`v1.${user}.${exp}.${sig.toUpperCase()}`),
+    expired: bearerOf(handToken("alice@example.com", Math.floor(Date.now() / 1000) - 1)),
+    "another version": bearerOf(alice.replace(/^v1/, "v2")),
+    garbage: bearerOf("v1.x.y.z"),
+  };
+  const before = await mockRequestCount();
+  for (const [why, headers] of Object.entries(refused)) {
+    for (const p of ["/serika/jobs/abc", "/jobs/deapi/abc"]) {
+      const res = await fetch(`${GW}${p}`, { headers });
+      assert.equal(res.status, 401, `${why}: ${p}`);
+      assert.equal((await res.json()).error.code, "UNAUTHORIZED", why);
+    }
+  }
+  assert.equal(await mockRequestCount(), before, "no refused request was forwarded");
+
+  // Let in: the route answers (404 here: no such job for this caller).
+  for (const headers of [bearerOf(alice), bearerOf(TOKEN), bearerOf("other-token-never-used")]) {
+    const res = await fetch(`${GW}/jobs/deapi/${randomUUID()}`, { headers });
+    assert.equal(res.status, 404);
+    await res.arrayBuffer();
+  }
+  // EventSource cannot send headers: /jobs takes the token as ?access_token=; the proxy does not.
+  const q = await fetch(`${GW}/jobs/deapi/${randomUUID()}?access_token=${encodeURIComponent(alice)}`);
+  assert.equal(q.status, 404);
+  await q.arrayBuffer();
+  const qProxy = await fetch(`${GW}/serika/jobs/abc?access_token=${encodeURIComponent(TOKEN)}`);
+  assert.equal(qProxy.status, 401);
+  await qProxy.arrayBuffer();
+});
+
+test("per-user tokens: user A reads, cancels, streams and lists its own jobs; user B gets 404 for each of them and nothing reaches the provider; a shared token still sees them", { timeout: 90_000 }, async () => {
+  const userA = `user-a-${randomUUID()}`;
+  const userB = `user-b-${randomUUID()}`;
+  const A = await signGatewayToken(userA, 600, SIGNING);
+  const B = await signGatewayToken(userB, 600, SIGNING);
+  const asA = bearerOf(A);
+  const asB = bearerOf(B);
+
+  // A runs a job on every provider through polyjob (its token in `headers`).
+  const ids = {};
+  for (const provider of PROVIDERS) {
+    const job = await pageClient(provider, recordingFetch(), A).run(submitRequest(provider, { queue_ms: 50, duration_ms: 200 }), { timeoutMs: 20_000 });
+    assert.equal(job.status, "FINISHED", provider);
+    ids[provider] = job.id;
+  }
+  // ...and its deAPI job's webhooks reached the gateway.
+  await until("A's deAPI job stored", async () => (await fetch(`${GW}/jobs/deapi/${ids.deapi}`, { headers: asA })).status === 200);
+
+  const enc = encodeURIComponent;
+  const direct = [
+    ["GET", `/socaity/v1/jobs/${enc(ids.socaity)}`],
+    ["GET", `/socaity/status/${enc(ids.socaity)}`],
+    ["POST", `/socaity/status/${enc(ids.socaity)}`],
+    ["GET", `/socaity/stream/${enc(ids.socaity)}`],
+    ["POST", `/optexity/api/v1/inference/call`, { task_id: ids.optexity }],
+    ["GET", `/deapi/api/v1/client/request-status/${enc(ids.deapi)}`],
+    ["GET", `/serika/jobs/${enc(ids.serika)}`],
+    ["GET", `/jobs/deapi/${enc(ids.deapi)}`],
+    ["GET", `/jobs/deapi/${enc(ids.deapi)}/events`],
+  ];
+  const call = (method, p, body, headers) =>
+    fetch(`${GW}${p}`, { method, headers: { "content-type": "application/json", origin: ORIGIN, ...headers }, body: body ? JSON.stringify(body) : undefined });
+
+  // B: 404 everywhere, the same answer as for an id that does not exist, never forwarded.
+  const before = await mockRequestCount();
+  for (const [method, p, body] of [...direct, ["DELETE", `/socaity/v1/jobs/${enc(ids.socaity)}`], ["POST", `/socaity/cancel/${enc(ids.socaity)}`]]) {
+    const res = await call(method, p, body, asB);
+    assert.equal(res.status, 404, `B: ${method} ${p}`);
+    assert.equal((await res.json()).error.code, "NOT_FOUND");
+    const none = await call(method, p.replace(/[^/]+(\/events)?$/, (m, ev) => `${randomUUID()}${ev ?? ""}`), body && { task_id: randomUUID() }, asB);
+    assert.equal(none.status, 404, `B, an unknown id: ${method} ${p}`);
+    await none.arrayBuffer();
+  }
+  assert.equal(await mockRequestCount(), before, "none of B's requests reached a provider");
+  const bClient = pageClient("serika", recordingFetch(), B);
+  await assert.rejects(bClient.get(ids.serika), (e) => e.status === 404 || e.code === "NOT_FOUND", "polyjob sees B's read as not found");
+
+  // A: its own jobs, on every route (a finished job that never streamed: the mock's 409).
+  const expected = (p) => (p.includes("/stream/") ? 409 : 200);
+  for (const [method, p, body] of direct) {
+    const res = await call(method, p, body, asA);
+    assert.equal(res.status, expected(p), `A: ${method} ${p}`);
+    if (p.endsWith("/events")) {
+      const sse = sseReader(res);
+      assert.equal((await sse.next()).status, "FINISHED");
+      await sse.cancel();
+    } else await res.arrayBuffer();
+  }
+  for (const provider of PROVIDERS) {
+    assert.equal((await pageClient(provider, recordingFetch(), A).get(ids[provider])).status, "FINISHED", `A reads its ${provider} job with polyjob`);
+  }
+
+  // Cancel and stream: A's running Socaity jobs (B could not, above).
+  const aSocaity = pageClient("socaity", recordingFetch(), A);
+  const running = await aSocaity.submit(submitRequest("socaity", { queue_ms: 0, duration_ms: 30_000 }));
+  const bCancel = await call("POST", `/socaity/cancel/${enc(running.id)}`, null, asB);
+  assert.equal(bCancel.status, 404);
+  await bCancel.arrayBuffer();
+  assert.equal((await aSocaity.cancel(running.id)).status, "CANCELLED");
+  const streamed = await aSocaity.submit(submitRequest("socaity", { queue_ms: 0, stream: { chunks: ["a", "b"], interval_ms: 50 } }));
+  const chunks = [];
+  for await (const c of aSocaity.stream(streamed.id)) chunks.push(c);
+  assert.deepEqual(chunks, ["a", "b"]);
+
+  // Lists: GET /jobs/:provider answers the caller's own jobs from the store.
+  const listA = await (await fetch(`${GW}/jobs/deapi`, { headers: asA })).json();
+  assert.deepEqual(listA.jobs.map((j) => j.id), [ids.deapi]);
+  assert.equal(listA.jobs[0].provider, "deapi");
+  assert.equal(listA.jobs[0].job.status, "FINISHED", "with the state the webhooks delivered");
+  const socaityA = await (await fetch(`${GW}/jobs/socaity?limit=2`, { headers: asA })).json();
+  assert.deepEqual(socaityA.jobs.map((j) => j.id), [streamed.id, running.id], "newest first, ?limit");
+  assert.equal(socaityA.jobs[0].job, null, "no webhook state for Socaity");
+  for (const provider of PROVIDERS) {
+    const listB = await (await fetch(`${GW}/jobs/${provider}`, { headers: asB })).json();
+    assert.deepEqual(listB.jobs, [], `B lists none of A's ${provider} jobs`);
+  }
+  const sharedList = await fetch(`${GW}/jobs/deapi`, { headers: AUTHZ });
+  assert.equal(sharedList.status, 404, "a shared token has no per-user list");
+  await sharedList.arrayBuffer();
+
+  // A shared token (GATEWAY_TOKENS) is the account: it sees A's jobs, as the gateway did before.
+  for (const [method, p, body] of direct) {
+    const res = await call(method, p, body, AUTHZ);
+    assert.equal(res.status, expected(p), `shared token: ${method} ${p}`);
+    await res.body.cancel();
+  }
+
+  // B replaying A's submit with A's Idempotency-Key gets no answer about A's job.
+  const key = randomUUID();
+  const first = await call("POST", "/socaity/v1/flux-schnell/generate", submitRequest("socaity").input, { ...asA, "idempotency-key": key });
+  assert.equal(first.status, 202, await first.clone().text());
+  const firstId = (await first.json()).job_id;
+  const replay = await call("POST", "/socaity/v1/flux-schnell/generate", submitRequest("socaity").input, { ...asB, "idempotency-key": key });
+  assert.equal(replay.status, 409);
+  const replayText = await replay.text();
+  assert.ok(!replayText.includes(firstId), replayText);
+});
+
+test("per-user tokens cannot use the account-wide routes: provider lists and deAPI broadcasting/auth are refused, never forwarded; a shared token's are", async () => {
+  const C = bearerOf(await signGatewayToken(`user-c-${randomUUID()}`, 600, SIGNING));
+  const routes = [
+    ["POST", "/optexity/api/v1/inference/all_calls"],
+    ["GET", "/serika/jobs"],
+    ["POST", "/deapi/broadcasting/auth", "socket_id=1.2&channel_name=private-client.1"],
+  ];
+  const before = await mockRequestCount();
+  for (const [method, p, body] of routes) {
+    const res = await fetch(`${GW}${p}`, { method, headers: { ...C, origin: ORIGIN, "content-type": "application/x-www-form-urlencoded" }, body });
+    assert.equal(res.status, 403, `${method} ${p}`);
+    const err = (await res.json()).error;
+    assert.equal(err.code, "FORBIDDEN");
+    assert.match(err.message, /per-user/);
+  }
+  assert.equal(await mockRequestCount(), before, "none forwarded");
+  for (const [method, p, body] of routes) {
+    const res = await fetch(`${GW}${p}`, { method, headers: { ...AUTHZ, "content-type": "application/x-www-form-urlencoded" }, body });
+    // Forwarded: the provider answers (the mock refuses this made-up channel with its own 403).
+    assert.notEqual((await res.json().catch(() => ({}))).error?.code, "FORBIDDEN", `shared token: ${method} ${p}`);
+  }
+  assert.equal(await mockRequestCount(), before + routes.length, "the shared token's were forwarded");
+});
+
+test("the submit budget: over SUBMITS_PER_MINUTE a user or token gets 429 + Retry-After before anything is sent; others keep theirs; reads are not counted", { timeout: 30_000 }, async () => {
+  const mf3 = gateway(MOCK, { SUBMITS_PER_MINUTE: "2" });
+  try {
+    const gw = String(await mf3.ready).replace(/\/+$/, "");
+    const D = bearerOf(await signGatewayToken(`user-d-${randomUUID()}`, 600, SIGNING));
+    const E = bearerOf(await signGatewayToken(`user-e-${randomUUID()}`, 600, SIGNING));
+    const submit = (headers) =>
+      fetch(`${gw}/serika/jobs/images`, { method: "POST", headers: { ...headers, origin: ORIGIN, "content-type": "application/json" }, body: JSON.stringify({ model: "m", prompt: "p" }) });
+    for (const who of [D, AUTHZ]) {
+      const ok1 = await submit(who);
+      const ok2 = await submit(who);
+      assert.ok(ok1.ok && ok2.ok, `${ok1.status} ${ok2.status}`);
+      const id = (await ok1.json()).id;
+      await ok2.arrayBuffer();
+      const before = await mockRequestCount();
+      const over = await submit(who);
+      assert.equal(over.status, 429);
+      assert.equal((await over.json()).error.code, "RATE_LIMITED");
+      const retry = Number(over.headers.get("retry-after"));
+      assert.ok(Number.isInteger(retry) && retry >= 1 && retry <= 60, `Retry-After ${retry}`);
+      assert.match(over.headers.get("access-control-expose-headers"), /retry-after/, "the page can read Retry-After");
+      assert.equal(await mockRequestCount(), before, "the refused submit was not forwarded");
+      // Reads of its job go on.
+      const read = await fetch(`${gw}/serika/jobs/${id}`, { headers: who });
+      assert.equal(read.status, 200);
+      await read.arrayBuffer();
+    }
+    const other = await submit(E);
+    assert.ok(other.ok, "another user has a budget of its own");
+    await other.arrayBuffer();
+  } finally {
+    await mf3.dispose();
+  }
+});
