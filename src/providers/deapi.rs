@@ -19,7 +19,7 @@ use super::common::{
     encode_path, ensure_failure_error, input_object, job_error, object_body, progress, request,
     required_id, status_word, timestamp_to_iso, url_file,
 };
-use super::{Adapter, Capabilities, ClientConfig, SubmitRequest};
+use super::{Adapter, ClientConfig, SubmitRequest};
 use crate::core::files::content_type_of_extension;
 use crate::core::form::laravel_form;
 use crate::core::{
@@ -43,24 +43,6 @@ pub(crate) fn map_status(word: &str) -> JobStatus {
 impl Adapter for Deapi {
     fn provider(&self) -> Provider {
         Provider::Deapi
-    }
-
-    fn default_base_url(&self) -> &'static str {
-        "https://api.deapi.ai"
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            cancel: false,
-            list: false,
-            webhooks: true,
-            realtime: true,
-            streaming: false,
-        }
-    }
-
-    fn auth_header(&self, key: &str) -> (&'static str, String) {
-        ("authorization", bearer(key))
     }
 
     fn submit(&self, cfg: &ClientConfig, req: &SubmitRequest) -> Result<HttpRequest, Error> {
@@ -362,12 +344,6 @@ fn envelope(body: &Json) -> &Json {
         Some(d @ Json::Object(_)) => d,
         _ => body,
     }
-}
-
-fn bearer(key: &str) -> String {
-    let mut v = String::from("Bearer ");
-    v.push_str(key);
-    v
 }
 
 #[cfg(test)]

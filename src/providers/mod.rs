@@ -102,15 +102,92 @@ pub struct Capabilities {
     pub streaming: bool,
 }
 
+/// How a provider takes the API key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Auth {
+    /// `Authorization: Bearer <key>`.
+    Bearer,
+    /// The key as the value of this header (Optexity: `x-api-key`).
+    Header(&'static str),
+}
+
+/// What is fixed about a provider: its documented base URL, what it offers, how it takes the
+/// key. One table for all four ([`info`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ProviderInfo {
+    pub base_url: &'static str,
+    pub capabilities: Capabilities,
+    pub auth: Auth,
+}
+
+const fn caps(
+    cancel: bool,
+    list: bool,
+    webhooks: bool,
+    realtime: bool,
+    streaming: bool,
+) -> Capabilities {
+    Capabilities {
+        cancel,
+        list,
+        webhooks,
+        realtime,
+        streaming,
+    }
+}
+
+/// [`ProviderInfo`] by provider, in [`Provider::ALL`]'s order.
+const INFO: [ProviderInfo; 4] = [
+    ProviderInfo {
+        base_url: "https://api.socaity.ai",
+        capabilities: caps(true, false, false, false, true),
+        auth: Auth::Bearer,
+    },
+    ProviderInfo {
+        base_url: "https://api.optexity.com",
+        capabilities: caps(false, true, false, false, false),
+        auth: Auth::Header("x-api-key"),
+    },
+    ProviderInfo {
+        base_url: "https://api.deapi.ai",
+        capabilities: caps(false, false, true, true, false),
+        auth: Auth::Bearer,
+    },
+    ProviderInfo {
+        base_url: "https://api.serika.dev/api/openai/v1",
+        capabilities: caps(false, true, false, false, false),
+        auth: Auth::Bearer,
+    },
+];
+
+/// What is fixed about `provider`.
+pub fn info(provider: Provider) -> &'static ProviderInfo {
+    match provider {
+        Provider::Socaity => &INFO[0],
+        Provider::Optexity => &INFO[1],
+        Provider::Deapi => &INFO[2],
+        Provider::Serika => &INFO[3],
+    }
+}
+
 /// One provider's translators. `parse_*` receive only 2xx responses: [`parse_submit`],
 /// [`parse_status`], [`parse_cancel`] and [`parse_list`] turn the others into errors first.
 pub trait Adapter: Sync {
     fn provider(&self) -> Provider;
     /// The documented base URL.
-    fn default_base_url(&self) -> &'static str;
-    fn capabilities(&self) -> Capabilities;
+    fn default_base_url(&self) -> &'static str {
+        info(self.provider()).base_url
+    }
+    fn capabilities(&self) -> Capabilities {
+        info(self.provider()).capabilities
+    }
     /// The auth header for `key`: `(name, value)`.
-    fn auth_header(&self, key: &str) -> (&'static str, String);
+    fn auth_header(&self, key: &str) -> (&'static str, String) {
+        match info(self.provider()).auth {
+            Auth::Bearer => ("authorization", ["Bearer ", key].concat()),
+            Auth::Header(name) => (name, key.to_string()),
+        }
+    }
 
     fn submit(&self, cfg: &ClientConfig, req: &SubmitRequest) -> Result<HttpRequest, Error>;
     fn parse_submit(&self, resp: &HttpResponse) -> Result<Job, Error>;

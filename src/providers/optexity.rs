@@ -16,7 +16,7 @@ use super::common::{
     ensure_failure_error, input_object, job_error, object_body, progress, refuse_files, request,
     required_id, status_word, timestamp_to_iso,
 };
-use super::{Adapter, Capabilities, ClientConfig, SubmitRequest};
+use super::{Adapter, ClientConfig, SubmitRequest};
 use crate::core::{
     Error, ErrorCode, FileRole, HttpRequest, HttpResponse, Job, JobFile, JobStatus, Json, Method,
     Provider, Raw,
@@ -39,24 +39,6 @@ pub(crate) fn map_status(word: &str) -> JobStatus {
 impl Adapter for Optexity {
     fn provider(&self) -> Provider {
         Provider::Optexity
-    }
-
-    fn default_base_url(&self) -> &'static str {
-        "https://api.optexity.com"
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            cancel: false,
-            list: true,
-            webhooks: false,
-            realtime: false,
-            streaming: false,
-        }
-    }
-
-    fn auth_header(&self, key: &str) -> (&'static str, String) {
-        ("x-api-key", key.to_string())
     }
 
     fn submit(&self, cfg: &ClientConfig, req: &SubmitRequest) -> Result<HttpRequest, Error> {

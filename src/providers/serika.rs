@@ -10,7 +10,7 @@ use super::common::{
     ensure_failure_error, input_object, job_error, object_body, refuse_files, request, required_id,
     status_word, timestamp_to_iso, url_file,
 };
-use super::{Adapter, Capabilities, ClientConfig, SubmitRequest};
+use super::{Adapter, ClientConfig, SubmitRequest};
 use crate::core::{
     Error, FileRole, HttpRequest, HttpResponse, Job, JobStatus, Json, Method, Provider, Raw,
 };
@@ -31,24 +31,6 @@ pub(crate) fn map_status(word: &str) -> JobStatus {
 impl Adapter for Serika {
     fn provider(&self) -> Provider {
         Provider::Serika
-    }
-
-    fn default_base_url(&self) -> &'static str {
-        "https://api.serika.dev/api/openai/v1"
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            cancel: false,
-            list: true,
-            webhooks: false,
-            realtime: false,
-            streaming: false,
-        }
-    }
-
-    fn auth_header(&self, key: &str) -> (&'static str, String) {
-        ("authorization", bearer(key))
     }
 
     fn submit(&self, cfg: &ClientConfig, req: &SubmitRequest) -> Result<HttpRequest, Error> {
@@ -112,12 +94,6 @@ impl Adapter for Serika {
             .map(|item| parse_job(item, item.clone().into(), None))
             .collect()
     }
-}
-
-fn bearer(key: &str) -> String {
-    let mut v = String::from("Bearer ");
-    v.push_str(key);
-    v
 }
 
 /// A Serika job body → Job; `raw` is that body as received.

@@ -18,7 +18,7 @@ use super::common::{
     encode_path, ensure_failure_error, first_timestamp, input_object, object_body, progress,
     request, resolve_link, result_url_from_files, status_word,
 };
-use super::{Adapter, Capabilities, ClientConfig, SubmitRequest};
+use super::{Adapter, ClientConfig, SubmitRequest};
 use crate::core::form::{display_path, flat_form};
 use crate::core::{
     Body, Error, ErrorCode, FileRole, HttpRequest, HttpResponse, Job, JobError, JobFile, JobStatus,
@@ -45,24 +45,6 @@ pub(crate) fn map_status(word: &str) -> JobStatus {
 impl Adapter for Socaity {
     fn provider(&self) -> Provider {
         Provider::Socaity
-    }
-
-    fn default_base_url(&self) -> &'static str {
-        "https://api.socaity.ai"
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            cancel: true,
-            list: false,
-            webhooks: false,
-            realtime: false,
-            streaming: true,
-        }
-    }
-
-    fn auth_header(&self, key: &str) -> (&'static str, String) {
-        ("authorization", bearer(key))
     }
 
     fn submit(&self, cfg: &ClientConfig, req: &SubmitRequest) -> Result<HttpRequest, Error> {
@@ -203,12 +185,6 @@ impl Adapter for Socaity {
             _ => parse_job(object_body(Provider::Socaity, resp)?, resp.raw(), Some(id)),
         }
     }
-}
-
-fn bearer(key: &str) -> String {
-    let mut v = String::from("Bearer ");
-    v.push_str(key);
-    v
 }
 
 fn jobs_url(cfg: &ClientConfig, id: &str) -> String {
