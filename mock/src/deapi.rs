@@ -90,14 +90,15 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
             if !upload::is_multipart(&parts.headers) {
                 submit(&st, key, idem, &task, http::read_json(body).await, None)
             } else {
-                let read = upload::read(body, &parts.headers, st.config.deapi_form_limit).await;
-                let infos = match &read {
-                    Ok(form) => form.iter().map(|p| p.info.clone()).collect(),
-                    Err(e) => e.parts().to_vec(),
-                };
-                if let Some(id) = parts.extensions.get::<LogId>() {
-                    st.log.set_parts(*id, infos.clone());
-                }
+                let log_id = parts.extensions.get::<LogId>().copied();
+                let (read, infos) = upload::read_logged(
+                    body,
+                    &parts.headers,
+                    st.config.deapi_form_limit,
+                    &st.log,
+                    log_id,
+                )
+                .await;
                 match read {
                     Ok(form) => {
                         let mut body = upload::laravel_body(&form);

@@ -87,14 +87,15 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
                 let body = http::read_json(body).await;
                 submit(&st, key, idem, &base, &model, body, None).await
             } else {
-                let read = upload::read(body, &parts.headers, st.config.socaity_form_limit).await;
-                let infos = match &read {
-                    Ok(form) => form.iter().map(|p| p.info.clone()).collect(),
-                    Err(e) => e.parts().to_vec(),
-                };
-                if let Some(id) = parts.extensions.get::<LogId>() {
-                    st.log.set_parts(*id, infos.clone());
-                }
+                let log_id = parts.extensions.get::<LogId>().copied();
+                let (read, infos) = upload::read_logged(
+                    body,
+                    &parts.headers,
+                    st.config.socaity_form_limit,
+                    &st.log,
+                    log_id,
+                )
+                .await;
                 match read {
                     Ok(form) => {
                         let body = JsonBody::Value(upload::socaity_body(&form));

@@ -114,6 +114,26 @@ pub fn is_multipart(headers: &HeaderMap) -> bool {
         .is_some_and(|c| c.to_ascii_lowercase().starts_with("multipart/"))
 }
 
+/// [`read`], and the parts received (all, or those before a refusal) recorded in the request log
+/// entry `log_id` (when the request was logged). Returns the form and those parts.
+pub async fn read_logged(
+    body: Body,
+    headers: &HeaderMap,
+    limit: u64,
+    log: &crate::reqlog::RequestLog,
+    log_id: Option<crate::reqlog::LogId>,
+) -> (Result<Vec<Part>, FormError>, Vec<PartInfo>) {
+    let read = read(body, headers, limit).await;
+    let infos: Vec<PartInfo> = match &read {
+        Ok(form) => form.iter().map(|p| p.info.clone()).collect(),
+        Err(e) => e.parts().to_vec(),
+    };
+    if let Some(id) = log_id {
+        log.set_parts(id, infos.clone());
+    }
+    (read, infos)
+}
+
 /// Reads a `multipart/form-data` body of at most `limit` bytes (the whole body as sent, boundaries
 /// included). Every part is hashed as it streams; only text parts are kept (at most [`TEXT_LIMIT`]
 /// bytes of them). An oversized body is read to its end (up to 1 GiB) and dropped, then
