@@ -313,8 +313,14 @@ impl JobClient {
             None => DEFAULT_MAX_CONCURRENT_REQUESTS,
         };
         let push = Rc::new(PushRegistry::default());
-        let realtime = realtime_cfg
-            .map(|rc| RealtimeHub::new(rc, cfg.api_key.clone(), fetch_fn.clone(), push.clone()));
+        let realtime = realtime_cfg.map(|rc| {
+            RealtimeHub::new(
+                rc,
+                cfg.request_headers.clone(),
+                fetch_fn.clone(),
+                push.clone(),
+            )
+        });
         Ok(JobClient {
             engine: Rc::new(Engine {
                 cfg,

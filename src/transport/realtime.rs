@@ -75,7 +75,9 @@ impl Socket {
 /// One client's realtime connection. See the module doc.
 pub(crate) struct RealtimeHub {
     cfg: RealtimeConfig,
-    api_key: Option<String>,
+    /// The client's request headers (`accept`, its extra `headers`, the key's auth header):
+    /// the channel auth request carries them, so a gateway token in `headers` reaches it too.
+    headers: crate::core::Headers,
     fetch_fn: Function,
     registry: Rc<PushRegistry>,
     conn: RefCell<PusherConnection>,
@@ -106,14 +108,14 @@ impl Drop for Lease {
 impl RealtimeHub {
     pub(crate) fn new(
         cfg: RealtimeConfig,
-        api_key: Option<String>,
+        headers: crate::core::Headers,
         fetch_fn: Function,
         registry: Rc<PushRegistry>,
     ) -> Rc<RealtimeHub> {
         let seed = (random() * 9.007_199_254_740_991e15) as u64;
         Rc::new(RealtimeHub {
             cfg,
-            api_key,
+            headers,
             fetch_fn,
             registry,
             conn: RefCell::new(PusherConnection::new(PusherConfig::default(), seed)),
@@ -333,16 +335,10 @@ impl RealtimeHub {
     }
 
     async fn fetch_auth(&self, socket_id: &str, channel: &str) -> Result<String, String> {
-        let mut headers = vec![("accept".to_string(), "application/json".to_string())];
-        if let Some(key) = &self.api_key {
-            let mut v = String::from("Bearer ");
-            v.push_str(key);
-            headers.push(("authorization".into(), v));
-        }
         let req = HttpRequest {
             method: Method::Post,
             url: self.cfg.auth_url.clone(),
-            headers: headers.into(),
+            headers: self.headers.clone(),
             body: Some(RequestBody::Json(Json::object([
                 ("socket_id", Json::from(socket_id)),
                 ("channel_name", Json::from(channel)),

@@ -4,7 +4,7 @@
 // feeds waits. Needs a global WebSocket (Node ≥ 22, or node --experimental-websocket on 20).
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { JobClient, MOCK, KEY, request, scenario, mockJob, isPolyjobError, baseUrl, client, deferred, jsonResponse } from "./helpers.mjs";
+import { JobClient, MOCK, KEY, request, scenario, mockJob, mockRequests, headersOf, isPolyjobError, baseUrl, client, deferred, jsonResponse } from "./helpers.mjs";
 
 const WS = `${MOCK.replace(/^http/, "ws")}/deapi-ws`;
 const CLIENT_ID = "1001";
@@ -80,6 +80,17 @@ describe("realtime", { concurrency: false, timeout: 90_000 }, () => {
     // The drop is visible: counted, and the updates meanwhile came by polling.
     assert.ok(c.stats.fallbacks >= 1, `fallbacks ${c.stats.fallbacks}`);
     assert.ok(updates.includes("realtime"), `via: ${updates.join(" ")}`);
+  });
+
+  test("the channel auth request carries the client's headers (a gateway token in `headers` reaches it)", async () => {
+    const tag = `rt-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    const c = rtClient({ headers: { "x-gateway-token": tag } });
+    const job = await c.run(request("deapi", scenario({ duration_ms: 300 })), { timeoutMs: 20_000 });
+    assert.equal(job.status, "FINISHED");
+    const log = await mockRequests();
+    const auth = log.filter((e) => e.url.includes("/broadcasting/auth") && headersOf(e)["x-gateway-token"] === tag);
+    assert.ok(auth.length >= 1, "the auth request carried the client's extra header");
+    assert.equal(headersOf(auth[0]).authorization, `Bearer ${KEY}`, "and the key's auth header");
   });
 
   test("with the socket refused (wrong app key) the job completes by polling", async () => {
