@@ -183,6 +183,11 @@ pub struct MockOptions {
     pub realtime: RealtimeOptions,
     /// `mock.file_result` (Socaity): a result made of FileModels.
     pub file_result: Option<FileResult>,
+    /// `mock.progress_shape`: how progress rises over the processing time (default linear).
+    pub progress_shape: ProgressShape,
+    /// `mock.eta_error` (Optexity): the factor applied to the processing time in
+    /// `estimated_completion` (1 = exact; 0.5 = the ETA says half of it, 1.5 half again more).
+    pub eta_error: f64,
     /// The `mock` object exactly as submitted (`None` when absent or not an object).
     pub raw: Option<Value>,
 }
@@ -204,8 +209,60 @@ impl Default for MockOptions {
             direct_sse: false,
             realtime: RealtimeOptions::default(),
             file_result: None,
+            progress_shape: ProgressShape::Linear,
+            eta_error: 1.0,
             raw: None,
         }
+    }
+}
+
+/// `mock.progress_shape`: how a job's progress rises over its processing time. The curves are
+/// those of the poll fleet (`tests/fleet/mod.rs`, issue 21), applied to the stepped fraction
+/// `x = floor(elapsed / duration × steps) / steps`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProgressShape {
+    /// `x`.
+    Linear,
+    /// Fast first, slow last: `1 − (1 − x)²`.
+    Front,
+    /// Slow first, fast last: `x²`.
+    Back,
+    /// Four stages, each stalled in its first half and rising in its second.
+    Stalls,
+    /// Rises to half (`0.5·x`), then the job ends: the rest is one jump.
+    Jump,
+    /// No progress at all while processing (the field is left out or `null`; Optexity still sends
+    /// its ETA).
+    None,
+}
+
+impl ProgressShape {
+    fn parse(v: &Value) -> Option<Self> {
+        match v.as_str()?.to_ascii_lowercase().as_str() {
+            "linear" => Some(ProgressShape::Linear),
+            "front" => Some(ProgressShape::Front),
+            "back" => Some(ProgressShape::Back),
+            "stalls" => Some(ProgressShape::Stalls),
+            "jump" => Some(ProgressShape::Jump),
+            "none" => Some(ProgressShape::None),
+            _ => None,
+        }
+    }
+
+    /// The progress at the stepped processing fraction `x`, `None` when none is sent.
+    pub fn at(self, x: f64) -> Option<f64> {
+        Some(match self {
+            ProgressShape::Linear => x,
+            ProgressShape::Front => 1.0 - (1.0 - x) * (1.0 - x),
+            ProgressShape::Back => x * x,
+            ProgressShape::Stalls => {
+                let s = (4.0 * x).floor();
+                let r = 4.0 * x - s;
+                (s + (2.0 * r - 1.0).max(0.0)) / 4.0
+            }
+            ProgressShape::Jump => 0.5 * x,
+            ProgressShape::None => return None,
+        })
     }
 }
 
@@ -254,6 +311,7 @@ const FORM_NUMBERS: &[&str] = &[
     "retry_after",
     "retry_after_ms",
     "delay_ms",
+    "eta_error",
 ];
 const FORM_BOOLS: &[&str] = &[
     "sync",
@@ -369,6 +427,14 @@ impl MockOptions {
             o.realtime = RealtimeOptions::parse(r);
         }
         o.file_result = m.get("file_result").and_then(FileResult::parse);
+        if let Some(v) = m.get("progress_shape").and_then(ProgressShape::parse) {
+            o.progress_shape = v;
+        }
+        if let Some(v) = m.get("eta_error").and_then(Value::as_f64) {
+            if v.is_finite() && v >= 0.0 {
+                o.eta_error = v.min(1000.0);
+            }
+        }
         o.stream = m.get("stream").and_then(StreamOptions::parse);
         if let Some(st) = &o.stream {
             // Processing is the stream: one interval and one progress step per chunk sent.
@@ -451,17 +517,24 @@ pub struct Timeline {
     pub completes_at_ms: u64,
     pub steps: u32,
     pub outcome: Outcome,
+    pub shape: ProgressShape,
+    /// What Optexity's `estimated_completion` says (`mock.eta_error` applied to the processing
+    /// time); `completes_at_ms` when the ETA is exact.
+    pub eta_at_ms: u64,
 }
 
 impl Timeline {
     pub fn new(submitted_at_ms: u64, o: &MockOptions) -> Self {
         let started_at_ms = submitted_at_ms.saturating_add(o.queue_ms);
+        let eta_span = (o.duration_ms as f64 * o.eta_error).round() as u64;
         Timeline {
             submitted_at_ms,
             started_at_ms,
             completes_at_ms: started_at_ms.saturating_add(o.duration_ms),
             steps: o.steps.max(1),
             outcome: o.outcome,
+            shape: o.progress_shape,
+            eta_at_ms: started_at_ms.saturating_add(eta_span.min(MAX_SPAN_MS)),
         }
     }
 
@@ -487,7 +560,9 @@ impl Timeline {
     pub fn still_processing(&self) -> Snapshot {
         Snapshot {
             phase: Phase::Processing,
-            progress: Some(f64::from(self.steps - 1) / f64::from(self.steps)),
+            progress: self
+                .shape
+                .at(f64::from(self.steps - 1) / f64::from(self.steps)),
             started_at_ms: Some(self.started_at_ms),
             finished_at_ms: None,
         }
@@ -520,7 +595,7 @@ impl Timeline {
             let k = done * u128::from(self.steps) / span;
             return Snapshot {
                 phase: Phase::Processing,
-                progress: Some(k as f64 / f64::from(self.steps)),
+                progress: self.shape.at(k as f64 / f64::from(self.steps)),
                 started_at_ms: Some(self.started_at_ms),
                 finished_at_ms: None,
             };
@@ -997,6 +1072,29 @@ mod tests {
             t.transitions(),
             vec![10_000, 10_050, 10_100, 10_350, 10_600, 10_850, 11_100]
         );
+    }
+
+    #[test]
+    fn progress_shape_and_eta_error_parse_and_shape_the_timeline() {
+        let o = MockOptions::parse(Some(
+            &serde_json::json!({"progress_shape": "BACK", "eta_error": 0.5, "steps": 4,
+                                "queue_ms": 0, "duration_ms": 1000}),
+        ));
+        assert_eq!((o.progress_shape, o.eta_error), (ProgressShape::Back, 0.5));
+        let t = Timeline::new(0, &o);
+        assert_eq!(t.at(500, None).progress, Some(0.25));
+        assert_eq!(t.eta_at_ms, 500);
+        assert_eq!(t.still_processing().progress, Some(0.5625));
+        let o = MockOptions::parse(Some(
+            &serde_json::json!({"progress_shape": "spiral", "eta_error": -1}),
+        ));
+        assert_eq!(
+            (o.progress_shape, o.eta_error),
+            (ProgressShape::Linear, 1.0)
+        );
+        let o = MockOptions::parse(Some(&serde_json::json!({"progress_shape": "none"})));
+        assert_eq!(Timeline::new(0, &o).at(1000, None).progress, None);
+        assert_eq!(Timeline::new(0, &o).at(1700, None).progress, Some(1.0));
     }
 
     #[test]

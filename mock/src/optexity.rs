@@ -161,14 +161,10 @@ pub fn status_body(job: &Job, snap: &Snapshot, base: &str) -> Value {
     match snap.phase {
         Phase::Queued { .. } => {}
         Phase::Processing => {
-            if !current {
-                let pct = (snap.progress.unwrap_or(0.0) * 100.0).floor() as u64;
-                m.insert("progress".into(), json!(pct));
+            if let Some(p) = snap.progress.filter(|_| !current) {
+                m.insert("progress".into(), json!((p * 100.0).floor() as u64));
             }
-            m.insert(
-                "estimated_completion".into(),
-                json!(iso8601(t.completes_at_ms)),
-            );
+            m.insert("estimated_completion".into(), json!(iso8601(t.eta_at_ms)));
         }
         Phase::Finished => {
             m.insert("completed_at".into(), json!(iso8601(t.completes_at_ms)));
