@@ -6,8 +6,9 @@
 # Writes bench/RESULTS.md, bench/results.json, bench/chart.svg and README.md's "Performance"
 # section. Benchmarks are not pass/fail: this is not part of scripts/test.sh.
 #
-#   bash scripts/bench.sh           # full run (~8 min: 1,000 jobs of 1–60 s per strategy, ...)
-#   bash scripts/bench.sh --quick   # smoke run (< 3 min): small samples, written to bench/out/quick/,
+#   bash scripts/bench.sh           # full run (~15 min: 1,000 jobs of 1–60 s per strategy, the
+#                                   # poll fleet ~6 min, ...)
+#   bash scripts/bench.sh --quick   # smoke run (< 5 min): small samples, written to bench/out/quick/,
 #                                   # README untouched
 # Needs node + npm (anchors, esbuild and Miniflare are installed into bench/ from its lockfile),
 # cargo (the mock server), and pkg/ (built with scripts/build.sh when missing).
@@ -26,12 +27,13 @@ for a in "$@"; do
   esac
 done
 if [ "$quick" = 1 ]; then
-  mock_exit_after=300
+  mock_exit_after=600
   startup_args=(--samples 10 --worker-samples 4)
   jobs_args=(--jobs 100 --min-ms 1000 --max-ms 8000)
   cpu_args=(--bodies 20000 --batch 5000)
   memory_args=(--jobs 2000)
   files_args=(--mb 20 --rounds 3)
+  fleet_args=(--buckets 1000:3000:4,3000:10000:4)
   report_args=(--quick)
 else
   mock_exit_after=1800
@@ -40,6 +42,9 @@ else
   cpu_args=(--bodies 100000 --batch 10000)
   memory_args=(--jobs 10000)
   files_args=(--mb 100 --rounds 7)
+  # 1–3 s and 3–10 s: 10 jobs per cell; 10–60 s: 6; the 1–10 min bucket is cut to its first
+  # 60–300 s with 4 jobs per cell (a 5-minute budget; it runs alongside the other buckets).
+  fleet_args=(--buckets 1000:3000:10,3000:10000:10,10000:60000:6,60000:300000:4)
   report_args=()
 fi
 
@@ -77,7 +82,7 @@ for _ in $(seq 1 100); do [ -s "$workdir/port" ] && break; sleep 0.1; done
 export POLYJOB_MOCK_URL="http://127.0.0.1:$(cat "$workdir/port")"
 echo "mock providers server at $POLYJOB_MOCK_URL (pid $mock_pid, exits by itself after ${mock_exit_after} s)"
 
-rm -f bench/out/{size,startup,jobs,cpu,memory,files}.json
+rm -f bench/out/{size,startup,jobs,cpu,memory,files,poll-fleet}.json
 failed=()
 # run_step NAME TIMEOUT_SECONDS COMMAND...: a failed or timed-out step is reported, the rest go on.
 run_step() {
@@ -95,6 +100,7 @@ run_step "3. requests and delay (adaptive wait, fixed 500 ms poller, realtime, s
 run_step "4. CPU per status update" 300 node --expose-gc bench/cpu.mjs "${cpu_args[@]}"
 run_step "5. memory per tracked job" 600 node --expose-gc bench/memory.mjs "${memory_args[@]}"
 run_step "6. file upload (a large Blob: polyjob vs a plain fetch of the same FormData)" 300 node --expose-gc bench/files.mjs "${files_args[@]}"
+run_step "7. poll fleet for real (provider × bucket × progress shape: polyjob vs fixed loops, deAPI SDK; beside the simulator)" 900 node bench/poll-fleet.mjs "${fleet_args[@]}"
 
 step "report"
 node bench/report.mjs "${report_args[@]}"
