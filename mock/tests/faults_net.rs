@@ -262,10 +262,17 @@ async fn fired_until(addr: SocketAddr, id: &str, pred: impl Fn(&[Value]) -> bool
     loop {
         let x = call(addr, "GET", &format!("/__mock/jobs/{id}"), &[], "").await;
         let j: Value = serde_json::from_slice(x.body()).unwrap();
-        if pred(j["faults_fired"].as_array().map_or(&[][..], |v| v.as_slice())) {
+        if pred(
+            j["faults_fired"]
+                .as_array()
+                .map_or(&[][..], |v| v.as_slice()),
+        ) {
             return;
         }
-        assert!(start.elapsed() < Duration::from_secs(10), "never matched: {j}");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "never matched: {j}"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
@@ -343,7 +350,10 @@ async fn slow_headers_delays_only_its_own_request() {
     let t0 = Instant::now();
     let slow = tokio::spawn(async move { exchange(addr, &slow_req, WAIT, true).await });
     // The slow request has reached the mock and its fault fired: it is sleeping now.
-    fired_until(addr, &id, |fired| fired.iter().any(|f| f["kind"] == "slow_headers")).await;
+    fired_until(addr, &id, |fired| {
+        fired.iter().any(|f| f["kind"] == "slow_headers")
+    })
+    .await;
     let mut answered = Duration::ZERO;
     for _ in 0..5 {
         let x = call(addr, "GET", "/serika/jobs", &[BEARER], "").await;
