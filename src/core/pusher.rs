@@ -262,6 +262,19 @@ impl PusherConnection {
     /// `{ws_base}/app/{key}?protocol=7&client=polyjob&version={version}&flash=false`, e.g.
     /// `wss://soketi.deapi.ai:443`. A trailing `/` on `ws_base` is dropped; `key` and `version`
     /// are percent-encoded.
+    /// Splits a WebSocket URL written in the full form some docs use, `wss://host/app/KEY`
+    /// (optionally with a query), into its base (`wss://host`) and the app key; `None` for a plain
+    /// base URL. [`PusherConnection::connect_url`] adds `/app/KEY` itself.
+    pub fn split_app_url(ws_url: &str) -> Option<(&str, &str)> {
+        let without_query = ws_url.split(['?', '#']).next().unwrap_or(ws_url);
+        let trimmed = without_query.trim_end_matches('/');
+        // A byte scan, not `rsplit_once("/app/")` (core's substring searcher: ~2 KB of wasm).
+        let at = trimmed.as_bytes().windows(5).rposition(|w| w == b"/app/")?;
+        let (base, key) = (&trimmed[..at], &trimmed[at + 5..]);
+        let has_scheme = base.as_bytes().windows(3).any(|w| w == b"://");
+        (!key.is_empty() && !key.contains('/') && has_scheme).then_some((base, key))
+    }
+
     pub fn connect_url(ws_base: &str, key: &str, version: &str) -> String {
         let base = ws_base.trim_end_matches('/');
         let mut url = String::with_capacity(base.len() + key.len() + version.len() + 64);

@@ -121,9 +121,23 @@ pub(crate) fn realtime(
                 "your deAPI client id (a non-empty string)",
             )
         })?;
-    let ws_url = opt_string(&v, "wsUrl")?.unwrap_or_else(|| "wss://soketi.deapi.ai:443".into());
+    let mut ws_url = opt_string(&v, "wsUrl")?.unwrap_or_else(|| "wss://soketi.deapi.ai:443".into());
     if !(ws_url.starts_with("wss://") || ws_url.starts_with("ws://")) {
         return Err(config_err("realtime.wsUrl", "a ws:// or wss:// URL"));
+    }
+    let mut key = opt_string(&v, "key")?;
+    // The full form `wss://host/app/KEY` is accepted: its base is used, and its key must agree
+    // with `realtime.key` (or becomes it).
+    if let Some((base, url_key)) = crate::core::pusher::PusherConnection::split_app_url(&ws_url) {
+        match &key {
+            Some(k) if k != url_key => {
+                return Err(Error::config(
+                    "realtime.wsUrl names another app key than realtime.key: give the socket server's base URL (wss://host[:port][/path], without /app/KEY) and the key in realtime.key",
+                ))
+            }
+            _ => key = Some(url_key.to_string()),
+        }
+        ws_url = base.to_string();
     }
     let auth_url = match opt_string(&v, "authUrl")? {
         Some(u) if u.starts_with("https://") || u.starts_with("http://") => u,
@@ -145,7 +159,7 @@ pub(crate) fn realtime(
         },
     };
     Ok(Some(RealtimeConfig {
-        key: opt_string(&v, "key")?.unwrap_or_else(|| "depin-api-prod-key".into()),
+        key: key.unwrap_or_else(|| "depin-api-prod-key".into()),
         ws_url,
         auth_url,
         client_id,

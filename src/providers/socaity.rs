@@ -78,16 +78,22 @@ impl Adapter for Socaity {
     }
 
     fn parse_submit(&self, resp: &HttpResponse) -> Result<Job, Error> {
-        // A SYNC endpoint answers 200 with the result itself; an async one 202 with a job.
+        // A SYNC endpoint answers 200 with the result itself, or with a job envelope (a status
+        // word plus `result`, `job_id`, `id` or `error`); an async one 202 with a job.
         let looks_like_job = resp.body.json().is_some_and(|b| {
             b.get("job_id").is_some()
-                || (b.get("id").is_some()
-                    && b.get_str("status")
-                        .is_some_and(|w| map_status(w) != JobStatus::Unknown))
+                || (b
+                    .get_str("status")
+                    .is_some_and(|w| map_status(w) != JobStatus::Unknown)
+                    && (b.get("id").is_some()
+                        || b.get("result").is_some()
+                        || b.get("error").is_some()))
         });
         if resp.status == 202 || looks_like_job {
             let body = object_body(Provider::Socaity, resp)?;
-            return parse_job(body, resp.raw(), None);
+            // A 200 envelope need not name a job (the work is done): its id is then "".
+            let requested = (resp.status != 202).then_some("");
+            return parse_job(body, resp.raw(), requested);
         }
         let declared_json = resp
             .header("content-type")

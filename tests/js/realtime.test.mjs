@@ -93,6 +93,14 @@ describe("realtime", { concurrency: false, timeout: 90_000 }, () => {
     assert.equal(headersOf(auth[0]).authorization, `Bearer ${KEY}`, "and the key's auth header");
   });
 
+  test("wsUrl in the full form wss://host/app/KEY is taken as base + key (never …/app/KEY/app/KEY); a different key is CONFIG", async () => {
+    const c = rtClient({}, { wsUrl: `${WS}/app/depin-api-prod-key` });
+    const job = await c.run(request("deapi", scenario({ duration_ms: 600 })), { timeoutMs: 20_000 });
+    assert.equal(job.status, "FINISHED");
+    assert.equal((await mockJob(job.id)).status_requests, 1, "the socket worked: one confirming status request");
+    assert.throws(() => rtClient({}, { wsUrl: `${WS}/app/other-key`, key: "depin-api-prod-key" }), (e) => isPolyjobError("CONFIG")(e) && /realtime\.wsUrl/.test(e.message));
+  });
+
   test("with the socket refused (wrong app key) the job completes by polling", async () => {
     const c = rtClient({}, { key: "not-the-app-key" });
     const job = await c.run(request("deapi", scenario({ duration_ms: 600 })), { timeoutMs: 20_000 });

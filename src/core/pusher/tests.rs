@@ -1137,3 +1137,21 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn full_form_ws_urls_split_into_base_and_key() {
+    assert_eq!(
+        PusherConnection::split_app_url("wss://soketi.deapi.ai:443/app/depin-api-prod-key"),
+        Some(("wss://soketi.deapi.ai:443", "depin-api-prod-key"))
+    );
+    assert_eq!(
+        PusherConnection::split_app_url("ws://127.0.0.1:9/deapi-ws/app/k/?protocol=7"),
+        Some(("ws://127.0.0.1:9/deapi-ws", "k"))
+    );
+    assert_eq!(
+        PusherConnection::split_app_url("wss://soketi.deapi.ai:443"),
+        None
+    );
+    assert_eq!(PusherConnection::split_app_url("wss://h/app/"), None);
+    assert_eq!(PusherConnection::split_app_url("wss://h/app/a/b"), None);
+}
