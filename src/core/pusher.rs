@@ -30,8 +30,9 @@
 //! - Keepalive: after `min(client, server)` activity timeout without any received frame, send
 //!   `pusher:ping`; any frame within `pong_timeout_ms` counts as the answer, else close and
 //!   reconnect. A server `pusher:ping` is answered with `pusher:pong`.
-//! - Close codes and fatal `pusher:error` codes: 4000–4099 refused (never reconnect; 4000 "SSL
-//!   only" means the URL must be `wss://`); 4100–4199 back off (at least 1 s); 4200–4299
+//! - Close codes (and a `pusher:error` code during the handshake): 4000–4099 refused (never
+//!   reconnect; 4000 "SSL only" means the URL must be `wss://`); 4100–4199 back off (at least
+//!   1 s); 4200–4299
 //!   reconnect at once; everything else backs off. pusher-js refuses codes ≥ 4300 and retries
 //!   others after a flat 1 s; here both back off exponentially (1 s doubling, capped at
 //!   `max_backoff_ms`, full jitter). An immediate reconnect is granted once; if the new
@@ -355,6 +356,9 @@ impl PusherConnection {
             None | Some(Sub::Failed) => {
                 self.channels.insert(channel.to_string(), Sub::Pending);
             }
+            // Known, and the connection was closed (`disconnect` keeps channels as pending):
+            // connect again.
+            Some(_) if matches!(self.state, State::Idle) => {}
             Some(_) => return,
         }
         match self.state {
@@ -593,7 +597,7 @@ impl PusherConnection {
         }
     }
 
-    fn handle_frame(&mut self, now_ms: f64, text: &str) {
+    fn handle_frame(&mut self, _now_ms: f64, text: &str) {
         let Some(frame) = Frame::parse(text) else {
             self.push_error(None, "unreadable frame");
             return;
@@ -603,10 +607,21 @@ impl PusherConnection {
                 r#"{"event":"pusher:pong","data":{}}"#,
             ))),
             "pusher:error" => {
-                if let Some(code) = self.report_pusher_error(&frame.data) {
-                    if (4000..=4299).contains(&code) {
-                        self.drop_connection(now_ms, code, true);
-                    }
+                // After the handshake a `pusher:error` is about a channel — a refused channel
+                // auth is code 4009 on a socket that stays open (soketi, sockudo, the mock) —
+                // so the channels awaiting their subscription fail (a later `subscribe` tries
+                // again with a fresh auth) and the connection stays. Only a close code refuses
+                // the connection (`handle_close`).
+                self.report_pusher_error(&frame.data);
+                let message = describe_error(&frame.data, "pusher:error");
+                let waiting: Vec<String> = self
+                    .channels
+                    .iter()
+                    .filter(|(_, sub)| **sub == Sub::Subscribing)
+                    .map(|(name, _)| name.clone())
+                    .collect();
+                for channel in waiting {
+                    self.fail_channel(&channel, message.clone());
                 }
             }
             "pusher_internal:subscription_succeeded" => {

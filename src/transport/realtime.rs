@@ -143,9 +143,11 @@ impl RealtimeHub {
     /// Starts (or keeps) the connection for one more waiter.
     pub(crate) fn acquire(self: &Rc<Self>) -> Lease {
         self.leases.set(self.leases.get() + 1);
+        // Subscribes, or (after the channel's subscription failed, e.g. a refused auth) tries
+        // again with a fresh auth; a no-op while the channel is subscribed or subscribing.
+        self.conn.borrow_mut().subscribe(now_ms(), &self.channel());
         if !self.running.get() {
             self.running.set(true);
-            self.conn.borrow_mut().subscribe(now_ms(), &self.channel());
             let hub = self.clone();
             super::spawn(Box::pin(async move { hub.drive().await }));
         } else {

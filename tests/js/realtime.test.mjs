@@ -101,6 +101,26 @@ describe("realtime", { concurrency: false, timeout: 90_000 }, () => {
     assert.throws(() => rtClient({}, { wsUrl: `${WS}/app/other-key`, key: "depin-api-prod-key" }), (e) => isPolyjobError("CONFIG")(e) && /realtime\.wsUrl/.test(e.message));
   });
 
+  test("a refused channel auth (pusher:error 4009 on an open socket) fails that subscription only: the wait polls, and the next wait subscribes again with a fresh auth", async () => {
+    let authCalls = 0;
+    const fetchFn = async (input, init) => {
+      const url = typeof input === "string" ? input : input.url;
+      if (url.endsWith("/broadcasting/auth") && ++authCalls === 1) {
+        return new Response(JSON.stringify({ auth: "depin-api-prod-key:0000" }), { status: 200, headers: { "content-type": "application/json" } });
+      }
+      return fetch(input, init);
+    };
+    const c = rtClient({ fetch: fetchFn });
+    const first = await c.run(request("deapi", scenario({ duration_ms: 600 })), { timeoutMs: 20_000 });
+    assert.equal(first.status, "FINISHED");
+    assert.ok((await mockJob(first.id)).status_requests >= 2, "the first wait polled");
+    assert.ok(c.stats.fallbacks >= 1, "the fallback is counted");
+    const second = await c.run(request("deapi", scenario({ duration_ms: 600 })), { timeoutMs: 20_000 });
+    assert.equal(second.status, "FINISHED");
+    assert.equal(authCalls, 2, "a fresh auth for the second wait");
+    assert.equal((await mockJob(second.id)).status_requests, 1, "the second wait came by the socket: one confirming request");
+  });
+
   test("with the socket refused (wrong app key) the job completes by polling", async () => {
     const c = rtClient({}, { key: "not-the-app-key" });
     const job = await c.run(request("deapi", scenario({ duration_ms: 600 })), { timeoutMs: 20_000 });

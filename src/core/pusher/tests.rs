@@ -615,51 +615,67 @@ fn pusher_error_during_handshake() {
 
 #[test]
 fn pusher_error_while_connected() {
-    for (code, expect) in [
-        (4001u16, None),
-        (4100, Some(1_000.0)),
-        (4200, Some(0.0)),
-        (4202, Some(0.0)),
-    ] {
-        let mut sim = Sim::connected(&[CH], "1.1");
-        sim.now += 60_000.0;
-        let a = sim.text(&frame(
-            "pusher:error",
-            None,
-            json!({"message":"m","code":code}),
-        ));
-        assert_eq!(
-            a[0],
-            Action::Error {
-                code: Some(code),
-                message: "m".into()
-            }
-        );
-        assert_eq!(a[1], Action::Close);
-        assert_eq!(disconnected(&a), Some((code, expect)), "{code}");
-        assert!(!sim.c.is_connected());
-        assert!(
-            sim.close(code).is_empty(),
-            "server close after pusher:error"
-        );
-    }
-    // Non-fatal errors (no code, or a code outside 4000–4299) keep the connection.
+    // After the handshake no `pusher:error` closes the connection, whatever its code: it is
+    // about a channel (real Pusher servers send a refused auth as 4009 on an open socket).
+    // Only a close code refuses or drops the connection.
     let mut sim = Sim::connected(&[CH], "1.1");
     for data in [
+        json!({"message":"m","code":4001}),
+        json!({"message":"m","code":4100}),
+        json!({"message":"m","code":4200}),
+        json!({"message":"m","code":4009}),
         json!({"message":"Client event rejected","code":null}),
         json!({"message":"x","code":4301}),
         json!({"message":"x"}),
         json!("plain text"),
     ] {
         let a = sim.text(&frame("pusher:error", None, data));
-        assert_eq!(a.len(), 1);
+        assert_eq!(a.len(), 1, "{a:?}");
         assert!(matches!(a[0], Action::Error { .. }));
         assert!(sim.c.is_connected());
+        assert!(
+            sim.c.is_subscribed(CH),
+            "a subscribed channel stays subscribed"
+        );
     }
-    // A code sent as an object (not double-encoded) works too.
+    // A code sent as an object (not double-encoded) is read too.
     let raw = json!({"event":"pusher:error","data":{"message":"bye","code":4009}});
     let a = sim.text(&raw.to_string());
-    assert_eq!(disconnected(&a), Some((4009, None)));
+    assert_eq!(
+        a,
+        vec![Action::Error {
+            code: Some(4009),
+            message: "bye".into()
+        }]
+    );
+
+    // A channel awaiting its subscription when a refused auth arrives (4009) fails; the
+    // connection stays, and subscribing again retries with a fresh auth.
+    let other = "private-client.43";
+    assert_eq!(
+        authorizes(&sim.subscribe(other)),
+        vec![("1.1".into(), other.into())]
+    );
+    sim.auth("1.1", other, Ok("key:bad"));
+    let a = sim.text(&frame(
+        "pusher:error",
+        None,
+        json!({"message":"Invalid signature","code":4009}),
+    ));
+    assert_eq!(
+        a[1],
+        Action::SubscriptionFailed {
+            channel: other.into(),
+            error: "Invalid signature".into()
+        }
+    );
+    assert!(sim.c.is_connected() && sim.c.is_subscribed(CH));
+    assert_eq!(
+        authorizes(&sim.subscribe(other)),
+        vec![("1.1".into(), other.into())]
+    );
+    // A handshake refused with a 40xx close is still a refusal.
+    assert_eq!(disconnected(&sim.close(4001)), Some((4001, None)));
 }
 
 #[test]
@@ -1154,4 +1170,21 @@ fn full_form_ws_urls_split_into_base_and_key() {
     );
     assert_eq!(PusherConnection::split_app_url("wss://h/app/"), None);
     assert_eq!(PusherConnection::split_app_url("wss://h/app/a/b"), None);
+}
+
+#[test]
+fn subscribing_after_a_disconnect_connects_again() {
+    // A client whose waits all ended disconnected; its next wait subscribes the same channel.
+    let mut sim = Sim::connected(&[CH], "1.1");
+    sim.c.disconnect(sim.now);
+    sim.drain();
+    assert!(!sim.c.is_connected());
+    let a = sim.subscribe(CH);
+    assert_eq!(a, vec![Action::Connect], "the known channel reconnects");
+    let a = sim.open_and_establish("2.2", 120);
+    assert_eq!(
+        authorizes(&a),
+        vec![("2.2".into(), CH.into())],
+        "with a fresh auth"
+    );
 }
