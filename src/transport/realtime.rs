@@ -72,6 +72,9 @@ impl Socket {
     }
 }
 
+/// The longest wait between reconnect attempts (see `RealtimeHub::new`).
+const RECONNECT_BACKOFF_CAP_MS: f64 = 5_000.0;
+
 /// One client's realtime connection. See the module doc.
 pub(crate) struct RealtimeHub {
     cfg: RealtimeConfig,
@@ -118,7 +121,15 @@ impl RealtimeHub {
             headers,
             fetch_fn,
             registry,
-            conn: RefCell::new(PusherConnection::new(PusherConfig::default(), seed)),
+            // Reconnect backoff capped at 5 s (full jitter): a socket server that is back is used
+            // again within a few seconds; each attempt is a WebSocket, not a status request.
+            conn: RefCell::new(PusherConnection::new(
+                PusherConfig {
+                    max_backoff_ms: RECONNECT_BACKOFF_CAP_MS,
+                    ..PusherConfig::default()
+                },
+                seed,
+            )),
             socket: RefCell::new(None),
             generation: Cell::new(0),
             leases: Cell::new(0),

@@ -303,12 +303,14 @@ impl Watcher {
                 Ok(None)
             }
             PushUpdate::Interrupted => {
-                // Poll at the normal cadence until the channel is back.
+                // Catch up with one poll when the channel drops, then poll at the normal cadence
+                // until it is back: the reconnect attempts that fail meanwhile (each reports an
+                // interruption) add no requests.
                 if self.pushing {
                     self.engine.count(|s| s.fallbacks += 1);
+                    self.poll_now = true;
                 }
                 self.pushing = false;
-                self.poll_now = true;
                 Ok(None)
             }
             PushUpdate::Resumed => {

@@ -121,6 +121,42 @@ describe("realtime", { concurrency: false, timeout: 90_000 }, () => {
     assert.equal((await mockJob(second.id)).status_requests, 1, "the second wait came by the socket: one confirming request");
   });
 
+  test("while the socket cannot connect, its reconnect attempts add no status requests to the polling cadence", async () => {
+    // A WebSocket that fails at once, every time: the hub keeps reconnecting with backoff.
+    let attempts = 0;
+    class Unreachable extends EventTarget {
+      constructor() {
+        super();
+        attempts += 1;
+        this.readyState = 0;
+        queueMicrotask(() => {
+          this.readyState = 3;
+          this.onerror?.(new Event("error"));
+          this.dispatchEvent(new Event("error"));
+          const close = Object.assign(new Event("close"), { code: 1006, reason: "", wasClean: false });
+          this.onclose?.(close);
+          this.dispatchEvent(close);
+        });
+      }
+      send() {}
+      close() {}
+    }
+    const scenarioOf = () => scenario({ queue_ms: 100, duration_ms: 6000, steps: 1 });
+    // The same job shape followed by plain polling, on the library's own schedule, for comparison.
+    const polled = new JobClient({ provider: "deapi", apiKey: KEY, baseUrl: baseUrl("deapi") });
+    const down = new JobClient({ provider: "deapi", apiKey: KEY, baseUrl: baseUrl("deapi"), realtime: { clientId: CLIENT_ID, wsUrl: WS, WebSocket: Unreachable } });
+    const [a, b] = await Promise.all([
+      polled.run(request("deapi", scenarioOf()), { via: "poll", timeoutMs: 30_000 }),
+      down.run(request("deapi", scenarioOf()), { timeoutMs: 30_000 }),
+    ]);
+    assert.equal(a.status, "FINISHED");
+    assert.equal(b.status, "FINISHED");
+    const [pa, pb] = [(await mockJob(a.id)).status_requests, (await mockJob(b.id)).status_requests];
+    assert.ok(attempts >= 3, `the hub kept trying (${attempts} attempts)`);
+    // One catch-up poll when the channel drops is allowed; no poll per attempt.
+    assert.ok(pb <= pa + 1, `${pb} status requests with the socket down vs ${pa} polling (${attempts} reconnect attempts)`);
+  });
+
   test("with the socket refused (wrong app key) the job completes by polling", async () => {
     const c = rtClient({}, { key: "not-the-app-key" });
     const job = await c.run(request("deapi", scenario({ duration_ms: 600 })), { timeoutMs: 20_000 });
