@@ -259,32 +259,37 @@ fn laravel(field: &str, msg: &str) -> Value {
 async fn deapi_file_fields_are_validated_like_laravel() {
     let m = Mock::new();
     let url = "/deapi/api/v1/client/img2img";
-    // Missing file.
-    let r = post_form(
-        &m,
-        url,
-        form(&[P::Text("prompt", "p"), P::Text("model", "m")]),
-    )
-    .await;
-    assert_eq!(
-        (r.status, r.json()),
-        (422, laravel("image", "The image field is required."))
-    );
-    // A text part where a file belongs, and a JSON string.
-    let r = post_form(
-        &m,
-        url,
-        form(&[
+    // One wrong field at a time, beside a valid prompt and model: missing, a text part where a
+    // file belongs, a file that is not an image (declared text/plain), one with no type.
+    let cases: [(P, &str); 4] = [
+        (P::Text("other", "x"), "The image field is required."),
+        (
             P::Text("image", "https://x/y.png"),
-            P::Text("prompt", "p"),
-            P::Text("model", "m"),
-        ]),
-    )
-    .await;
-    assert_eq!(
-        r.json(),
-        laravel("image", "The image field must be a file.")
-    );
+            "The image field must be a file.",
+        ),
+        (
+            P::File("image", "a.txt", Some("text/plain"), b"hello"),
+            "The image field must be an image.",
+        ),
+        (
+            P::File("image", "a.png", None, b"hello"),
+            "The image field must be an image.",
+        ),
+    ];
+    for (part, message) in cases {
+        let r = post_form(
+            &m,
+            url,
+            form(&[P::Text("prompt", "p"), P::Text("model", "m"), part]),
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.json()),
+            (422, laravel("image", message)),
+            "{message}"
+        );
+    }
+    // A JSON string where a file belongs.
     let r = m
         .post(
             url,
@@ -295,35 +300,6 @@ async fn deapi_file_fields_are_validated_like_laravel() {
     assert_eq!(
         (r.status, r.json()),
         (422, laravel("image", "The image field must be a file."))
-    );
-    // Not an image.
-    let r = post_form(
-        &m,
-        url,
-        form(&[
-            P::File("image", "a.txt", Some("text/plain"), b"hello"),
-            P::Text("prompt", "p"),
-            P::Text("model", "m"),
-        ]),
-    )
-    .await;
-    assert_eq!(
-        r.json(),
-        laravel("image", "The image field must be an image.")
-    );
-    let r = post_form(
-        &m,
-        url,
-        form(&[
-            P::File("image", "a.png", None, b"hello"),
-            P::Text("prompt", "p"),
-            P::Text("model", "m"),
-        ]),
-    )
-    .await;
-    assert_eq!(
-        r.json(),
-        laravel("image", "The image field must be an image.")
     );
     // Several errors: Laravel's summary counts every message.
     let r = post_form(&m, url, form(&[P::Text("x", "y")])).await;
@@ -403,7 +379,8 @@ async fn deapi_file_fields_are_validated_like_laravel() {
         entries[0]["parts"],
         json!([
             info("prompt", None, None, b"p"),
-            info("model", None, None, b"m")
+            info("model", None, None, b"m"),
+            info("other", None, None, b"x")
         ])
     );
     assert!(entries.last().unwrap().get("parts").is_none());
