@@ -198,6 +198,18 @@ fn json(specs: &[String]) {
                    "dominatedBy": c.dominated_by()})
         })
         .collect();
+    // Each strategy's figures over the jobs of `these` cells, and how many jobs that is.
+    let pool = |these: &[&Cell]| -> (serde_json::Map<String, Value>, usize) {
+        let figs = strategies
+            .iter()
+            .enumerate()
+            .map(|(k, s)| {
+                let rows: Vec<Row> = these.iter().flat_map(|c| c.rows[k].1.clone()).collect();
+                (s.clone(), fig(figures(&rows)))
+            })
+            .collect();
+        (figs, these.iter().map(|c| c.rows[0].1.len()).sum())
+    };
     let mut groups = Vec::new();
     for provider in PROVIDERS {
         for (b, bucket) in BUCKETS.iter().enumerate() {
@@ -208,15 +220,7 @@ fn json(specs: &[String]) {
             if these.is_empty() {
                 continue;
             }
-            let figs: serde_json::Map<String, Value> = strategies
-                .iter()
-                .enumerate()
-                .map(|(k, s)| {
-                    let rows: Vec<Row> = these.iter().flat_map(|c| c.rows[k].1.clone()).collect();
-                    (s.clone(), fig(figures(&rows)))
-                })
-                .collect();
-            let jobs: usize = these.iter().map(|c| c.rows[0].1.len()).sum();
+            let (figs, jobs) = pool(&these);
             groups.push(json!({"provider": name(provider), "bucket": bucket.0, "jobs": jobs, "figures": figs}));
         }
     }
@@ -227,15 +231,7 @@ fn json(specs: &[String]) {
         if these.is_empty() {
             continue;
         }
-        let figs: serde_json::Map<String, Value> = strategies
-            .iter()
-            .enumerate()
-            .map(|(k, s)| {
-                let rows: Vec<Row> = these.iter().flat_map(|c| c.rows[k].1.clone()).collect();
-                (s.clone(), fig(figures(&rows)))
-            })
-            .collect();
-        let jobs: usize = these.iter().map(|c| c.rows[0].1.len()).sum();
+        let (figs, jobs) = pool(&these);
         pooled.push(json!({"bucket": bucket.0, "jobs": jobs, "figures": figs}));
     }
     let out = json!({
