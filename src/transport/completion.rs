@@ -4,9 +4,9 @@
 //! when it ends (the payload: an error's text or an opened Response; the bytes: a body or a
 //! chunk of one, copied into wasm memory by the call itself).
 //!
-//! This replaces, per operation, a JS promise, two `Closure`s (each a JS function plus a
-//! finalization-registry entry) and a `JsFuture`: a parked wait then holds no JS object of its
-//! own for its sleep. It does not decide anything: it only routes what JS reports to the future
+//! This replaces, per request, a JS promise, two `Closure`s (each a JS function plus a
+//! finalization-registry entry) and a `JsFuture` (a parked wait's sleep is a gloo-timers timeout;
+//! only its abort watch is a slot). It does not decide anything: it only routes what JS reports to the future
 //! waiting for it. A slot number carries a generation, so a report for a slot that was given up
 //! (its future dropped) and reused is ignored.
 

@@ -1,9 +1,11 @@
-// One HTTP exchange in one call from wasm: fetch, the response headers the core reads, and the
-// body text under a size cap. Doing this here rather than field by field from Rust saves ~20
-// boundary crossings, a string copy per header and a wasm-side UTF-8 decode per request.
-// Every request has its own AbortController and deadline timer, and every sleep its own timer,
-// made when needed and cleared when done: nothing outlives or crosses the call that made it
-// (Cloudflare Workers tie timers and signals to the request that created them).
+// One HTTP exchange in one call from wasm: fetch (a JSON body, or a multipart form built from
+// the request's Files), the response headers the core reads, and the body bytes under a size
+// cap; also stream opens and reads, file downloads (`loadFile`) and the abort watches of sleeps.
+// Doing this here rather than field by field from Rust saves ~20 boundary crossings, a string
+// copy per header and a wasm-side UTF-8 decode per request. Every request has its own
+// AbortController and deadline timer, made when needed and cleared when done: nothing outlives
+// or crosses the call that made it (Cloudflare Workers tie timers and signals to the request
+// that created them). Sleeps are gloo-timers' (timer.rs).
 // No policy here: retries, redirects and parsing stay in Rust.
 
 
