@@ -23,12 +23,15 @@ pub fn routes() -> Router<AppState> {
         .route("/__mock/reset", post(reset))
 }
 
-/// A job's introspection summary (deAPI jobs add `webhooks` and `webhook_refused`); `parts` lists
-/// the parts of a multipart submit (`[]` for JSON).
+/// A job's introspection summary (deAPI jobs add `webhooks` and `webhook_refused`): `target` is
+/// what it runs (model, task, endpoint, `service/endpoint`), `input` its submit body as read
+/// (without `mock`), `parts` the parts of a multipart submit (`[]` for JSON).
 pub fn summary(j: &Job) -> Value {
     let mut v = json!({
         "id": j.id,
         "provider": j.provider.as_str(),
+        "target": j.target,
+        "input": j.input,
         "submitted_at_ms": j.timeline.submitted_at_ms,
         "completes_at_ms": j.timeline.completes_at_ms,
         "outcome": j.options.outcome.as_str(),

@@ -7,7 +7,8 @@
 //! channels: [`push`] (a background task per deAPI job) drives [`webhooks`] (signed deliveries to a
 //! loopback receiver) and [`realtime`] (the Pusher protocol 7 server); [`sse`] streams Socaity
 //! chunks. Uploads: [`upload`] reads multipart bodies as they stream (deAPI, Socaity), [`validate`]
-//! holds deAPI's per-task rules, [`files`] serves the result files. Not done: Optexity `task_callback_url` delivery (the URL is kept on the job).
+//! holds deAPI's per-task rules, [`services`] the Socaity service endpoints and their FastAPI
+//! validation, [`files`] serves the result files. Not done: Optexity `task_callback_url` delivery (the URL is kept on the job).
 
 pub mod clock;
 pub mod cors;
@@ -24,6 +25,7 @@ pub mod push;
 pub mod realtime;
 pub mod reqlog;
 pub mod serika;
+pub mod services;
 pub mod socaity;
 pub mod sse;
 pub mod statics;

@@ -1,7 +1,10 @@
 //! Socaity — `/socaity` (Bearer).
 //!
 //! Owns: the documented REST routes (`POST /v1/{model...}/generate`, `GET`/`DELETE /v1/jobs/{id}`),
-//! the APIPod routes the SDK uses (`GET|POST /status/{id}`, `POST /cancel/{id}`), sync answers, and
+//! the APIPod routes the SDK uses (`GET|POST /status/{id}`, `POST /cancel/{id}`), the services
+//! layout (`POST /services/v1/{service}/{endpoint...}` with the endpoint's parameters read and
+//! checked by `services`, the job's `status`/`cancel`/`stream` routes under its service), sync
+//! answers, and
 //! the job body in its three wire variants: `seed` (the REST reference, default), `apipod`
 //! (lowercase, nulls omitted, `message`/`metrics`/`links`) and `runpod` (RunPod status words).
 //! Errors are FastAPI's `{"detail": …}`. SSE: `GET /stream/{id}` (404 / 409 here, the stream
@@ -17,7 +20,7 @@ use crate::http::{self, json, JsonBody};
 use crate::jobs::{Cancel, FileResult, Job, Phase, Provider, Snapshot};
 use crate::reqlog::LogId;
 use crate::upload::{self, FormError, PartInfo};
-use crate::{files, ids, sse, AppState};
+use crate::{files, ids, services, sse, AppState};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::Response;
@@ -115,6 +118,44 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
                 }
             }
         }
+        ["services", "v1", service, route @ ("status" | "cancel" | "stream"), id]
+            if st
+                .store
+                .get(Provider::Socaity, key, id)
+                .is_some_and(|j| !j.target.starts_with(&format!("{service}/"))) =>
+        {
+            // Another service's job is not found under this one.
+            let op = if *route == "cancel" {
+                Op::Cancel
+            } else {
+                Op::Status
+            };
+            Answer::new(op, None, not_found())
+        }
+        ["services", "v1", _, "status", id] if m == Method::GET || m == Method::POST => {
+            status(&st, key, &base, id)
+        }
+        ["services", "v1", _, "cancel", id] if m == Method::POST => {
+            cancel(&st, key, &base, id, true)
+        }
+        ["services", "v1", _, "stream", id] if m == Method::GET => {
+            let last = http::header(&parts.headers, "last-event-id");
+            return stream(&st, key, &base, id, last);
+        }
+        ["services", "v1", service, endpoint @ ..] if m == Method::POST && !endpoint.is_empty() => {
+            let log_id = parts.extensions.get::<LogId>().copied();
+            service_submit(
+                &st,
+                key,
+                &base,
+                &parts.headers,
+                log_id,
+                service,
+                endpoint,
+                body,
+            )
+            .await
+        }
         ["v1", "jobs", id] if m == Method::GET => status(&st, key, &base, id),
         ["v1", "jobs", id] if m == Method::DELETE => cancel(&st, key, &base, id, false),
         ["status", id] if m == Method::GET || m == Method::POST => status(&st, key, &base, id),
@@ -126,6 +167,78 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
         _ => return detail(StatusCode::NOT_FOUND, "Not Found"),
     };
     distort::respond(&st, Provider::Socaity, &parts.headers, answer).await
+}
+
+/// A submit to a service endpoint (`services`): the body read as the endpoint declares (form
+/// fields, URL-encoded or multipart, or JSON), FastAPI's 422 for what does not fit, then a job in
+/// APIPod's wire format (relative `links`, under the service). 404 for an unknown service or
+/// endpoint.
+#[allow(clippy::too_many_arguments)]
+async fn service_submit(
+    st: &AppState,
+    key: &str,
+    base: &str,
+    headers: &axum::http::HeaderMap,
+    log_id: Option<LogId>,
+    service: &str,
+    endpoint: &[&str],
+    body: axum::body::Body,
+) -> Answer {
+    let refuse = |res| Answer::new(Op::Submit, None, res);
+    let path = endpoint.join("/");
+    let Some(ep) = services::find(service, &path) else {
+        return refuse(detail(StatusCode::NOT_FOUND, "Not Found"));
+    };
+    let idem = http::header(headers, "idempotency-key");
+    let content_type = http::header(headers, "content-type")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let (value, infos, form) = if upload::is_multipart(headers) {
+        let (read, infos) =
+            upload::read_logged(body, headers, st.config.socaity_form_limit, &st.log, log_id).await;
+        match read {
+            Ok(form) => (upload::socaity_body(&form), Some(infos), true),
+            Err(FormError::TooLarge(_)) => {
+                return refuse(distort::too_large(Provider::Socaity));
+            }
+            Err(FormError::Malformed(_)) => {
+                return refuse(detail(
+                    StatusCode::BAD_REQUEST,
+                    "There was an error parsing the body",
+                ))
+            }
+        }
+    } else if content_type.starts_with("application/x-www-form-urlencoded") {
+        match axum::body::to_bytes(body, http::BODY_LIMIT).await {
+            Ok(bytes) => (services::url_encoded_body(&bytes), None, true),
+            Err(_) => return refuse(distort::too_large(Provider::Socaity)),
+        }
+    } else {
+        match http::read_json(body).await {
+            JsonBody::Value(v) => (v, None, false),
+            JsonBody::Empty => (Value::Object(Map::new()), None, false),
+            JsonBody::Invalid => {
+                return refuse(unprocessable("JSON decode error", "json_invalid"));
+            }
+        }
+    };
+    let errors = services::validate(ep, &value, form);
+    if !errors.is_empty() {
+        return refuse(json(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &json!({ "detail": errors }),
+        ));
+    }
+    // A service job speaks APIPod's format unless the test asks for another.
+    let mut value = value;
+    if let Value::Object(m) = &mut value {
+        let mock = m.entry("mock").or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(o) = mock {
+            o.entry("variant").or_insert_with(|| json!("apipod"));
+        }
+    }
+    let target = format!("{service}/{path}");
+    submit(st, key, idem, base, &target, JsonBody::Value(value), infos).await
 }
 
 /// A submit. `form`: the parts of a multipart body (then `body` is the form decoded), `None` for

@@ -113,7 +113,7 @@ async fn introspection_log_stats_and_reset() {
 
     assert_eq!(
         m.introspect(&id).await,
-        json!({"id": id, "provider": "socaity", "submitted_at_ms": T0_MS, "completes_at_ms": T0_MS + 10,
+        json!({"id": id, "provider": "socaity", "target": "m", "input": {}, "submitted_at_ms": T0_MS, "completes_at_ms": T0_MS + 10,
                "outcome": "failed", "cancelled_at_ms": null, "status_requests": 2,
                "faults": [], "faults_fired": [], "rejected": false, "parts": []})
     );
