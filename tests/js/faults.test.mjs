@@ -35,10 +35,13 @@ describe("faults", { concurrency: true, timeout: 120_000 }, () => {
   for (const p of PROVIDERS) {
     for (const rule of TRANSIENT) {
       test(`${p}: survives ${label(rule)} on a status call`, async () => {
+        // requestTimeoutMs cuts slow_headers short; the idempotency key lets a submit that a
+        // loaded machine answers later than that be retried instead of failing the test.
         const c = client(p, { requestTimeoutMs: 600, maxRetries: 3 });
         const faults = [{ on: "status", after: 0, ...rule }];
         const updates = [];
-        const job = await c.run(request(p, scenario({ queue_ms: 50, duration_ms: 800, faults })), {
+        const submit = { ...request(p, scenario({ queue_ms: 50, duration_ms: 800, faults })), idempotencyKey: uid() };
+        const job = await c.run(submit, {
           timeoutMs: 30_000,
           onUpdate: (j) => updates.push(j),
         });
