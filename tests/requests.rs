@@ -23,9 +23,7 @@ fn submit_req(model: Option<&str>, task: Option<&str>, input: &str) -> SubmitReq
         model: model.map(str::to_string),
         task: task.map(str::to_string),
         input: json(input),
-        webhook_url: None,
-        idempotency_key: None,
-        files: Vec::new(),
+        ..SubmitRequest::default()
     }
 }
 
@@ -292,6 +290,187 @@ fn socaity_submit_errors() {
         ErrorCode::Unsupported,
         "Socaity has no webhooks"
     );
+}
+
+fn service_req(service: &str, endpoint: &str, input: &str) -> SubmitRequest {
+    SubmitRequest {
+        service: Some(service.into()),
+        endpoint: Some(endpoint.into()),
+        ..submit_req(None, None, input)
+    }
+}
+
+#[test]
+fn socaity_service_endpoints_take_forms() {
+    use polyjob::core::{FilePath, PartValue, PathSeg, RequestBody};
+    let p = Provider::Socaity;
+    let a = adapter(p);
+    let c = cfg(p, Some("http://127.0.0.1:9/socaity"));
+    // No file: URL-encoded fields, nested values as JSON text, null left out.
+    let req = polyjob::providers::submit(
+        &c,
+        &service_req(
+            "speechcraft",
+            "text2voice",
+            r#"{"text":"hi & bye=1","voice":"en speaker","temp":0.7,"save":true,"opts":{"a":[1,2]},"skip":null}"#,
+        ),
+    )
+    .unwrap();
+    assert_eq!(req.method, Method::Post);
+    assert_eq!(
+        req.url,
+        "http://127.0.0.1:9/socaity/services/v1/speechcraft/text2voice"
+    );
+    assert_bearer(p, &req);
+    assert_eq!(
+        req.body,
+        Some(RequestBody::UrlEncoded(
+            "text=hi%20%26%20bye%3D1&voice=en%20speaker&temp=0.7&save=true&opts=%7B%22a%22%3A%5B1%2C2%5D%7D".into()
+        ))
+    );
+    // jsonBody: the input as JSON.
+    let mut json_req = service_req("flux-schnell", "predictions", r#"{"prompt":"x","n":2}"#);
+    json_req.json_body = true;
+    let req = a.submit(&c, &json_req).unwrap();
+    assert_eq!(
+        req.url,
+        "http://127.0.0.1:9/socaity/services/v1/flux-schnell/predictions"
+    );
+    assert!(same_json(
+        req.json_body().unwrap(),
+        &json(r#"{"prompt":"x","n":2}"#)
+    ));
+    // Files: a multipart form, the file a part named after its key, text fields beside it.
+    let mut file_req = service_req("face2face", "/swap", r#"{"faces":"me","media":null}"#);
+    file_req.files = vec![FilePath::from(vec![PathSeg::Key("media".into())])];
+    let req = a.submit(&c, &file_req).unwrap();
+    assert_eq!(
+        req.url,
+        "http://127.0.0.1:9/socaity/services/v1/face2face/swap"
+    );
+    let parts = req.form_parts().unwrap();
+    assert_eq!(parts.len(), 2);
+    assert_eq!(
+        (parts[0].name.as_str(), &parts[0].value),
+        ("faces", &PartValue::Text("me".into()))
+    );
+    assert_eq!(
+        (parts[1].name.as_str(), &parts[1].value),
+        ("media", &PartValue::File(0))
+    );
+    // The job lives under the service: its base is kept for its links.
+    assert_eq!(
+        a.service_url(&c, &file_req).as_deref(),
+        Some("http://127.0.0.1:9/socaity/services/v1/face2face")
+    );
+    // Endpoint paths keep their slashes, segments encoded.
+    let req = a
+        .submit(&c, &service_req("llm", "v1/chat completions", "{}"))
+        .unwrap();
+    assert_eq!(
+        req.url,
+        "http://127.0.0.1:9/socaity/services/v1/llm/v1/chat%20completions"
+    );
+}
+
+#[test]
+fn socaity_service_jobs_follow_links_from_the_service_base() {
+    let p = Provider::Socaity;
+    let a = adapter(p);
+    let c = cfg(p, Some("http://127.0.0.1:9/socaity"));
+    let mut last = job_from(
+        p,
+        202,
+        r#"{"job_id":"job_9","status":"queued","links":{"status":"/status/job_9","cancel":"/cancel/job_9","stream":"/stream/job_9"}}"#,
+    );
+    last.service_url = Some("http://127.0.0.1:9/socaity/services/v1/face2face".into());
+    let base = "http://127.0.0.1:9/socaity/services/v1/face2face";
+    let req = a.status(&c, "job_9", Some(&last));
+    assert_eq!(
+        (req.method, req.url.clone()),
+        (Method::Get, format!("{base}/status/job_9"))
+    );
+    let req = a.cancel(&c, "job_9", Some(&last)).unwrap();
+    assert_eq!(
+        (req.method, req.url.clone()),
+        (Method::Post, format!("{base}/cancel/job_9"))
+    );
+    let req = a.stream(&c, "job_9", Some(&last)).unwrap();
+    assert_eq!(req.url, format!("{base}/stream/job_9"));
+    // Without links, APIPod's routes under the service.
+    let mut bare = job_from(p, 202, r#"{"job_id":"job_9","status":"queued"}"#);
+    bare.service_url = last.service_url.clone();
+    assert_eq!(
+        a.status(&c, "job_9", Some(&bare)).url,
+        format!("{base}/status/job_9")
+    );
+    let req = a.cancel(&c, "job_9", Some(&bare)).unwrap();
+    assert_eq!(
+        (req.method, req.url.clone()),
+        (Method::Post, format!("{base}/cancel/job_9"))
+    );
+    // A link to another origin is still never followed.
+    let mut evil = job_from(
+        p,
+        202,
+        r#"{"job_id":"job_9","status":"queued","links":{"status":"http://evil.example/status/job_9"}}"#,
+    );
+    evil.service_url = last.service_url.clone();
+    assert_eq!(
+        a.status(&c, "job_9", Some(&evil)).url,
+        format!("{base}/status/job_9")
+    );
+}
+
+#[test]
+fn socaity_service_request_errors() {
+    let p = Provider::Socaity;
+    let c = cfg(p, None);
+    let submit = |r: &SubmitRequest| polyjob::providers::submit(&c, r).unwrap_err();
+    let mut r = service_req("face2face", "swap", "{}");
+    r.endpoint = None;
+    let err = submit(&r);
+    assert_eq!(err.code, ErrorCode::Config);
+    assert!(err.message.contains("endpoint"), "{}", err.message);
+    let mut r = service_req("face2face", "swap", "{}");
+    r.service = None;
+    assert_eq!(
+        submit(&r).code,
+        ErrorCode::Config,
+        "endpoint without service"
+    );
+    let mut r = service_req("face2face", "swap", "{}");
+    r.model = Some("flux".into());
+    let err = submit(&r);
+    assert_eq!(err.code, ErrorCode::Config);
+    assert!(err.message.contains("not both"), "{}", err.message);
+    let mut r = submit_req(Some("m"), None, "{}");
+    r.json_body = true;
+    assert_eq!(
+        submit(&r).code,
+        ErrorCode::Config,
+        "jsonBody without a service"
+    );
+    for bad in ["", "../x", "a//b"] {
+        assert_eq!(
+            submit(&service_req(bad, "swap", "{}")).code,
+            ErrorCode::Config,
+            "{bad:?}"
+        );
+        assert_eq!(
+            submit(&service_req("s", bad, "{}")).code,
+            ErrorCode::Config,
+            "{bad:?}"
+        );
+    }
+    // The service fields belong to Socaity only.
+    for other in [Provider::Optexity, Provider::Deapi, Provider::Serika] {
+        let mut r = submit_req(Some("m"), Some("txt2img"), "{}");
+        r.service = Some("face2face".into());
+        let err = polyjob::providers::submit(&cfg(other, None), &r).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Config, "{other:?}");
+        assert!(err.message.contains("Socaity"), "{}", err.message);
+    }
 }
 
 #[test]

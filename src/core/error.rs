@@ -298,10 +298,24 @@ fn json_message(json: &Json) -> Option<String> {
     match json.get_non_null("detail") {
         Some(Json::String(s)) => parts.push(s.clone()),
         Some(Json::Array(items)) => {
-            // FastAPI validation: [{"loc":[...],"msg":"..."}]
+            // FastAPI validation: [{"loc":["body","faces"],"msg":"Field required"}] →
+            // "faces: Field required" (the field named, its section left out).
             for item in items.iter().take(3) {
                 if let Some(m) = item.get_str("msg") {
-                    parts.push(m.to_string());
+                    let mut part = String::new();
+                    if let Some(Json::Array(loc)) = item.get("loc") {
+                        for seg in loc.iter().skip(1).filter_map(Json::to_text) {
+                            if !part.is_empty() {
+                                part.push('.');
+                            }
+                            part.push_str(&seg);
+                        }
+                    }
+                    if !part.is_empty() {
+                        part.push_str(": ");
+                    }
+                    part.push_str(m);
+                    parts.push(part);
                 }
             }
         }
@@ -423,6 +437,25 @@ mod tests {
                     Json::Array(vec![obj(&[("msg", "field required".into())])]),
                 )]),
                 "field required",
+            ),
+            (
+                obj(&[(
+                    "detail",
+                    Json::Array(vec![
+                        obj(&[
+                            ("loc", Json::Array(vec!["body".into(), "faces".into()])),
+                            ("msg", "Field required".into()),
+                        ]),
+                        obj(&[
+                            (
+                                "loc",
+                                Json::Array(vec!["body".into(), "opts".into(), Json::Number(0.0)]),
+                            ),
+                            ("msg", "Input should be a valid string".into()),
+                        ]),
+                    ]),
+                )]),
+                "faces: Field required; opts.0: Input should be a valid string",
             ),
             (
                 obj(&[

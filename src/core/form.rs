@@ -4,7 +4,7 @@
 //! host objects (`Blob`s) held by the transport, which builds the host's `FormData` from the
 //! parts. Two encodings, pure functions of the input: Laravel's bracket notation
 //! ([`laravel_form`], deAPI) and flat fields with JSON text for nested values ([`flat_form`],
-//! Socaity / APIPod).
+//! Socaity / APIPod), and the same flat fields URL-encoded ([`url_encoded`]) when there is no file.
 //!
 //! In the input [`Json`], a file's place holds `null`; [`FilePath`]s say which places those are
 //! (the file with number `i` is at `paths[i]`).
@@ -218,6 +218,24 @@ pub fn flat_form(body: &Json, files: &[FilePath]) -> Result<Vec<FormPart>, FileP
         }
     }
     Ok(out)
+}
+
+/// The `application/x-www-form-urlencoded` text of the text parts of `parts` (files have no
+/// place in it), in order: `name=value` joined by `&`, each percent-encoded (a space as `%20`,
+/// which every form decoder reads as `+` is).
+pub fn url_encoded(parts: &[FormPart]) -> String {
+    let mut out = String::new();
+    for part in parts {
+        if let PartValue::Text(text) = &part.value {
+            if !out.is_empty() {
+                out.push('&');
+            }
+            super::encoding::push_percent_encoded(&mut out, &part.name);
+            out.push('=');
+            super::encoding::push_percent_encoded(&mut out, text);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

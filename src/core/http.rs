@@ -37,6 +37,8 @@ pub enum RequestBody {
     /// `multipart/form-data`, built by the host from these parts and the request's files
     /// (the host sets the `content-type` with its boundary).
     Form(Vec<FormPart>),
+    /// `application/x-www-form-urlencoded` text, sent as it is (see [`super::form::url_encoded`]).
+    UrlEncoded(String),
 }
 
 /// A request a provider translator wants sent. `headers` include the auth header; the transport

@@ -130,6 +130,9 @@ pub struct Job {
     pub files: Vec<JobFile>,
     /// How this state reached the client; set by the transport (`None` from a bare parse).
     pub via: Option<Channel>,
+    /// A Socaity service job's service base (`{base}/services/v1/{service}`): its relative links
+    /// resolve against it. `None` for every other job.
+    pub service_url: Option<Rc<str>>,
     /// The provider's last response body, as received (its text, when it came as text).
     pub raw: Raw,
 }
@@ -151,13 +154,15 @@ impl Job {
             preview: None,
             files: Vec::new(),
             via: None,
+            service_url: None,
             raw: Raw::default(),
         }
     }
 
     /// The JS `Job` shape as compact JSON text: `id`, `provider`, `status`, `progress`, `result`,
     /// `resultUrl`, `error` (`{ code, message }`), `createdAt`, `completedAt`,
-    /// `estimatedCompletion`, `preview`, `files`, `via`, `raw`, every one present (`null` when absent). The
+    /// `estimatedCompletion`, `preview`, `files`, `via`, `raw`, every one present (`null` when absent),
+    /// then `serviceUrl` when the job has one. The
     /// wasm surface hands this to one `JSON.parse`, which builds the object faster than setting
     /// its fields one by one across the boundary.
     pub fn to_json_string(&self) -> String {
@@ -220,6 +225,10 @@ impl Job {
         }
         out.push_str(",\"raw\":");
         self.raw.write_json(out);
+        if let Some(url) = &self.service_url {
+            out.push_str(",\"serviceUrl\":");
+            push_json_string(out, url);
+        }
         out.push('}');
     }
 

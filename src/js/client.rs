@@ -61,6 +61,10 @@ export interface Job {
   via: JobVia | null;
   /** The provider's last response body, untouched. */
   raw: unknown;
+  /** A Socaity service job's service base (`${baseUrl}/services/v1/${service}`): its relative
+   * `links` resolve against it. Absent for every other job; keep the Job (not only its id) to
+   * wait for, cancel or stream a service job. */
+  serviceUrl?: string;
 }
 /** The channels a job state comes by (`Job.via`). */
 export type JobVia = "submit" | "poll" | "cancel" | "list" | "realtime" | "webhook" | "notify";
@@ -134,6 +138,14 @@ export interface RealtimeOptions {
 export interface SubmitRequest {
   model?: string;
   task?: string;
+  /** Socaity services: the service and its endpoint (`{ service: "face2face", endpoint: "swap" }`)
+   * post to `${baseUrl}/services/v1/${service}/${endpoint}`: the input as a multipart form when it
+   * holds files, else URL-encoded form fields (nested values as their JSON text). Instead of
+   * `model`; `CONFIG` on other providers. */
+  service?: string;
+  endpoint?: string;
+  /** Socaity services: send the input as JSON, for an endpoint that declares a JSON schema. */
+  jsonBody?: boolean;
   /** The model's parameters (`InputValue`s; typed `unknown` so interface-typed values fit).
    * Files (`FileInput`) are sent as multipart uploads: anywhere for deAPI (Laravel bracket
    * names), as top-level fields or top-level lists for Socaity; Optexity and Serika take none
@@ -147,10 +159,13 @@ export interface SubmitRequest {
 export interface DeapiSubmitRequest extends SubmitRequest { task: string }
 /** A Socaity, Optexity or Serika request: the model (Optexity: the endpoint name). */
 export interface ModelSubmitRequest extends SubmitRequest { model: string; task?: undefined }
+/** A Socaity service request: the service and its endpoint, no model. */
+export interface ServiceSubmitRequest extends SubmitRequest { service: string; endpoint: string; model?: undefined; task?: undefined }
 /** The request a client of provider `P` takes; a client whose provider is only known as
  * `ProviderName` takes any `SubmitRequest` (checked at run time: `CONFIG`). */
 export type SubmitRequestFor<P extends ProviderName> = [ProviderName] extends [P] ? SubmitRequest
-  : P extends "deapi" ? DeapiSubmitRequest : ModelSubmitRequest;
+  : P extends "deapi" ? DeapiSubmitRequest
+  : P extends "socaity" ? ModelSubmitRequest | ServiceSubmitRequest : ModelSubmitRequest;
 export interface CallOptions { signal?: AbortSignal; via?: Via }
 /** How a wait learns about the job: "auto" (default) uses the best channel the provider and
  * options allow (deAPI realtime) with a slow safety poll; "poll" only polls. */
@@ -419,38 +434,40 @@ impl JobClient {
         })
     }
 
-    /// Reads a job's current state once.
+    /// Reads a job's current state once: by id, or from a Job (whose links it follows: a Socaity
+    /// service job needs its Job).
     #[wasm_bindgen(unchecked_return_type = "Promise<Job>")]
     pub fn get(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | Job")] target: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         let engine = self.engine.clone();
         super::promise(async move {
-            let id = convert::job_id(&id).map_err(reject)?;
+            let (id, known) = convert::job_target(&target, engine.cfg.provider).map_err(reject)?;
             let opts = convert::call_options(&options).map_err(reject)?;
             let job = engine
-                .get(&id, None, opts.signal.as_ref())
+                .get(&id, known.as_ref(), opts.signal.as_ref())
                 .await
                 .map_err(|e| to_js_error_for(&e, opts.signal.as_ref()))?;
             Ok(job_to_js(&job))
         })
     }
 
-    /// Cancels a job. Rejects `UNSUPPORTED` (sending nothing) where the provider has no cancel.
+    /// Cancels a job, by id or Job (as [`JobClient::get`]). Rejects `UNSUPPORTED` (sending
+    /// nothing) where the provider has no cancel.
     #[wasm_bindgen(unchecked_return_type = "Promise<Job>")]
     pub fn cancel(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | Job")] target: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         let engine = self.engine.clone();
         super::promise(async move {
-            let id = convert::job_id(&id).map_err(reject)?;
+            let (id, known) = convert::job_target(&target, engine.cfg.provider).map_err(reject)?;
             let opts = convert::call_options(&options).map_err(reject)?;
             let job = engine
-                .cancel(&id, None, opts.signal.as_ref())
+                .cancel(&id, known.as_ref(), opts.signal.as_ref())
                 .await
                 .map_err(|e| to_js_error_for(&e, opts.signal.as_ref()))?;
             Ok(job_to_js(&job))

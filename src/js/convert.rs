@@ -49,6 +49,17 @@ pub(crate) fn opt_string(obj: &JsValue, key: &str) -> Result<Option<String>, Err
         .ok_or_else(|| config_err(key, "a string"))
 }
 
+/// An optional boolean field.
+pub(crate) fn opt_bool(obj: &JsValue, key: &str) -> Result<Option<bool>, Error> {
+    let v = get(obj, key);
+    if absent(&v) {
+        return Ok(None);
+    }
+    v.as_bool()
+        .map(Some)
+        .ok_or_else(|| config_err(key, "a boolean"))
+}
+
 /// An optional finite number field, at least `min`.
 pub(crate) fn opt_number(obj: &JsValue, key: &str, min: f64) -> Result<Option<f64>, Error> {
     let v = get(obj, key);
@@ -270,7 +281,8 @@ fn input(value: &JsValue) -> Result<(Json, Vec<FilePath>, Array), Error> {
     Ok((json, paths, Array::from(&get(&read, "files"))))
 }
 
-/// `{ model?, task?, input, webhookUrl?, idempotencyKey? }` → [`SubmitRequest`], and the files
+/// `{ model?, task?, service?, endpoint?, jsonBody?, input, webhookUrl?, idempotencyKey? }` →
+/// [`SubmitRequest`], and the files
 /// of its input (see [`input`]).
 pub(crate) fn submit_request(value: &JsValue) -> Result<(SubmitRequest, Array), Error> {
     if !value.is_object() {
@@ -292,6 +304,9 @@ pub(crate) fn submit_request(value: &JsValue) -> Result<(SubmitRequest, Array), 
     let request = SubmitRequest {
         model: opt_string(value, "model")?,
         task: opt_string(value, "task")?,
+        service: opt_string(value, "service")?,
+        endpoint: opt_string(value, "endpoint")?,
+        json_body: opt_bool(value, "jsonBody")?.unwrap_or(false),
         input,
         files,
         webhook_url,
@@ -356,6 +371,7 @@ extern "C" {
         files: Option<&str>,
         via: Option<&str>,
         raw: &str,
+        service_url: Option<&str>,
     ) -> JsValue;
 }
 
@@ -407,6 +423,7 @@ pub(crate) fn job_to_js(job: &Job) -> JsValue {
             (files_end > files_start).then(|| &text[files_start..files_end]),
             job.via.map(Channel::as_str),
             raw_text,
+            job.service_url.as_deref(),
         );
         // A huge job's buffer is not kept.
         if text.capacity() <= 64 * 1024 {
@@ -468,6 +485,7 @@ pub(crate) fn job_from_js(value: &JsValue) -> Result<Job, Error> {
         }
     };
     job.raw = from_js(&get(value, "raw")).unwrap_or_default().into();
+    job.service_url = opt_string(value, "serviceUrl")?.map(Into::into);
     Ok(job)
 }
 

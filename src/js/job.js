@@ -11,11 +11,11 @@ const STATUSES = ["PENDING", "QUEUED", "PROCESSING", "STREAMING", "FINISHED", "F
 /**
  * A Job. `progress` is NaN for none; an absent string is undefined (→ null); `result` (or
  * undefined), `files` (or undefined for none) and `raw` are JSON text; the error is present when
- * `errorMessage` is.
+ * `errorMessage` is; `serviceUrl` is set only for a Socaity service job.
  */
 export function makeJob(id, provider, status, progress, result, resultUrl, errorCode, errorMessage,
-  createdAt, completedAt, estimatedCompletion, preview, files, via, raw) {
-  return {
+  createdAt, completedAt, estimatedCompletion, preview, files, via, raw, serviceUrl) {
+  const job = {
     id,
     provider: PROVIDERS[provider],
     status: STATUSES[status],
@@ -31,4 +31,6 @@ export function makeJob(id, provider, status, progress, result, resultUrl, error
     via: via ?? null,
     raw: JSON.parse(raw),
   };
+  if (serviceUrl !== undefined) job.serviceUrl = serviceUrl;
+  return job;
 }

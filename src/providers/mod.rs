@@ -82,6 +82,13 @@ impl ClientConfig {
 pub struct SubmitRequest {
     pub model: Option<String>,
     pub task: Option<String>,
+    /// Socaity services: the service (`face2face`) and its endpoint path (`swap`); the submit goes
+    /// to `{base}/services/v1/{service}/{endpoint}`. `None` on every other provider.
+    pub service: Option<String>,
+    pub endpoint: Option<String>,
+    /// Socaity services: the input as JSON (an endpoint that declares a JSON schema) instead of
+    /// a form.
+    pub json_body: bool,
     /// A JSON object: the model's parameters. A file's place holds `null`; `files` says where.
     pub input: Json,
     /// Where each file of the request sits in `input` (file `i` at `files[i]`); the files
@@ -191,6 +198,11 @@ pub trait Adapter: Sync {
 
     fn submit(&self, cfg: &ClientConfig, req: &SubmitRequest) -> Result<HttpRequest, Error>;
     fn parse_submit(&self, resp: &HttpResponse) -> Result<Job, Error>;
+    /// Where the links of the job `req` starts live, when not at the base URL (a Socaity
+    /// service's base): the engine keeps it in [`Job::service_url`].
+    fn service_url(&self, _cfg: &ClientConfig, _req: &SubmitRequest) -> Option<String> {
+        None
+    }
 
     /// The status request for job `id`; `last` is the job as last seen, whose links (Socaity's
     /// `refresh_job_url`, `links.status`) take precedence.
@@ -238,6 +250,21 @@ pub fn adapter(provider: Provider) -> &'static dyn Adapter {
         Provider::Deapi => &deapi::Deapi,
         Provider::Serika => &serika::Serika,
     }
+}
+
+/// The submit request for `req`: the provider's, after the checks all providers share (a
+/// Socaity service's fields on another provider are `CONFIG`).
+pub fn submit(cfg: &ClientConfig, req: &SubmitRequest) -> Result<HttpRequest, Error> {
+    if cfg.provider != Provider::Socaity
+        && (req.service.is_some() || req.endpoint.is_some() || req.json_body)
+    {
+        let mut msg = String::from(
+            "service, endpoint and jsonBody select a Socaity service; this client's provider is ",
+        );
+        msg.push_str(cfg.provider.as_str());
+        return Err(Error::config(msg));
+    }
+    adapter(cfg.provider).submit(cfg, req)
 }
 
 /// Parses a submit response: non-2xx → the mapped error.

@@ -19,7 +19,7 @@ use super::common::{
     request, resolve_link, result_url_from_files, status_word,
 };
 use super::{Adapter, ClientConfig, SubmitRequest};
-use crate::core::form::{display_path, flat_form};
+use crate::core::form::{display_path, flat_form, url_encoded};
 use crate::core::{
     Body, Error, ErrorCode, FileRole, HttpRequest, HttpResponse, Job, JobError, JobFile, JobStatus,
     Json, Method, Provider, Raw, RequestBody,
@@ -48,13 +48,20 @@ impl Adapter for Socaity {
     }
 
     fn submit(&self, cfg: &ClientConfig, req: &SubmitRequest) -> Result<HttpRequest, Error> {
-        let model = req
-            .model
-            .as_deref()
-            .ok_or_else(|| Error::config("socaity: submit needs a model"))?;
         if req.webhook_url.is_some() {
             return Err(Error::unsupported(Provider::Socaity, "webhook"));
         }
+        if req.service.is_some() || req.endpoint.is_some() {
+            return service_submit(cfg, req);
+        }
+        if req.json_body {
+            return Err(Error::config(
+                "socaity: jsonBody applies to a service endpoint ({ service, endpoint })",
+            ));
+        }
+        let model = req.model.as_deref().ok_or_else(|| {
+            Error::config("socaity: submit needs a model, or a service and its endpoint")
+        })?;
         let mut path = String::from("/v1/");
         path.push_str(&encode_path(model, "model")?);
         path.push_str("/generate");
@@ -64,17 +71,14 @@ impl Adapter for Socaity {
         if req.files.is_empty() {
             return Ok(request(cfg, Method::Post, url, Some(body)));
         }
-        let parts = flat_form(&body, &req.files).map_err(|nested| {
-            let mut msg = String::from("socaity: ");
-            msg.push_str(&display_path(&nested));
-            msg.push_str(
-                " is a file inside an object or a mixed list; Socaity takes files as top-level fields or lists of files only",
-            );
-            Error::config(msg)
-        })?;
-        let mut http = request(cfg, Method::Post, url, None);
-        http.body = Some(RequestBody::Form(parts));
-        Ok(http)
+        multipart(cfg, url, &body, req)
+    }
+
+    fn service_url(&self, cfg: &ClientConfig, req: &SubmitRequest) -> Option<String> {
+        let service = req.service.as_deref()?;
+        encode_path(service, "service")
+            .ok()
+            .map(|s| service_base(cfg, &s))
     }
 
     fn parse_submit(&self, resp: &HttpResponse) -> Result<Job, Error> {
@@ -122,14 +126,19 @@ impl Adapter for Socaity {
     }
 
     fn status(&self, cfg: &ClientConfig, id: &str, last: Option<&Job>) -> HttpRequest {
+        let base = links_base(cfg, last);
         let link = last.and_then(|j| {
             let raw = j.raw.value();
             raw.get("links")
                 .and_then(|l| l.get_str("status"))
                 .or_else(|| raw.get_str("refresh_job_url"))
-                .and_then(|l| resolve_link(&cfg.base_url, l))
+                .and_then(|l| resolve_link(base, l))
         });
-        let url = link.unwrap_or_else(|| jobs_url(cfg, id));
+        let url = link.unwrap_or_else(|| match last.and_then(|j| j.service_url.as_deref()) {
+            // APIPod's own route under the service.
+            Some(service) => apipod_url(service, "/status/", id),
+            None => jobs_url(cfg, id),
+        });
         request(cfg, Method::Get, url, None)
     }
 
@@ -144,19 +153,24 @@ impl Adapter for Socaity {
         last: Option<&Job>,
     ) -> Result<HttpRequest, Error> {
         // APIPod: POST links.cancel; REST reference: DELETE /v1/jobs/{id} (or cancel_job_url).
+        let base = links_base(cfg, last);
         let raw = last.map(|j| j.raw.value());
         if let Some(url) = raw
             .as_deref()
             .and_then(|r| r.get("links"))
             .and_then(|l| l.get_str("cancel"))
-            .and_then(|l| resolve_link(&cfg.base_url, l))
+            .and_then(|l| resolve_link(base, l))
         {
+            return Ok(request(cfg, Method::Post, url, None));
+        }
+        if let Some(service) = last.and_then(|j| j.service_url.as_deref()) {
+            let url = apipod_url(service, "/cancel/", id);
             return Ok(request(cfg, Method::Post, url, None));
         }
         let url = raw
             .as_deref()
             .and_then(|r| r.get_str("cancel_job_url"))
-            .and_then(|l| resolve_link(&cfg.base_url, l))
+            .and_then(|l| resolve_link(base, l))
             .unwrap_or_else(|| jobs_url(cfg, id));
         Ok(request(cfg, Method::Delete, url, None))
     }
@@ -168,17 +182,14 @@ impl Adapter for Socaity {
         last: Option<&Job>,
     ) -> Result<HttpRequest, Error> {
         // APIPod: GET links.stream, i.e. `/stream/{id}` under the service base.
+        let base = links_base(cfg, last);
         let raw = last.map(|j| j.raw.value());
         let url = raw
             .as_deref()
             .and_then(|r| r.get("links"))
             .and_then(|l| l.get_str("stream"))
-            .and_then(|l| resolve_link(&cfg.base_url, l))
-            .unwrap_or_else(|| {
-                let mut path = String::from("/stream/");
-                path.push_str(&super::common::encode_segment(id));
-                super::join_url(&cfg.base_url, &path)
-            });
+            .and_then(|l| resolve_link(base, l))
+            .unwrap_or_else(|| apipod_url(base, "/stream/", id));
         let mut req = request(cfg, Method::Get, url, None);
         req.set_header("accept", "text/event-stream".into());
         Ok(req)
@@ -191,6 +202,84 @@ impl Adapter for Socaity {
             _ => parse_job(object_body(Provider::Socaity, resp)?, resp.raw(), Some(id)),
         }
     }
+}
+
+/// `{base}/services/v1/{service}`, `service` already encoded.
+fn service_base(cfg: &ClientConfig, service: &str) -> String {
+    let mut path = String::from("/services/v1/");
+    path.push_str(service);
+    super::join_url(&cfg.base_url, &path)
+}
+
+/// What a job's relative links resolve against: its service's base, else the client's.
+fn links_base<'a>(cfg: &'a ClientConfig, last: Option<&'a Job>) -> &'a str {
+    last.and_then(|j| j.service_url.as_deref())
+        .unwrap_or(&cfg.base_url)
+}
+
+/// `{base}{route}{id}` (APIPod's `/status/`, `/cancel/`, `/stream/` routes).
+fn apipod_url(base: &str, route: &str, id: &str) -> String {
+    let mut path = String::from(route);
+    path.push_str(&super::common::encode_segment(id));
+    super::join_url(base, &path)
+}
+
+/// A submit to a service endpoint: `POST {base}/services/v1/{service}/{endpoint}`, the input as
+/// a multipart form when it holds files, as JSON with `jsonBody`, else URL-encoded form fields
+/// (APIPod reads an endpoint's non-file parameters as form fields unless it declares a JSON
+/// schema); nested values go as their JSON text.
+fn service_submit(cfg: &ClientConfig, req: &SubmitRequest) -> Result<HttpRequest, Error> {
+    let (Some(service), Some(endpoint)) = (req.service.as_deref(), req.endpoint.as_deref()) else {
+        return Err(Error::config(if req.service.is_some() {
+            "socaity: a service needs its endpoint ({ service, endpoint }, e.g. endpoint: \"swap\")"
+        } else {
+            "socaity: an endpoint needs its service ({ service, endpoint })"
+        }));
+    };
+    if req.model.is_some() {
+        return Err(Error::config(
+            "socaity: give either a model (/v1/{model}/generate) or a service and endpoint, not both",
+        ));
+    }
+    let mut url = service_base(cfg, &encode_path(service, "service")?);
+    url.push('/');
+    url.push_str(&encode_path(endpoint.trim_start_matches('/'), "endpoint")?);
+    let body = input_object(Provider::Socaity, &req.input)?;
+    if !req.files.is_empty() {
+        if req.json_body {
+            return Err(Error::config(
+                "socaity: jsonBody cannot carry files; send them without jsonBody (as a multipart form)",
+            ));
+        }
+        return multipart(cfg, url, &body, req);
+    }
+    if req.json_body {
+        return Ok(request(cfg, Method::Post, url, Some(body)));
+    }
+    let fields = flat_form(&body, &[]).unwrap_or_default();
+    let mut http = request(cfg, Method::Post, url, None);
+    http.body = Some(RequestBody::UrlEncoded(url_encoded(&fields)));
+    Ok(http)
+}
+
+/// The multipart submit of `body` (flat fields: [`flat_form`]) to `url`.
+fn multipart(
+    cfg: &ClientConfig,
+    url: String,
+    body: &Json,
+    req: &SubmitRequest,
+) -> Result<HttpRequest, Error> {
+    let parts = flat_form(body, &req.files).map_err(|nested| {
+        let mut msg = String::from("socaity: ");
+        msg.push_str(&display_path(&nested));
+        msg.push_str(
+            " is a file inside an object or a mixed list; Socaity takes files as top-level fields or lists of files only",
+        );
+        Error::config(msg)
+    })?;
+    let mut http = request(cfg, Method::Post, url, None);
+    http.body = Some(RequestBody::Form(parts));
+    Ok(http)
 }
 
 fn jobs_url(cfg: &ClientConfig, id: &str) -> String {

@@ -298,11 +298,13 @@ impl Engine {
         files: &Array,
         signal: Option<&AbortSignal>,
     ) -> Result<Job, Error> {
-        let mut http = adapter(self.cfg.provider).submit(&self.cfg, req)?;
+        let mut http = providers::submit(&self.cfg, req)?;
         if let Some(key) = &req.idempotency_key {
             http.set_header("idempotency-key", key.clone());
         }
         let provider = self.cfg.provider;
+        let service_url: Option<Rc<str>> =
+            adapter(provider).service_url(&self.cfg, req).map(Rc::from);
         self.exchange(
             &http,
             Some(files),
@@ -310,7 +312,12 @@ impl Engine {
             signal,
             Deadline::NONE,
             None,
-            |resp| providers::parse_submit(provider, resp).map(|job| via(job, Channel::Submit)),
+            |resp| {
+                providers::parse_submit(provider, resp).map(|mut job| {
+                    job.service_url = service_url.clone();
+                    via(job, Channel::Submit)
+                })
+            },
         )
         .await
         .map_err(|e| {
@@ -343,8 +350,12 @@ impl Engine {
     ) -> Result<Job, Error> {
         let http = adapter(self.cfg.provider).status(&self.cfg, id, last);
         let provider = self.cfg.provider;
+        let service_url = last.and_then(|j| j.service_url.clone());
         self.exchange(&http, None, true, signal, deadline, permit, |resp| {
-            providers::parse_status(provider, id, resp).map(|job| via(job, Channel::Poll))
+            providers::parse_status(provider, id, resp).map(|mut job| {
+                job.service_url = service_url.clone();
+                via(job, Channel::Poll)
+            })
         })
         .await
         .map_err(|e| {
@@ -363,8 +374,12 @@ impl Engine {
     ) -> Result<Job, Error> {
         let http = adapter(self.cfg.provider).cancel(&self.cfg, id, last)?;
         let provider = self.cfg.provider;
+        let service_url = last.and_then(|j| j.service_url.clone());
         self.exchange(&http, None, true, signal, Deadline::NONE, None, |resp| {
-            providers::parse_cancel(provider, id, resp).map(|job| via(job, Channel::Cancel))
+            providers::parse_cancel(provider, id, resp).map(|mut job| {
+                job.service_url = service_url.clone();
+                via(job, Channel::Cancel)
+            })
         })
         .await
     }

@@ -86,7 +86,8 @@ export function headerObject(flat) {
 /**
  * Calls `fetchFn` for one request and resolves to its Response, body unread. `headers` is a
  * cached object (copied here, so a fetch that edits its init cannot change later requests),
- * `method` an index of METHODS, `body` undefined, the JSON text, or a form (see `formData`).
+ * `method` an index of METHODS, `body` undefined, the JSON text, a form (see `formData`), or
+ * `{ urlencoded }`, URL-encoded form text.
  * Redirects are never followed (`redirect: "manual"`): the key travels in a header, and the
  * engine follows same-origin ones.
  */
@@ -95,6 +96,9 @@ async function send(fetchFn, url, method, headers, body, signal) {
   if (typeof body === "string") {
     init.headers["content-type"] = "application/json";
     init.body = body;
+  } else if (body !== undefined && typeof body.urlencoded === "string") {
+    init.headers["content-type"] = "application/x-www-form-urlencoded";
+    init.body = body.urlencoded;
   } else if (body !== undefined) {
     // The host sets the multipart content type with its boundary: none of ours may replace it.
     for (const name of Object.keys(init.headers)) {

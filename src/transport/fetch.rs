@@ -120,8 +120,9 @@ fn method_code(method: Method) -> u32 {
 }
 
 /// The headers object, method number and body exchange.js takes: the body is `undefined`, a
-/// JSON text, or a form as a flat `[name, value, ...]` array whose values are texts or the
-/// request's files (`files[i]` for [`PartValue::File`]`(i)`; exchange.js builds the FormData).
+/// JSON text, a form as a flat `[name, value, ...]` array whose values are texts or the
+/// request's files (`files[i]` for [`PartValue::File`]`(i)`; exchange.js builds the FormData), or
+/// URL-encoded form text as `{ urlencoded: text }`.
 fn request_parts(req: &HttpRequest, files: Option<&Array>) -> (JsValue, u32, JsValue) {
     let body = match &req.body {
         None => JsValue::UNDEFINED,
@@ -136,6 +137,11 @@ fn request_parts(req: &HttpRequest, files: Option<&Array>) -> (JsValue, u32, JsV
                 });
             }
             form.into()
+        }
+        Some(RequestBody::UrlEncoded(text)) => {
+            let body = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&body, &"urlencoded".into(), &JsValue::from_str(text));
+            body.into()
         }
     };
     (header_object(&req.headers), method_code(req.method), body)

@@ -239,7 +239,7 @@ pub(crate) async fn fetch_open_submit(
     signal: Option<&AbortSignal>,
 ) -> Result<Opened, Error> {
     let provider = engine.cfg.provider;
-    let mut http = adapter(provider).submit(&engine.cfg, req)?;
+    let mut http = crate::providers::submit(&engine.cfg, req)?;
     http.set_header("accept", "text/event-stream, application/json".into());
     if let Some(key) = &req.idempotency_key {
         http.set_header("idempotency-key", key.clone());
@@ -273,8 +273,12 @@ pub(crate) async fn fetch_open_submit(
             Error::new(ErrorCode::Network, "network error while reading the answer")
                 .with_provider(provider)
         })?;
-    crate::providers::parse_submit(provider, &resp)
-        .map(|job| Opened::Job(super::engine::via(job, crate::core::Channel::Submit)))
+    crate::providers::parse_submit(provider, &resp).map(|mut job| {
+        job.service_url = crate::providers::adapter(provider)
+            .service_url(&engine.cfg, req)
+            .map(Rc::from);
+        Opened::Job(super::engine::via(job, crate::core::Channel::Submit))
+    })
 }
 
 impl Engine {
