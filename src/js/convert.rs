@@ -270,7 +270,8 @@ fn input(value: &JsValue) -> Result<(Json, Vec<FilePath>, Array), Error> {
     Ok((json, paths, Array::from(&get(&read, "files"))))
 }
 
-/// `{ model?, task?, input, webhookUrl?, idempotencyKey? }` → [`SubmitRequest`], and the files
+/// `{ model?, task?, input, webhookUrl?, webhookSecret?, idempotencyKey? }` → [`SubmitRequest`],
+/// and the files
 /// of its input (see [`input`]).
 pub(crate) fn submit_request(value: &JsValue) -> Result<(SubmitRequest, Array), Error> {
     if !value.is_object() {
@@ -289,12 +290,23 @@ pub(crate) fn submit_request(value: &JsValue) -> Result<(SubmitRequest, Array), 
             return Err(config_err("webhookUrl", "an http(s) URL"));
         }
     }
+    let webhook_secret = opt_string(value, "webhookSecret")?;
+    if webhook_secret
+        .as_deref()
+        .is_some_and(|s| s.is_empty() || s.chars().any(char::is_control))
+    {
+        return Err(config_err(
+            "webhookSecret",
+            "a non-empty string without control characters",
+        ));
+    }
     let request = SubmitRequest {
         model: opt_string(value, "model")?,
         task: opt_string(value, "task")?,
         input,
         files,
         webhook_url,
+        webhook_secret,
         idempotency_key: opt_string(value, "idempotencyKey")?,
     };
     Ok((request, uploads))

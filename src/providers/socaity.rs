@@ -52,7 +52,7 @@ impl Adapter for Socaity {
             .model
             .as_deref()
             .ok_or_else(|| Error::config("socaity: submit needs a model"))?;
-        if req.webhook_url.is_some() {
+        if req.webhook_url.is_some() || req.webhook_secret.is_some() {
             return Err(Error::unsupported(Provider::Socaity, "webhook"));
         }
         let mut path = String::from("/v1/");
