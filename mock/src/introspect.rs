@@ -23,7 +23,8 @@ pub fn routes() -> Router<AppState> {
         .route("/__mock/reset", post(reset))
 }
 
-/// A job's introspection summary (deAPI jobs add `webhooks` and `webhook_refused`); `parts` lists
+/// A job's introspection summary (deAPI and Optexity jobs add `webhooks` and `webhook_refused`:
+/// the webhook / task callback deliveries); `parts` lists
 /// the parts of a multipart submit (`[]` for JSON).
 pub fn summary(j: &Job) -> Value {
     let mut v = json!({
@@ -39,7 +40,7 @@ pub fn summary(j: &Job) -> Value {
         "rejected": j.rejected,
         "parts": upload::parts_json(&j.parts),
     });
-    if j.provider == Provider::Deapi {
+    if matches!(j.provider, Provider::Deapi | Provider::Optexity) {
         v["webhooks"] = j.webhooks.iter().map(|w| w.to_json()).collect();
         v["webhook_refused"] = json!(j.webhook_refused);
     }
