@@ -1,7 +1,7 @@
 //! Property tests over everything the network hands the pure layers: arbitrary JSON trees,
 //! arbitrary bytes (decoded as JSON when they parse, else kept as text), arbitrary HTTP statuses
-//! and headers, and mutations of the golden fixture bodies. Every `parse_*` of every provider,
-//! `advised_delay_ms`, the time parsers and `timestamp_to_iso` must never panic, and every job
+//! and headers, and mutations of the golden fixture bodies. Every `parse_*` of every provider
+//! (and Optexity's callback parser and key check), `advised_delay_ms`, the time parsers and `timestamp_to_iso` must never panic, and every job
 //! they return must be well formed (progress within 0..=1, failed jobs carry an error, ...).
 //!
 //! Cases per property: `POLYJOB_FUZZ_CASES` (default 2,000 so the normal test run stays fast;
@@ -22,7 +22,9 @@ use proptest::test_runner::TestCaseError;
 use polyjob::core::retry::advised_delay_ms;
 use polyjob::core::time::{http_date_to_unix_ms, iso_to_unix_ms, unix_ms_to_iso};
 use polyjob::core::{Body, Error, ErrorCode, HttpResponse, Job, JobStatus, Json, Provider};
-use polyjob::providers::{parse_cancel, parse_list, parse_status, parse_submit, timestamp_to_iso};
+use polyjob::providers::{
+    optexity_callback, parse_cancel, parse_list, parse_status, parse_submit, timestamp_to_iso,
+};
 
 // ------------------------------------------------------------------------------ strategies
 
@@ -384,6 +386,19 @@ fn check_response(resp: &HttpResponse, id: &str, now: f64) -> Result<(), TestCas
             Err(e) => check_error(p, resp, &e, &format!("{name} list"))?,
         }
     }
+    // The same body as an Optexity task callback (a POST to the receiver: no HTTP status).
+    let text = match &resp.body {
+        Body::Json(v) => v.to_json_string(),
+        Body::Text(t) => t.clone(),
+        Body::Empty => String::new(),
+    };
+    match optexity_callback(&text) {
+        Ok(job) => check_job(Provider::Optexity, "callback", &job, "optexity callback")?,
+        Err(e) => ok(
+            e.code == ErrorCode::BadResponse && e.provider == Some(Provider::Optexity),
+            || format!("optexity callback: {e:?}"),
+        )?,
+    }
     if let Some(d) = advised_delay_ms(resp, now) {
         ok(!d.is_nan() && d >= 0.0, || {
             format!("advised delay {d} for {:?}", resp.headers)
@@ -676,6 +691,28 @@ proptest! {
         bytes.truncate(cut % (bytes.len() + 1));
         let resp = HttpResponse::from_text(status, Vec::new(), String::from_utf8_lossy(&bytes).into_owned());
         check_response(&resp, &sample.id, 0.0)?;
+    }
+
+    /// Optexity's callback key check on arbitrary `x-api-key` / `Authorization` values: never a
+    /// panic, only `WEBHOOK_SIGNATURE`, and a key it accepts is one the headers hold.
+    #[test]
+    fn optexity_callback_key_check_never_panics(
+        values in prop::collection::vec((
+            select(vec!["x-api-key", "X-Api-Key", "authorization", "Authorization", "other"]),
+            prop_oneof![
+                "Basic [A-Za-z0-9+/=]{0,24}",
+                "(Basic|basic|Bearer) ?\\PC{0,16}",
+                arb_header_value(),
+            ],
+        ), 0..3),
+        key in "[ -~]{0,12}",
+    ) {
+        let headers: Vec<(String, String)> =
+            values.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        match polyjob::core::webhook::verify_optexity(key.as_bytes(), &headers) {
+            Ok(()) => ok(!key.is_empty(), || format!("{headers:?} accepted an empty key"))?,
+            Err(e) => ok(e.code == ErrorCode::WebhookSignature && !e.retryable, || format!("{e:?}"))?,
+        }
     }
 
     /// `advised_delay_ms` on arbitrary Retry-After / retry-after-ms headers and clocks.

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use polyjob::core::retry::advised_delay_ms;
 use polyjob::core::{Body, Error, HttpResponse, Job, JobStatus, Json, Provider, Raw};
-use polyjob::providers::{parse_cancel, parse_list, parse_status, parse_submit};
+use polyjob::providers::{optexity_callback, parse_cancel, parse_list, parse_status, parse_submit};
 
 const FIXTURE_KEYS: &[&str] = &[
     "description",
@@ -139,8 +139,12 @@ fn load(provider: Provider, path: &Path) -> Fixture {
         .unwrap_or_else(|| panic!("{name}: \"operation\" missing"))
         .to_string();
     assert!(
-        ["submit", "status", "cancel", "list"].contains(&operation.as_str()),
+        ["submit", "status", "cancel", "list", "callback"].contains(&operation.as_str()),
         "{name}: unknown operation {operation:?}"
+    );
+    assert!(
+        operation != "callback" || provider == Provider::Optexity,
+        "{name}: callback fixtures are Optexity's (deAPI webhooks are tested in src/providers/deapi.rs)"
     );
     let id = match spec.get("id") {
         Some(Json::String(s)) => s.clone(),
@@ -385,6 +389,17 @@ fn check_error(ctx: &str, fx: &Fixture, err: &Error, want: &Json) {
     }
 }
 
+/// An Optexity task callback: the body's text through `optexity_callback`, as `verifyWebhook`
+/// hands it over once the key is checked.
+fn callback(resp: &HttpResponse) -> Result<Job, Error> {
+    let text = match &resp.body {
+        Body::Empty => String::new(),
+        Body::Text(t) => t.clone(),
+        Body::Json(_) => resp.json_text.as_deref().unwrap_or_default().to_string(),
+    };
+    optexity_callback(&text)
+}
+
 /// The body as a JSON value, for comparison with `job.raw`.
 fn body_json(body: &Body) -> Json {
     match body {
@@ -400,6 +415,7 @@ fn run(fx: &Fixture) {
     let p = fx.provider;
     if let Some(want) = fx.spec.get("expect_error") {
         let err = match fx.operation.as_str() {
+            "callback" => callback(resp).map(|_| ()),
             "submit" => parse_submit(p, resp).map(|_| ()),
             "status" => parse_status(p, &fx.id, resp).map(|_| ()),
             "cancel" => parse_cancel(p, &fx.id, resp).map(|_| ()),
@@ -437,6 +453,7 @@ fn run(fx: &Fixture) {
         return;
     }
     let job = match fx.operation.as_str() {
+        "callback" => callback(resp),
         "submit" => parse_submit(p, resp),
         "status" => parse_status(p, &fx.id, resp),
         _ => parse_cancel(p, &fx.id, resp),
@@ -516,6 +533,7 @@ fn fixtures_cover_every_operation() {
     };
     assert!(has("socaity", "cancel"));
     assert!(has("optexity", "list"));
+    assert!(has("optexity", "callback"));
     assert!(has("serika", "list"));
 }
 

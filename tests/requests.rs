@@ -290,6 +290,13 @@ fn socaity_submit_errors() {
         ErrorCode::Unsupported,
         "Socaity has no webhooks"
     );
+    let mut req = submit_req(Some("m"), None, "{}");
+    req.webhook_secret = Some("k".into());
+    assert_eq!(
+        a.submit(&c, &req).unwrap_err().code,
+        ErrorCode::Unsupported,
+        "nor a webhook key"
+    );
 }
 
 fn service_req(service: &str, endpoint: &str, input: &str) -> SubmitRequest {
@@ -595,6 +602,26 @@ fn optexity_submit_variants_and_errors() {
         req.json_body().unwrap().get_str("task_callback_url"),
         Some("https://example.com/hook")
     );
+    // Without a webhookSecret, no task_callback_api_key; with one, Optexity's field carries it.
+    assert!(req
+        .json_body()
+        .unwrap()
+        .get("task_callback_api_key")
+        .is_none());
+    r.webhook_secret = Some("optx-callback-key".into());
+    let req = a.submit(&c, &r).unwrap();
+    assert!(same_json(
+        req.json_body().unwrap(),
+        &json(
+            r#"{"endpoint_name":"m","task_callback_url":"https://example.com/hook","task_callback_api_key":"optx-callback-key"}"#
+        )
+    ));
+    // The key travels in the body only: never in the URL or a header.
+    assert!(!req.url.contains("optx-callback-key"));
+    assert!(req
+        .headers
+        .iter()
+        .all(|(_, v)| !v.contains("optx-callback-key")));
     assert_eq!(
         a.submit(&c, &submit_req(Some("m"), None, r#""text""#))
             .unwrap_err()
@@ -672,8 +699,18 @@ fn deapi_tasks_and_errors() {
         .unwrap();
     assert_eq!(req.url, "https://api.deapi.ai/api/v1/client/prompt/image");
     assert_eq!(req.json_body().cloned(), Some(json(r#"{"prompt":"cat"}"#)));
-    // Without a webhook, no webhook_url member.
+    // Without a webhook, no webhook_url member (nor webhook_secret).
     assert!(req.json_body().unwrap().get("webhook_url").is_none());
+    assert!(req.json_body().unwrap().get("webhook_secret").is_none());
+    let mut r = submit_req(None, Some("txt2img"), r#"{"prompt":"cat"}"#);
+    r.webhook_url = Some("https://example.com/hook".into());
+    r.webhook_secret = Some("s".repeat(32));
+    let req = a.submit(&c, &r).unwrap();
+    assert_eq!(
+        req.json_body().unwrap().get_str("webhook_secret"),
+        Some("s".repeat(32).as_str()),
+        "webhookSecret → deAPI's per-job webhook_secret"
+    );
     let err = a
         .submit(
             &c,
@@ -782,6 +819,9 @@ fn serika_submit_errors_and_model_override() {
     );
     let mut r = submit_req(Some("m"), None, "{}");
     r.webhook_url = Some("https://example.com/hook".into());
+    assert_eq!(a.submit(&c, &r).unwrap_err().code, ErrorCode::Unsupported);
+    let mut r = submit_req(Some("m"), None, "{}");
+    r.webhook_secret = Some("k".into());
     assert_eq!(a.submit(&c, &r).unwrap_err().code, ErrorCode::Unsupported);
 }
 
@@ -958,6 +998,19 @@ fn capabilities_match_the_operations() {
     assert!(!cap(Provider::Optexity).cancel && cap(Provider::Optexity).list);
     assert!(!cap(Provider::Deapi).cancel && !cap(Provider::Deapi).list);
     assert!(!cap(Provider::Serika).cancel && cap(Provider::Serika).list);
+    // Webhooks: deAPI's signed ones, Optexity's task callbacks; a submit's webhookUrl is refused
+    // exactly where there are none.
+    for p in Provider::ALL {
+        let mut r = any_submit(p);
+        r.webhook_url = Some("https://example.com/hook".into());
+        assert_eq!(
+            cap(p).webhooks,
+            adapter(p).submit(&cfg(p, None), &r).is_ok(),
+            "{} webhooks",
+            p.as_str()
+        );
+    }
+    assert!(cap(Provider::Deapi).webhooks && cap(Provider::Optexity).webhooks);
 }
 
 #[test]

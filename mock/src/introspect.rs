@@ -23,9 +23,10 @@ pub fn routes() -> Router<AppState> {
         .route("/__mock/reset", post(reset))
 }
 
-/// A job's introspection summary (deAPI jobs add `webhooks` and `webhook_refused`): `target` is
-/// what it runs (model, task, endpoint, `service/endpoint`), `input` its submit body as read
-/// (without `mock`), `parts` the parts of a multipart submit (`[]` for JSON).
+/// A job's introspection summary (deAPI and Optexity jobs add `webhooks` and `webhook_refused`:
+/// the webhook / task callback deliveries): `target` is what it runs (model, task, endpoint,
+/// `service/endpoint`), `input` its submit body as read (without `mock`), `parts` the parts of a
+/// multipart submit (`[]` for JSON).
 pub fn summary(j: &Job) -> Value {
     let mut v = json!({
         "id": j.id,
@@ -42,7 +43,7 @@ pub fn summary(j: &Job) -> Value {
         "rejected": j.rejected,
         "parts": upload::parts_json(&j.parts),
     });
-    if j.provider == Provider::Deapi {
+    if matches!(j.provider, Provider::Deapi | Provider::Optexity) {
         v["webhooks"] = j.webhooks.iter().map(|w| w.to_json()).collect();
         v["webhook_refused"] = json!(j.webhook_refused);
     }

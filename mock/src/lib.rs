@@ -4,11 +4,12 @@
 //! Owns: the shared state and the assembly of the router. Each provider lives in its own module
 //! (routes, auth, exact bodies) and hands each answer to [`distort::respond`], which applies the
 //! fault rules of [`faults`]; adding one is a new module and one line in [`app`]. The push
-//! channels: [`push`] (a background task per deAPI job) drives [`webhooks`] (signed deliveries to a
-//! loopback receiver) and [`realtime`] (the Pusher protocol 7 server); [`sse`] streams Socaity
-//! chunks. Uploads: [`upload`] reads multipart bodies as they stream (deAPI, Socaity), [`validate`]
-//! holds deAPI's per-task rules, [`services`] the Socaity service endpoints and their FastAPI
-//! validation, [`files`] serves the result files. Not done: Optexity `task_callback_url` delivery (the URL is kept on the job).
+//! channels: [`push`] (a background task per deAPI job, and per Optexity task with a
+//! `task_callback_url`) drives [`webhooks`] (deAPI's signed deliveries and Optexity's task
+//! callbacks to a loopback receiver) and [`realtime`] (the Pusher protocol 7 server); [`sse`]
+//! streams Socaity chunks. Uploads: [`upload`] reads multipart bodies as they stream (deAPI,
+//! Socaity), [`validate`] holds deAPI's per-task rules, [`services`] the Socaity service endpoints
+//! and their FastAPI validation, [`files`] serves the result files.
 
 pub mod clock;
 pub mod cors;

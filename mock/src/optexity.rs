@@ -6,15 +6,18 @@
 //! (queued → allocated → running → success | failed, no `progress`). Errors are the seed's
 //! `{"error": …}`, except a bad start request, which gets the current API's
 //! `{"success":false,"message":…}`. A completed task carries `downloads` (a CSV under `/files`) and
-//! `final_screenshot` (a base64 PNG), as Optexity's task results do. Must not touch: other
-//! providers. The provider has no public cancel route, so neither does the mock.
+//! `final_screenshot` (a base64 PNG), as Optexity's task results do. A task submitted with a
+//! `task_callback_url` gets the task callback ([`callback_body`]) POSTed there when it ends
+//! (`push` schedules it, `webhooks` delivers it with `task_callback_api_key` in `x-api-key`).
+//! Must not touch: other providers. The provider has no public cancel route, so neither does
+//! the mock.
 
 use crate::clock::iso8601;
 use crate::distort::{self, Answer};
 use crate::faults::Op;
 use crate::http::{self, json, JsonBody};
 use crate::jobs::{Job, Phase, Provider, Snapshot};
-use crate::{files, ids, AppState};
+use crate::{files, ids, push, AppState};
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
@@ -64,7 +67,14 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
         }
         _ => return error(StatusCode::NOT_FOUND, "Not Found"),
     };
-    distort::respond(&st, Provider::Optexity, &parts.headers, answer).await
+    let submitted = (answer.op == Op::Submit)
+        .then(|| answer.job.clone())
+        .flatten();
+    let res = distort::respond(&st, Provider::Optexity, &parts.headers, answer).await;
+    if let Some(id) = submitted {
+        push::start(&st, &id, &base);
+    }
+    res
 }
 
 fn submit(st: &AppState, key: &str, idem: Option<&str>, body: JsonBody) -> Answer {
@@ -198,4 +208,51 @@ pub fn status_body(job: &Job, snap: &Snapshot, base: &str) -> Value {
         }
     }
     Value::Object(m)
+}
+
+/// The task callback Optexity POSTs to `task_callback_url` when `job` has ended (at `snap`), and
+/// its status word: Optexity's `CallbackResponse` (`schema/callback.py`) — `task_id`,
+/// `recording_id`, `endpoint_name`, `status` in the current API's words (`success`, `failed`,
+/// `cancelled`), `output_data` (a list: `mock.result` when it is one, else `[mock.result]`, else
+/// `["Completed {endpoint}"]`; `null` on failure), `error`, `final_screenshot` and `downloads`
+/// (the same file URL and screenshot as a polled task), and the submitted `input_parameters` /
+/// `unique_parameter_names` when there were any.
+pub fn callback_body(job: &Job, snap: &Snapshot, base: &str) -> (&'static str, Vec<u8>) {
+    let word = match snap.phase {
+        Phase::Finished => "success",
+        Phase::Cancelled => "cancelled",
+        _ => "failed",
+    };
+    let finished = word == "success";
+    let mut m = Map::new();
+    m.insert("task_id".into(), json!(job.id));
+    m.insert("recording_id".into(), json!(format!("rec_{}", job.target)));
+    m.insert("endpoint_name".into(), json!(job.target));
+    m.insert("status".into(), json!(word));
+    let output = finished.then(|| match job.options.result.clone() {
+        Some(list @ Value::Array(_)) => list,
+        Some(one) => json!([one]),
+        None => json!([format!("Completed {}", job.target)]),
+    });
+    m.insert("output_data".into(), json!(output));
+    let error = (word == "failed").then(|| job.options.error.clone());
+    m.insert("error".into(), json!(error));
+    let shot = files::png_base64(&format!("{}-screenshot", job.id));
+    m.insert("final_screenshot".into(), json!(shot));
+    let downloads = if finished {
+        let csv = files::url_of(base, &job.id, "csv");
+        json!([{"url": csv, "filename": format!("{}.csv", job.target)}])
+    } else {
+        json!([])
+    };
+    m.insert("downloads".into(), downloads);
+    for key in ["input_parameters", "unique_parameter_names"] {
+        if let Some(v) = job.input.get(key) {
+            m.insert(key.into(), v.clone());
+        }
+    }
+    (
+        word,
+        serde_json::to_vec(&Value::Object(m)).unwrap_or_default(),
+    )
 }

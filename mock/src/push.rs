@@ -1,6 +1,8 @@
-//! The push side of a deAPI job: one background task per accepted job, spawned at submit.
+//! The push side of a deAPI or Optexity job: one background task per accepted job, spawned at
+//! submit (Optexity: only when it has a `task_callback_url` to call).
 //!
-//! Owns: walking the job's timeline on time (not lazily): at processing start `job.processing`
+//! Owns: walking the job's timeline on time (not lazily). Optexity: at the end, the task callback
+//! (`optexity::callback_body`) with the task's `task_callback_api_key`. deAPI: at processing start `job.processing`
 //! (webhook) and a `request.status.updated` `processing` event (Pusher); at every later progress
 //! step an `in_progress` event (a small base64 PNG preview on every other step); at the end
 //! `job.completed` and a `done` event with `result_url`, or `job.failed` alone (errors are
@@ -8,13 +10,13 @@
 //! (`mock.realtime.drop_events`); and `duplicate_terminal` (the terminal webhook and Pusher event
 //! sent twice). The task re-reads the job before each step and ends when the job is gone (reset),
 //! refused, restarted by a retried submit (which starts a new task) or cancelled. Must not touch:
-//! how deliveries are made (`webhooks`, `realtime`), polling bodies.
+//! how deliveries are made (`webhooks`, `realtime`), polling and callback bodies.
 
 use crate::clock::iso8601;
 use crate::jobs::{Job, Outcome, Provider};
 use crate::realtime::{client_channel, STATUS_EVENT};
-use crate::webhooks::{self, Delivery, Target};
-use crate::{files, ids, AppState};
+use crate::webhooks::{self, Auth, Delivery, Target};
+use crate::{files, ids, optexity, AppState};
 use serde_json::{json, Map, Value};
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -51,33 +53,49 @@ enum Step {
     Close(u16),
 }
 
-/// Starts the push task of deAPI job `id` unless it runs already (or the job was refused).
-/// `base` is `http://HOST` for `result_url`.
+/// Starts the push task of deAPI or Optexity job `id` unless it runs already (or the job was
+/// refused). `base` is `http://HOST` for `result_url` and Optexity's downloads.
 pub fn start(st: &AppState, id: &str, base: &str) {
     let Some(job) = st.store.find(id) else {
         return;
     };
     if job.rejected
-        || job.provider != Provider::Deapi
+        || !matches!(job.provider, Provider::Deapi | Provider::Optexity)
+        || (job.provider == Provider::Optexity && job.webhook_url.is_none())
         || !st.push.insert(id, job.timeline.submitted_at_ms)
     {
         return;
     }
+    let key = job.input_str("task_callback_api_key");
     let target = job
         .webhook_url
         .as_deref()
         .and_then(|url| match Target::parse(url) {
+            Ok(_) if key.is_some_and(|k| k.chars().any(char::is_control)) => {
+                st.store.refuse_webhook(
+                    id,
+                    "task_callback_api_key holds control characters".to_owned(),
+                );
+                None
+            }
             Ok(t) => Some(t),
             Err(reason) => {
                 st.store.refuse_webhook(id, reason);
                 None
             }
         });
+    if job.provider == Provider::Optexity && target.is_none() {
+        return;
+    }
     tokio::spawn(run(st.clone(), job, target, base.to_owned()));
 }
 
 fn plan(job: &Job) -> Vec<(u64, Step)> {
     let tl = job.timeline;
+    if job.provider == Provider::Optexity {
+        // Optexity calls back once, when the task has ended (`initiate_callback`).
+        return vec![(tl.completes_at_ms, Step::End)];
+    }
     let mut plan = vec![(tl.started_at_ms, Step::Start)];
     let steps = tl
         .transitions()
@@ -99,10 +117,17 @@ async fn run(st: AppState, job: Job, target: Option<Target>, base: String) {
     let id = job.id.clone();
     let generation = job.timeline.submitted_at_ms;
     let channel = client_channel(&st.config.deapi_client_id);
-    let secret = job
-        .input_str("webhook_secret")
-        .unwrap_or(&st.config.webhook_secret)
-        .to_owned();
+    let auth = match job.provider {
+        Provider::Optexity => Auth::Optexity {
+            key: job.input_str("task_callback_api_key").map(str::to_owned),
+        },
+        _ => Auth::Deapi {
+            secret: job
+                .input_str("webhook_secret")
+                .unwrap_or(&st.config.webhook_secret)
+                .to_owned(),
+        },
+    };
     for (at, step) in plan(&job) {
         tokio::time::sleep(st.clock.until(at)).await;
         let Some(job) = st.store.find(&id) else {
@@ -127,7 +152,7 @@ async fn run(st: AppState, job: Job, target: Option<Target>, base: String) {
                     event,
                     body: webhooks::payload(event, &delivery_id, st.clock.now_ms(), data),
                     delivery_id,
-                    secret: secret.clone(),
+                    auth: auth.clone(),
                     twice,
                 };
                 tokio::spawn(webhooks::deliver(st.clone(), t.clone(), d));
@@ -148,7 +173,20 @@ async fn run(st: AppState, job: Job, target: Option<Target>, base: String) {
                 if twice {
                     st.faults.count(crate::faults::Kind::DuplicateTerminal);
                 }
-                if job.options.outcome == Outcome::Finished {
+                if job.provider == Provider::Optexity {
+                    if let Some(t) = &target {
+                        let (word, body) = optexity::callback_body(&job, &job.snapshot(at), &base);
+                        let d = Delivery {
+                            job_id: id.clone(),
+                            event: word,
+                            delivery_id: ids::uuid_v4(),
+                            body,
+                            auth: auth.clone(),
+                            twice,
+                        };
+                        tokio::spawn(webhooks::deliver(st.clone(), t.clone(), d));
+                    }
+                } else if job.options.outcome == Outcome::Finished {
                     let url = files::url(&base, &job.id);
                     webhook("job.completed", completed_data(&job, &url), twice);
                     let done = event_data(&job, "done", 1.0, None, Some(&url));

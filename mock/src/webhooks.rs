@@ -1,14 +1,19 @@
-//! deAPI webhook delivery: signed POSTs to a loopback receiver, with retries.
+//! Webhook delivery: deAPI's signed POSTs and Optexity's task callbacks to a loopback receiver,
+//! with retries.
 //!
-//! Owns: deciding whether a `webhook_url` may be used (plain `http` to 127.0.0.1, `::1` or
-//! `localhost` only — anything else is refused and never connected to), the event payloads
-//! (`job.processing`, `job.completed`, `job.failed`), the signature
-//! (`sha256=hex(HMAC_SHA256(secret, "{timestamp}." + body))`), the headers deAPI sends, and the
+//! Owns: deciding whether a `webhook_url` / `task_callback_url` may be used (plain `http` to
+//! 127.0.0.1, `::1` or `localhost` only — anything else is refused and never connected to), the
+//! deAPI event payloads (`job.processing`, `job.completed`, `job.failed`), the signature
+//! (`sha256=hex(HMAC_SHA256(secret, "{timestamp}." + body))`), the headers each provider sends
+//! ([`Auth`]: deAPI's `X-DeAPI-*`; Optexity's callback key in `x-api-key`, the header Optexity
+//! uses for every key — its sender is not public, see `polyjob`'s `core::webhook`), and the
 //! delivery loop: up to [`ATTEMPTS`] attempts per delivery, each answered within
 //! [`ANSWER_TIMEOUT`] or counted as failed, with exponential backoff from
-//! `--webhook-retry-base-ms`. The HTTP client is a minimal HTTP/1.1 exchange over a tokio
-//! `TcpStream` (`Connection: close`; only the status line is read). Every attempt is recorded on the
-//! job. Must not touch: when events happen (`push` decides), other channels.
+//! `--webhook-retry-base-ms` (deAPI documents its retries; Optexity does not, and the mock
+//! retries its callbacks the same way). The HTTP client is a minimal HTTP/1.1 exchange over a
+//! tokio `TcpStream` (`Connection: close`; only the status line is read). Every attempt is
+//! recorded on the job. Must not touch: when events happen (`push` decides), the Optexity
+//! callback body (`optexity`), other channels.
 
 use crate::clock::{iso8601, unix_seconds};
 use crate::jobs::WebhookAttempt;
@@ -137,16 +142,62 @@ pub fn payload(event: &str, delivery_id: &str, at_ms: u64, data: Value) -> Vec<u
     serde_json::to_vec(&v).unwrap_or_default()
 }
 
+/// How a delivery proves where it comes from.
+#[derive(Clone, Debug)]
+pub enum Auth {
+    /// deAPI: `X-DeAPI-Signature` with this secret, plus `X-DeAPI-Timestamp`, `-Event`,
+    /// `-Delivery-Id` and its `User-Agent`.
+    Deapi { secret: String },
+    /// Optexity: the task's `task_callback_api_key` in `x-api-key`, or no key header at all
+    /// (a task submitted without one).
+    Optexity { key: Option<String> },
+}
+
+/// The `User-Agent` of Optexity's callbacks (its sender is not public: the mock names itself).
+pub const OPTEXITY_USER_AGENT: &str = "polyjob-mock (Optexity task callback)";
+
 /// One event to deliver.
 #[derive(Clone, Debug)]
 pub struct Delivery {
     pub job_id: String,
+    /// deAPI's event name; for Optexity (which names none) the task's status word, recorded only.
     pub event: &'static str,
+    /// deAPI's `X-DeAPI-Delivery-Id`; for Optexity a mock-made id, recorded only.
     pub delivery_id: String,
     pub body: Vec<u8>,
-    pub secret: String,
+    pub auth: Auth,
     /// `duplicate_terminal`: deliver it a second time once the first delivery ended.
     pub twice: bool,
+}
+
+/// The request head of one attempt at `now` (deAPI signs each attempt with its own timestamp).
+fn head(target: &Target, d: &Delivery, now_ms: u64) -> String {
+    let mut h = format!(
+        "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        target.path,
+        target.host,
+        d.body.len(),
+    );
+    match &d.auth {
+        Auth::Deapi { secret } => {
+            let ts = unix_seconds(now_ms);
+            h.push_str(&format!(
+                "User-Agent: {USER_AGENT}\r\nX-DeAPI-Signature: {}\r\nX-DeAPI-Timestamp: {ts}\r\n\
+X-DeAPI-Event: {}\r\nX-DeAPI-Delivery-Id: {}\r\n",
+                signature(secret, ts, &d.body),
+                d.event,
+                d.delivery_id,
+            ));
+        }
+        Auth::Optexity { key } => {
+            h.push_str(&format!("User-Agent: {OPTEXITY_USER_AGENT}\r\n"));
+            if let Some(key) = key {
+                h.push_str(&format!("x-api-key: {key}\r\n"));
+            }
+        }
+    }
+    h.push_str("Connection: close\r\n\r\n");
+    h
 }
 
 /// Delivers `d` to `target`: attempts until a 2xx (at most [`ATTEMPTS`] per round), recording each
@@ -160,19 +211,7 @@ pub async fn deliver(st: AppState, target: Target, d: Delivery) {
             }
             attempt += 1;
             let now = st.clock.now_ms();
-            let ts = unix_seconds(now);
-            let head = format!(
-                "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
-User-Agent: {USER_AGENT}\r\nX-DeAPI-Signature: {}\r\nX-DeAPI-Timestamp: {ts}\r\nX-DeAPI-Event: {}\r\n\
-X-DeAPI-Delivery-Id: {}\r\nConnection: close\r\n\r\n",
-                target.path,
-                target.host,
-                d.body.len(),
-                signature(&d.secret, ts, &d.body),
-                d.event,
-                d.delivery_id,
-            );
-            let status = post(&target, head.as_bytes(), &d.body).await;
+            let status = post(&target, head(&target, &d, now).as_bytes(), &d.body).await;
             st.store.record_webhook(
                 &d.job_id,
                 WebhookAttempt {

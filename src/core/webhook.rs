@@ -1,10 +1,26 @@
-//! Webhook authenticity: deAPI's HMAC-SHA256 signatures with a replay window, and a bounded
-//! de-duplicator for redelivered events.
+//! Webhook authenticity: deAPI's HMAC-SHA256 signatures with a replay window, Optexity's
+//! callback key, and a bounded de-duplicator for redelivered events.
 //!
 //! It owns the checks on what arrives (headers, the raw body bytes, the caller's clock value)
-//! and the signing used by tests (the mock signs with its own copy: it is a separate crate). It does not parse the payload (that is
-//! `providers::deapi::parse_webhook`, to be called only after [`verify_deapi`] succeeds), does
-//! not read a clock, and never puts the secret or a signature into an error message.
+//! and the signing used by tests (the mock signs with its own copy: it is a separate crate). It
+//! does not parse the payload (that is `providers::deapi::parse_webhook` /
+//! `providers::optexity_callback`, to be called only after [`verify_deapi`] /
+//! [`verify_optexity`] succeeds), does not read a clock, and never puts a secret, a key or a
+//! signature into an error message.
+//!
+//! Optexity signs nothing (providers.md §2): its callback carries a key, checked by
+//! [`verify_optexity`]. Which header: the sender runs on Optexity's servers and is not in the
+//! open repository (Optexity/optexity@dcdaf7c); what it shows is a per-task
+//! `task_callback_api_key` (`schema/inference.py`), a dashboard callback of `api_key` *or*
+//! `username` + `password` (`schema/task.py` `CallbackUrl`, the two refused together), and
+//! `x-api-key` as the header of every key Optexity sends or takes (inference, stream, its own
+//! server calls in `inference/core/logging.py`). So the key is read from `x-api-key`, and the
+//! username/password form as `Authorization: Basic base64(username:password)`, where the
+//! **password** is the key: Optexity treats the password as the secret (it redacts `api_key` and
+//! `password` from its logs, never `username`), so the username is not checked. The key is
+//! compared through SHA-256 digests of both sides with `subtle`, so neither its content nor its
+//! length shows in the timing. There is no timestamp to bound a replay: a captured callback
+//! verifies again (the job's terminal state only repeats itself).
 //!
 //! Order of checks in [`verify_deapi`]: the signature first, the timestamp window second. An
 //! unauthenticated sender therefore learns only "signature invalid", never whether its
@@ -98,6 +114,61 @@ pub fn sign_deapi(secret: &[u8], timestamp: &str, body: &[u8]) -> String {
     out.push_str("sha256=");
     super::encoding::push_hex(&mut out, &digest);
     out
+}
+
+/// The header Optexity's callback carries its key in (see the module header).
+pub const OPTEXITY_KEY_HEADER: &str = "x-api-key";
+
+/// Verifies an Optexity task callback: `x-api-key` equal to `key` (the `task_callback_api_key`
+/// sent at submit, or the dashboard callback's API key), or, without `x-api-key`,
+/// `Authorization: Basic base64(username:password)` whose password equals `key` (the
+/// dashboard's username/password callback; any username). Compared in constant time. `headers`
+/// as for [`verify_deapi`].
+///
+/// Errors (`WEBHOOK_SIGNATURE`, not retryable, the message saying which): neither header;
+/// `x-api-key` not equal to the key; `Authorization` not `Basic`, its credentials not base64
+/// of `username:password`, or the password not equal to the key.
+pub fn verify_optexity(key: &[u8], headers: &[(String, String)]) -> Result<(), Error> {
+    let fail = |message: &str| {
+        let mut msg = String::from("optexity callback: ");
+        msg.push_str(message);
+        Err(Error::new(ErrorCode::WebhookSignature, msg).with_provider(Provider::Optexity))
+    };
+    if let Some(given) = header(headers, OPTEXITY_KEY_HEADER) {
+        if !same_key(given.as_bytes(), key) {
+            return fail("x-api-key does not match the callback key");
+        }
+        return Ok(());
+    }
+    let Some(auth) = header(headers, "authorization") else {
+        return fail("missing x-api-key header (or Authorization: Basic)");
+    };
+    let credentials = auth
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
+        .map(|(_, rest)| rest.trim_start_matches(' '));
+    let Some(credentials) = credentials else {
+        return fail("Authorization is not Basic credentials");
+    };
+    let decoded = super::encoding::decode_base64(credentials);
+    let password = decoded
+        .as_deref()
+        .and_then(|d| d.iter().position(|&b| b == b':').map(|at| &d[at + 1..]));
+    match password {
+        None => fail("Authorization Basic credentials are not base64 of username:password"),
+        Some(p) if !same_key(p, key) => {
+            fail("the Basic auth password does not match the callback key")
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+/// Whether `given` equals `key`, in time independent of both (their SHA-256 digests compared
+/// with `subtle`). An empty key never matches.
+fn same_key(given: &[u8], key: &[u8]) -> bool {
+    use sha2::Digest;
+    let equal: bool = Sha256::digest(given).ct_eq(&Sha256::digest(key)).into();
+    equal && !key.is_empty()
 }
 
 fn mac(secret: &[u8], timestamp: &str, body: &[u8]) -> [u8; 32] {
@@ -391,6 +462,111 @@ mod tests {
             assert_eq!(e.provider, Some(Provider::Deapi));
             assert!(!e.retryable);
         }
+    }
+
+    const OPTEXITY_KEY: &[u8] = b"optx-callback-key-42";
+
+    fn basic(user_pass: &str) -> String {
+        // base64 by hand-picked vectors would hide mistakes: encode with the standard alphabet.
+        const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::from("Basic ");
+        for chunk in user_pass.as_bytes().chunks(3) {
+            let n =
+                chunk.iter().fold(0u32, |a, &b| (a << 8) | u32::from(b)) << (8 * (3 - chunk.len()));
+            for i in 0..4 {
+                out.push(if i <= chunk.len() {
+                    A[((n >> (18 - 6 * i)) & 63) as usize] as char
+                } else {
+                    '='
+                });
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn optexity_key_in_x_api_key_or_basic_password() {
+        assert_eq!(
+            basic("Aladdin:open sesame"),
+            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
+        let ok = |headers: Vec<(String, String)>| verify_optexity(OPTEXITY_KEY, &headers);
+        assert_eq!(ok(h(&[("x-api-key", "optx-callback-key-42")])), Ok(()));
+        assert_eq!(ok(h(&[("X-API-Key", " optx-callback-key-42 ")])), Ok(()));
+        let auth = basic("optexity:optx-callback-key-42");
+        assert_eq!(ok(h(&[("Authorization", &auth)])), Ok(()));
+        // Any username, an empty one too; a password holding a colon is split at the first one.
+        assert_eq!(
+            ok(h(&[("authorization", &basic(":optx-callback-key-42"))])),
+            Ok(())
+        );
+        let colon = b"a:b:c";
+        let auth = basic("user:a:b:c");
+        assert_eq!(
+            verify_optexity(colon, &h(&[("authorization", &auth)])),
+            Ok(())
+        );
+        let lower = auth.replacen("Basic", "basic", 1);
+        assert_eq!(
+            verify_optexity(colon, &h(&[("authorization", &lower)])),
+            Ok(())
+        );
+        // x-api-key, when present, decides: an Authorization added on the way is not consulted.
+        let both = h(&[
+            ("authorization", "Bearer gateway-token"),
+            ("x-api-key", "optx-callback-key-42"),
+        ]);
+        assert_eq!(ok(both), Ok(()));
+    }
+
+    #[test]
+    fn optexity_refusals_say_what_is_wrong_and_never_echo_the_key() {
+        let cases: [(Vec<(String, String)>, &str); 9] = [
+            (h(&[]), "missing x-api-key"),
+            (
+                h(&[("content-type", "application/json")]),
+                "missing x-api-key",
+            ),
+            (
+                h(&[("x-api-key", "optx-callback-key-4")]),
+                "x-api-key does not match",
+            ),
+            (h(&[("x-api-key", "")]), "x-api-key does not match"),
+            (
+                h(&[
+                    ("x-api-key", "wrong"),
+                    ("authorization", &basic("u:optx-callback-key-42")),
+                ]),
+                "x-api-key does not match",
+            ),
+            (
+                h(&[("authorization", "Bearer optx-callback-key-42")]),
+                "not Basic",
+            ),
+            (
+                h(&[("authorization", "Basic optx-callback-key-42")]),
+                "not base64",
+            ),
+            (
+                h(&[("authorization", &basic("no-colon-here"))]),
+                "not base64 of username:password",
+            ),
+            (
+                h(&[("authorization", &basic("optx-callback-key-42:u"))]),
+                "password does not match",
+            ),
+        ];
+        for (headers, says) in cases {
+            let e = verify_optexity(OPTEXITY_KEY, &headers).unwrap_err();
+            assert_eq!(e.code, ErrorCode::WebhookSignature, "{headers:?}");
+            assert!(e.message.contains(says), "{headers:?}: {}", e.message);
+            assert!(!e.message.contains("optx-callback"), "{}", e.message);
+            assert_eq!(e.provider, Some(Provider::Optexity));
+            assert!(!e.retryable);
+        }
+        // An empty key matches nothing, not even an empty header.
+        assert!(verify_optexity(b"", &h(&[("x-api-key", "")])).is_err());
+        assert!(verify_optexity(b"", &h(&[("authorization", &basic("u:"))])).is_err());
     }
 
     #[test]

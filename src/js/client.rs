@@ -151,7 +151,13 @@ export interface SubmitRequest {
    * names), as top-level fields or top-level lists for Socaity; Optexity and Serika take none
    * (`CONFIG`). */
   input: Record<string, unknown>;
+  /** Where the provider reports the job (deAPI `webhook_url`, Optexity `task_callback_url`);
+   * Socaity and Serika have no webhooks (`UNSUPPORTED`). */
   webhookUrl?: string;
+  /** The key the provider sends back with each delivery, for `verifyWebhook` to check: Optexity
+   * `task_callback_api_key` (returned in `x-api-key`), deAPI `webhook_secret` (the job's own
+   * signing secret, 32–255 characters). Sent in the body only. */
+  webhookSecret?: string;
   /** Sent as `Idempotency-Key`; makes a submit safe to retry after a network failure. */
   idempotencyKey?: string;
 }

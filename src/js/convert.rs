@@ -281,8 +281,8 @@ fn input(value: &JsValue) -> Result<(Json, Vec<FilePath>, Array), Error> {
     Ok((json, paths, Array::from(&get(&read, "files"))))
 }
 
-/// `{ model?, task?, service?, endpoint?, jsonBody?, input, webhookUrl?, idempotencyKey? }` →
-/// [`SubmitRequest`], and the files
+/// `{ model?, task?, service?, endpoint?, jsonBody?, input, webhookUrl?, webhookSecret?,
+/// idempotencyKey? }` → [`SubmitRequest`], and the files
 /// of its input (see [`input`]).
 pub(crate) fn submit_request(value: &JsValue) -> Result<(SubmitRequest, Array), Error> {
     if !value.is_object() {
@@ -301,6 +301,16 @@ pub(crate) fn submit_request(value: &JsValue) -> Result<(SubmitRequest, Array), 
             return Err(config_err("webhookUrl", "an http(s) URL"));
         }
     }
+    let webhook_secret = opt_string(value, "webhookSecret")?;
+    if webhook_secret
+        .as_deref()
+        .is_some_and(|s| s.is_empty() || s.chars().any(char::is_control))
+    {
+        return Err(config_err(
+            "webhookSecret",
+            "a non-empty string without control characters",
+        ));
+    }
     let request = SubmitRequest {
         model: opt_string(value, "model")?,
         task: opt_string(value, "task")?,
@@ -310,6 +320,7 @@ pub(crate) fn submit_request(value: &JsValue) -> Result<(SubmitRequest, Array), 
         input,
         files,
         webhook_url,
+        webhook_secret,
         idempotency_key: opt_string(value, "idempotencyKey")?,
     };
     Ok((request, uploads))

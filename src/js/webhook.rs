@@ -1,7 +1,8 @@
 //! Webhook verification for JS: `verifyWebhook` (async, also takes a `Request`),
-//! `verifyWebhookSync`, and the `WebhookDeduper` class. The body is checked as the raw bytes
-//! received — never re-serialized JSON — then parsed and mapped to a `Job`. Only deAPI signs its
-//! webhooks; other providers reject `UNSUPPORTED`.
+//! `verifyWebhookSync`, and the `WebhookDeduper` class. deAPI's webhooks are checked by their
+//! signature over the raw bytes received — never re-serialized JSON — and timestamp; Optexity's
+//! task callbacks by their key (`x-api-key`, or the password of `Authorization: Basic`); then
+//! the body is parsed and mapped to a `Job`. Socaity and Serika send no webhooks: `UNSUPPORTED`.
 
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -9,35 +10,63 @@ use wasm_bindgen::JsCast;
 
 use super::convert::{job_to_js, opt_number, opt_string};
 use super::error::to_js_error;
-use crate::core::webhook::{verify_deapi, WebhookDeduper as CoreDeduper, DEAPI_TOLERANCE_SEC};
+use crate::core::webhook::{
+    verify_deapi, verify_optexity, WebhookDeduper as CoreDeduper, DEAPI_TOLERANCE_SEC,
+};
 use crate::core::{json, Error, ErrorCode, Job, Provider};
-use crate::providers::deapi_webhook;
+use crate::providers::{deapi_webhook, optexity_callback};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_WEBHOOK: &'static str = r#"
-/** What `verifyWebhook` needs. `body` must be the raw body as received. */
-export interface VerifyWebhookOptions {
+/** A deAPI webhook: `X-DeAPI-Signature` over the raw body, `X-DeAPI-Timestamp` in the window. */
+export interface DeapiVerifyWebhookOptions {
   provider: "deapi";
+  /** The raw body as received. */
   body: string | Uint8Array | ArrayBuffer;
   headers: Headers | Record<string, string> | [string, string][];
-  /** Your webhook secret (account-wide or the job's `webhook_secret`). */
+  /** Your webhook secret (account-wide or the job's `webhook_secret` / `webhookSecret`). */
   secret: string;
   /** Allowed clock distance for X-DeAPI-Timestamp, seconds (default 300). */
   toleranceSec?: number;
   /** The current time (ms since epoch, or a Date); defaults to now. */
   now?: number | Date;
 }
-/** With a Request, the options other than body/headers. */
-export type VerifyRequestOptions = Omit<VerifyWebhookOptions, "body" | "headers" | "provider"> & { provider?: "deapi" };
+/** An Optexity task callback: its key in `x-api-key`, or as the password of
+ * `Authorization: Basic` (any username). Optexity signs nothing and sends no timestamp. */
+export interface OptexityVerifyWebhookOptions {
+  provider: "optexity";
+  /** The body as received. */
+  body: string | Uint8Array | ArrayBuffer;
+  headers: Headers | Record<string, string> | [string, string][];
+  /** The callback key: the job's `webhookSecret` (sent as `task_callback_api_key`), or the
+   * API key / password of the callback configured in Optexity's dashboard. Not your Optexity
+   * API key. */
+  apiKey: string;
+}
+/** What `verifyWebhook` needs, per provider. */
+export type VerifyWebhookOptions = DeapiVerifyWebhookOptions | OptexityVerifyWebhookOptions;
+/** With a Request, the options other than body/headers (no `provider`: deAPI). */
+export type VerifyRequestOptions =
+  | (Omit<DeapiVerifyWebhookOptions, "body" | "headers" | "provider"> & { provider?: "deapi" })
+  | Omit<OptexityVerifyWebhookOptions, "body" | "headers">;
 "#;
 
 struct Parsed {
-    provider: Provider,
+    check: Check,
     body: Vec<u8>,
     headers: Vec<(String, String)>,
-    secret: Vec<u8>,
-    tolerance_sec: f64,
-    now_ms: f64,
+}
+
+/// What authenticates a delivery, per provider.
+enum Check {
+    Deapi {
+        secret: Vec<u8>,
+        tolerance_sec: f64,
+        now_ms: f64,
+    },
+    Optexity {
+        key: Vec<u8>,
+    },
 }
 
 fn get(obj: &JsValue, key: &str) -> JsValue {
@@ -92,23 +121,34 @@ fn headers_of(value: &JsValue) -> Result<Vec<(String, String)>, Error> {
     Ok(out)
 }
 
-fn common(
-    options: &JsValue,
-    default_provider: Option<Provider>,
-) -> Result<(Provider, Vec<u8>, f64, f64), Error> {
+fn common(options: &JsValue, default_provider: Option<Provider>) -> Result<Check, Error> {
     let provider = match opt_string(options, "provider")? {
         Some(name) => Provider::from_name(&name)
             .ok_or_else(|| Error::config("provider must be a provider name"))?,
-        None => {
-            default_provider.ok_or_else(|| Error::config("provider is required (\"deapi\")"))?
-        }
+        None => default_provider
+            .ok_or_else(|| Error::config("provider is required (\"deapi\" or \"optexity\")"))?,
     };
-    if provider != Provider::Deapi {
-        return Err(Error::new(
-            ErrorCode::Unsupported,
-            "only deAPI signs its webhooks (Optexity's callbacks carry no signature)",
-        )
-        .with_provider(provider));
+    match provider {
+        Provider::Deapi => {}
+        Provider::Optexity => {
+            let key = opt_string(options, "apiKey")?
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| {
+                    Error::config(
+                        "apiKey is required: the callback key (the job's webhookSecret, sent as task_callback_api_key)",
+                    )
+                })?;
+            return Ok(Check::Optexity {
+                key: key.into_bytes(),
+            });
+        }
+        _ => {
+            return Err(Error::new(
+                ErrorCode::Unsupported,
+                "only deAPI (signed webhooks) and Optexity (task callbacks) send webhooks",
+            )
+            .with_provider(provider))
+        }
     }
     let secret = opt_string(options, "secret")?
         .filter(|s| !s.is_empty())
@@ -124,34 +164,50 @@ fn common(
             .filter(|n| n.is_finite())
             .ok_or_else(|| Error::config("now must be a number of ms or a Date"))?
     };
-    Ok((provider, secret.into_bytes(), tolerance, now_ms))
+    Ok(Check::Deapi {
+        secret: secret.into_bytes(),
+        tolerance_sec: tolerance,
+        now_ms,
+    })
 }
 
 fn parse_options(options: &JsValue) -> Result<Parsed, Error> {
     if !options.is_object() {
         return Err(Error::config(
-            "verifyWebhook takes { provider, body, headers, secret }",
+            "verifyWebhook takes { provider, body, headers, secret } (Optexity: apiKey for secret)",
         ));
     }
-    let (provider, secret, tolerance_sec, now_ms) = common(options, None)?;
     Ok(Parsed {
-        provider,
+        check: common(options, None)?,
         body: bytes_of(&get(options, "body"))?,
         headers: headers_of(&get(options, "headers"))?,
-        secret,
-        tolerance_sec,
-        now_ms,
     })
 }
 
-fn verify(p: &Parsed) -> Result<Job, Error> {
-    verify_deapi(&p.secret, &p.headers, &p.body, p.now_ms, p.tolerance_sec)
-        .map_err(|e| e.with_provider(p.provider))?;
-    let text = String::from_utf8(p.body.clone())
-        .map_err(|_| Error::bad_response(p.provider, "deapi: webhook body is not UTF-8"))?;
-    let payload = json::parse(&text)
-        .map_err(|_| Error::bad_response(p.provider, "deapi: webhook body is not JSON"))?;
-    let mut job = deapi_webhook(&payload)?;
+fn verify(p: Parsed) -> Result<Job, Error> {
+    let mut job = match &p.check {
+        Check::Deapi {
+            secret,
+            tolerance_sec,
+            now_ms,
+        } => {
+            verify_deapi(secret, &p.headers, &p.body, *now_ms, *tolerance_sec)?;
+            let text = String::from_utf8(p.body).map_err(|_| {
+                Error::bad_response(Provider::Deapi, "deapi: webhook body is not UTF-8")
+            })?;
+            let payload = json::parse(&text).map_err(|_| {
+                Error::bad_response(Provider::Deapi, "deapi: webhook body is not JSON")
+            })?;
+            deapi_webhook(&payload)?
+        }
+        Check::Optexity { key } => {
+            verify_optexity(key, &p.headers)?;
+            let text = String::from_utf8(p.body).map_err(|_| {
+                Error::bad_response(Provider::Optexity, "optexity: callback body is not UTF-8")
+            })?;
+            optexity_callback(&text)?
+        }
+    };
     job.via = Some(crate::core::Channel::Webhook);
     Ok(job)
 }
@@ -162,11 +218,14 @@ fn is_request(value: &JsValue) -> bool {
         && get(value, "headers").is_object()
 }
 
-/// Verifies a deAPI webhook and returns its `Job`: the HMAC-SHA256 signature of
+/// Verifies a webhook and returns its `Job`. deAPI: the HMAC-SHA256 signature of
 /// `"{X-DeAPI-Timestamp}." + raw body` (constant-time), then the timestamp within
-/// `toleranceSec`. Takes `{ provider, body, headers, secret, toleranceSec?, now? }`, or a
-/// `Request` plus `{ secret, ... }`. Rejects `WEBHOOK_SIGNATURE`, `WEBHOOK_EXPIRED`,
-/// `BAD_RESPONSE` (not a deAPI webhook payload), `CONFIG`, `UNSUPPORTED`.
+/// `toleranceSec`; takes `{ provider: "deapi", body, headers, secret, toleranceSec?, now? }`.
+/// Optexity: the task callback's key in `x-api-key` (or the password of `Authorization: Basic`),
+/// constant-time; takes `{ provider: "optexity", body, headers, apiKey }`. Or a `Request` plus
+/// the other options (`provider` defaults to deAPI). Rejects `WEBHOOK_SIGNATURE` (missing or
+/// wrong signature / key), `WEBHOOK_EXPIRED` (deAPI), `BAD_RESPONSE` (not the provider's
+/// payload), `CONFIG`, `UNSUPPORTED` (Socaity, Serika).
 #[wasm_bindgen(js_name = verifyWebhook, unchecked_return_type = "Promise<Job>")]
 pub fn verify_webhook(
     #[wasm_bindgen(unchecked_param_type = "VerifyWebhookOptions | Request")] input: JsValue,
@@ -179,36 +238,33 @@ pub fn verify_webhook(
             } else {
                 Object::new().into()
             };
-            let (provider, secret, tolerance_sec, now_ms) =
-                common(&opts, Some(Provider::Deapi)).map_err(|e| to_js_error(&e))?;
+            let check = common(&opts, Some(Provider::Deapi)).map_err(|e| to_js_error(&e))?;
             let body = crate::transport::read_bytes(&input)
                 .await
                 .map_err(|()| to_js_error(&Error::config("the request body could not be read")))?;
             Parsed {
-                provider,
+                check,
                 body,
                 headers: headers_of(&get(&input, "headers")).map_err(|e| to_js_error(&e))?,
-                secret,
-                tolerance_sec,
-                now_ms,
             }
         } else {
             parse_options(&input).map_err(|e| to_js_error(&e))?
         };
-        verify(&parsed)
+        verify(parsed)
             .map(|job| job_to_js(&job))
             .map_err(|e| to_js_error(&e))
     })
 }
 
 /// The synchronous `verifyWebhook` for a body you already hold: same checks, same errors
-/// (thrown). Takes `{ provider, body, headers, secret, toleranceSec?, now? }`.
+/// (thrown). Takes `{ provider: "deapi", body, headers, secret, toleranceSec?, now? }` or
+/// `{ provider: "optexity", body, headers, apiKey }`.
 #[wasm_bindgen(js_name = verifyWebhookSync, unchecked_return_type = "Job")]
 pub fn verify_webhook_sync(
     #[wasm_bindgen(unchecked_param_type = "VerifyWebhookOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
     let parsed = parse_options(&options).map_err(|e| to_js_error(&e))?;
-    verify(&parsed)
+    verify(parsed)
         .map(|job| job_to_js(&job))
         .map_err(|e| to_js_error(&e))
 }

@@ -1,6 +1,7 @@
 //! deAPI (Bearer): submit `POST {base}/api/v1/client/{task}` (body = input + `model` +
-//! `webhook_url`) → `{"data":{"request_id"}}`; poll `GET {base}/api/v1/client/request-status/{id}`
-//! → `{"data":{status, progress 0..100, result_url, result, preview, ...}}`. No cancel, no list.
+//! `webhook_url` + `webhook_secret`) → `{"data":{"request_id"}}`; poll
+//! `GET {base}/api/v1/client/request-status/{id}` → `{"data":{status, progress 0..100,
+//! result_url, result, preview, ...}}`. No cancel, no list.
 //!
 //! Reads the `data` envelope or a bare object, progress as a number or a string (`"45.50"`),
 //! and the v2 error fields (`error_code`, `error_message`).
@@ -56,6 +57,10 @@ impl Adapter for Deapi {
         }
         if let Some(url) = &req.webhook_url {
             body.set("webhook_url", Json::String(url.clone()));
+        }
+        if let Some(secret) = &req.webhook_secret {
+            // The job's own signing secret (32–255 characters), overriding the account's.
+            body.set("webhook_secret", Json::String(secret.clone()));
         }
         let mut path = String::from("/api/v1/client/");
         path.push_str(&encode_path(task, "task")?);

@@ -19,6 +19,7 @@ pub use deapi::{
     parse_realtime_event as deapi_realtime_event, parse_webhook as deapi_webhook,
     webhook_info as deapi_webhook_info, WebhookInfo as DeapiWebhookInfo,
 };
+pub use optexity::parse_callback as optexity_callback;
 pub use socaity::{classify_stream_data, StreamItem};
 
 /// What a client is configured with, validated. The key is only ever placed in the provider's
@@ -95,6 +96,9 @@ pub struct SubmitRequest {
     /// themselves stay host objects, held by the transport.
     pub files: Vec<FilePath>,
     pub webhook_url: Option<String>,
+    /// The key the provider sends back with its webhooks (Optexity `task_callback_api_key`,
+    /// deAPI `webhook_secret`); providers without webhooks refuse it.
+    pub webhook_secret: Option<String>,
     /// Sent as `Idempotency-Key` when present.
     pub idempotency_key: Option<String>,
 }
@@ -152,7 +156,7 @@ const INFO: [ProviderInfo; 4] = [
     },
     ProviderInfo {
         base_url: "https://api.optexity.com",
-        capabilities: caps(false, true, false, false, false),
+        capabilities: caps(false, true, true, false, false),
         auth: Auth::Header("x-api-key"),
     },
     ProviderInfo {

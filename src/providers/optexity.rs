@@ -11,6 +11,10 @@
 //! Files: no file inputs (a file in `input` is `CONFIG`: pass a public URL string in
 //! `input_parameters`). Out: `downloads[{url, filename}]` → `download` files,
 //! `final_screenshot` (base64) → a `screenshot` file (image/png).
+//!
+//! Callbacks: a submit's `webhook_url` / `webhook_secret` go out as `task_callback_url` /
+//! `task_callback_api_key`; the task callback Optexity POSTs there ([`parse_callback`], after
+//! `core::webhook::verify_optexity` checked its key) is read like a status body.
 
 use super::common::{
     ensure_failure_error, input_object, job_error, object_body, progress, refuse_files, request,
@@ -60,6 +64,10 @@ impl Adapter for Optexity {
             // The current API's per-task callback (no signature; see providers.md §2).
             body.set("task_callback_url", Json::String(url.clone()));
         }
+        if let Some(key) = &req.webhook_secret {
+            // Sent back by Optexity with the callback (core::webhook::verify_optexity).
+            body.set("task_callback_api_key", Json::String(key.clone()));
+        }
         let url = super::join_url(&cfg.base_url, "/api/v1/inference");
         Ok(request(cfg, Method::Post, url, Some(body)))
     }
@@ -105,6 +113,29 @@ impl Adapter for Optexity {
             .map(|item| parse_task(item, item.clone().into(), None))
             .collect()
     }
+}
+
+/// Translates an Optexity task callback, the raw body as received (already key-checked):
+/// `{task_id, recording_id, endpoint_name, status, output_data, error, final_screenshot,
+/// downloads[{url, filename}], downloads_with_metadata?, input_parameters?,
+/// unique_parameter_names?}` (Optexity/optexity `schema/callback.py` `CallbackResponse`). Read
+/// as a status body is: the same status words (`success` → FINISHED, `failed`, `cancelled` /
+/// `killed`, …), `output_data` → `result`, `downloads` and `final_screenshot` → `files`,
+/// `error` on a failed job. `raw` is the body's text.
+///
+/// Errors: `BAD_RESPONSE` when the body is not a JSON object or has no `task_id`.
+pub fn parse_callback(body: &str) -> Result<Job, Error> {
+    let resp = HttpResponse::from_text(200, Vec::new(), body.to_string());
+    let payload = match &resp.body {
+        crate::core::Body::Json(v) if v.is_object() => v,
+        _ => {
+            return Err(Error::bad_response(
+                Provider::Optexity,
+                "optexity: callback body is not a JSON object",
+            ))
+        }
+    };
+    parse_task(payload, resp.raw(), None)
 }
 
 /// The object body of a 2xx answer, unless it says `"success": false`.

@@ -34,7 +34,7 @@ impl Adapter for Serika {
     }
 
     fn submit(&self, cfg: &ClientConfig, req: &SubmitRequest) -> Result<HttpRequest, Error> {
-        if req.webhook_url.is_some() {
+        if req.webhook_url.is_some() || req.webhook_secret.is_some() {
             return Err(Error::unsupported(Provider::Serika, "webhook"));
         }
         refuse_files(

@@ -48,7 +48,7 @@ impl Adapter for Socaity {
     }
 
     fn submit(&self, cfg: &ClientConfig, req: &SubmitRequest) -> Result<HttpRequest, Error> {
-        if req.webhook_url.is_some() {
+        if req.webhook_url.is_some() || req.webhook_secret.is_some() {
             return Err(Error::unsupported(Provider::Socaity, "webhook"));
         }
         if req.service.is_some() || req.endpoint.is_some() {

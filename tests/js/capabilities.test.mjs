@@ -7,7 +7,7 @@ import {
 
 const CAPS = {
   socaity: { cancel: true, list: false, webhooks: false, realtime: false, streaming: true },
-  optexity: { cancel: false, list: true, webhooks: false, realtime: false, streaming: false },
+  optexity: { cancel: false, list: true, webhooks: true, realtime: false, streaming: false },
   deapi: { cancel: false, list: false, webhooks: true, realtime: true, streaming: false },
   serika: { cancel: false, list: true, webhooks: false, realtime: false, streaming: false },
 };

@@ -102,10 +102,11 @@ describe("webhooks", { timeout: 60_000 }, () => {
     await assert.rejects(verifyWebhook(req, { secret: SECRET }), (e) => e.code === "CONFIG" && /could not be read/.test(e.message));
   });
 
-  test("non-JSON signed body → BAD_RESPONSE; other providers → UNSUPPORTED", () => {
+  test("non-JSON signed body → BAD_RESPONSE; providers without webhooks → UNSUPPORTED", () => {
     const ts = String(Math.floor(Date.now() / 1000));
     assert.throws(() => verifyWebhookSync({ provider: "deapi", body: "hello", headers: { "x-deapi-signature": sign(ts, "hello"), "x-deapi-timestamp": ts }, secret: SECRET }), isPolyjobError("BAD_RESPONSE"));
-    assert.throws(() => verifyWebhookSync({ provider: "optexity", body: "{}", headers: {}, secret: SECRET }), isPolyjobError("UNSUPPORTED"));
+    assert.throws(() => verifyWebhookSync({ provider: "socaity", body: "{}", headers: {}, secret: SECRET }), isPolyjobError("UNSUPPORTED"));
+    // Optexity's task callbacks: optexity-callbacks.test.mjs.
   });
 
   test("deliveries are retried on non-2xx; WebhookDeduper keeps one per delivery id", async () => {

@@ -1,6 +1,6 @@
 // Must NOT compile: every line marked `// expect-error TSnnnn` has to fail with that code, and no
 // other line may fail (scripts/test-runtimes.sh checks both, plus tsc's non-zero exit).
-import { JobClient, isTerminal, loadFile, type FileRole, type Job, type JobStatus, type PolyjobError } from "polyjob";
+import { JobClient, isTerminal, loadFile, verifyWebhookSync, type FileRole, type Job, type JobStatus, type PolyjobError } from "polyjob";
 
 export async function wrong(job: Job, err: PolyjobError): Promise<void> {
   new JobClient({ provider: "replicate", apiKey: "k" }); // expect-error TS2322
@@ -20,6 +20,7 @@ export async function wrong(job: Job, err: PolyjobError): Promise<void> {
   await client.submit({ model: "Flux1schnell", input: {} }); // expect-error TS2345
   await new JobClient({ provider: "serika" }).run({ task: "txt2img", input: {} }); // expect-error TS2322
   const named: "socaity" = client.provider; // expect-error TS2322
+  verifyWebhookSync({ provider: "optexity", body: "{}", headers: {}, apiKey: "k", secret: "k" }); // expect-error TS2353
   void named;
   void role;
   void status;

@@ -33,6 +33,8 @@ import {
   type TerminalStatus,
   type VerifyRequestOptions,
   type VerifyWebhookOptions,
+  type DeapiVerifyWebhookOptions,
+  type OptexityVerifyWebhookOptions,
   type Via,
   type WaitOptions,
 } from "polyjob";
@@ -129,7 +131,7 @@ export async function everything(signal: AbortSignal, request: Request): Promise
   const sent: number = stats.requests + stats.retries + stats.retriesDenied + stats.fallbacks;
   void [provider, baseUrl, can, sent];
 
-  const req: SubmitRequest = { task: "txt2img", input: { prompt: "a fox" }, webhookUrl: "https://example.test/hook", idempotencyKey: "k1" };
+  const req: SubmitRequest = { task: "txt2img", input: { prompt: "a fox" }, webhookUrl: "https://example.test/hook", webhookSecret: "s".repeat(32), idempotencyKey: "k1" };
   const first: Job = await client.submit(req);
   await client.submit({ model: "m", input: {} }, { signal, via: "poll" });
   const again: Job = await client.get(first.id);
@@ -249,6 +251,12 @@ export async function everything(signal: AbortSignal, request: Request): Promise
   const requestOptions: VerifyRequestOptions = { secret: "s", now: Date.now() };
   const fromRequest: Job = await verifyWebhook(request, requestOptions);
   const sync: Job = verifyWebhookSync({ provider: "deapi", body: "{}", headers: [["x-deapi-timestamp", "1"]], secret: "s" });
+  const deapiOptions: DeapiVerifyWebhookOptions = { provider: "deapi", body: "{}", headers: {}, secret: "s" };
+  const optexityOptions: OptexityVerifyWebhookOptions = { provider: "optexity", body: "{}", headers: { "x-api-key": "k" }, apiKey: "k" };
+  const callback: Job = verifyWebhookSync(optexityOptions);
+  const callbackAsync: Job = await verifyWebhook({ provider: "optexity", body: new Uint8Array(0), headers: [["authorization", "Basic dTpr"]], apiKey: "k" });
+  const fromCallbackRequest: Job = await verifyWebhook(request, { provider: "optexity", apiKey: "k" });
+  void [deapiOptions, callback, callbackAsync, fromCallbackRequest];
   const dedupe = new WebhookDeduper();
   const dedupeSmall = new WebhookDeduper(100);
   const fresh: boolean = dedupe.firstDelivery("delivery-1") && dedupeSmall.firstDelivery("delivery-2");

@@ -7,7 +7,8 @@
 //   ALLOW_ANONYMOUS = "true" (var) anyone: an open proxy to your provider credits.
 //
 // or by your own check in `customAuthorize` below. OPTIONS preflights and provider webhooks never
-// come here: a preflight carries no credentials, a webhook is authenticated by its signature.
+// come here: a preflight carries no credentials, a webhook is authenticated by its signature
+// (deAPI) or its key (Optexity's task callbacks).
 
 import { equalConstantTime, verifyGatewayToken, MIN_SECRET_BYTES } from "./token.js";
 

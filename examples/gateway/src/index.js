@@ -4,11 +4,13 @@
 //                                       from the Worker's secrets, CORS for configured origins
 //   POST /webhooks/deapi                deAPI webhooks, verified with polyjob's verifyWebhook,
 //                                       stored in a Durable Object per job (deduplicated)
+//   POST /webhooks/optexity             Optexity task callbacks, their key checked with
+//                                       verifyWebhook, stored the same way
 //   GET  /jobs/:provider                per-user tokens: the caller's own jobs, newest first
 //   GET  /jobs/:provider/:id            the job as last delivered (404 if none yet)
 //   GET  /jobs/:provider/:id/events     Server-Sent Events: the job now and on every update
 //
-// Closed by default (src/auth.js): every route but OPTIONS preflights and the webhook receiver
+// Closed by default (src/auth.js): every route but OPTIONS preflights and the webhook receivers
 // needs a gateway token. With per-user tokens each job belongs to the user who submitted it, and
 // another user's job answers 404 everywhere.
 //
@@ -26,13 +28,17 @@ export { JobStore } from "./job-store.js";
 const FORWARD_REQUEST_HEADERS = ["content-type", "accept", "idempotency-key", "last-event-id"];
 /** Response headers never passed back. */
 const DROP_RESPONSE_HEADERS = ["set-cookie", "connection", "keep-alive", "transfer-encoding", "www-authenticate"];
-/** Largest JSON submit body the gateway rewrites (deAPI's webhook_url); JSON is read whole. */
+/** Largest JSON submit body the gateway rewrites (deAPI's webhook_url, Optexity's
+ * task_callback_url); JSON is read whole. */
 const MAX_REWRITE_BYTES = 8 * 1024 * 1024;
 /** Largest request body forwarded when MAX_UPLOAD_BYTES is not set (Cloudflare's own limit on
  * the Free and Pro plans). */
 const DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
 /** deAPI fields the gateway decides (a page's are removed): where webhooks go, and their key. */
 const DEAPI_GATEWAY_FIELDS = new Set(["webhook_url", "webhook_secret"]);
+/** Optexity fields the gateway decides (a page's are removed): where the task callback goes, and
+ * the key it carries. */
+const OPTEXITY_GATEWAY_FIELDS = ["task_callback_url", "task_callback_api_key"];
 /** Submits per minute per user or token when SUBMITS_PER_MINUTE is not set. */
 const DEFAULT_SUBMITS_PER_MINUTE = 30;
 /** Largest submit answer read for its job id (per-user tokens); a job answer is far smaller. */
@@ -46,10 +52,10 @@ export default {
     const segs = url.pathname.split("/");
     const first = segs[1] ?? "";
 
-    // Authenticated by their own signature: never by a gateway token.
-    if (url.pathname === "/webhooks/deapi") {
+    // Authenticated by their own signature (deAPI) or key (Optexity): never by a gateway token.
+    if (url.pathname === "/webhooks/deapi" || url.pathname === "/webhooks/optexity") {
       if (request.method !== "POST") return error(405, "METHOD_NOT_ALLOWED", "POST only", { allow: "POST" });
-      return deapiWebhook(request, env);
+      return url.pathname === "/webhooks/deapi" ? deapiWebhook(request, env) : optexityWebhook(request, env);
     }
     // Preflights carry no credentials; they are answered without forwarding anything.
     if (request.method === "OPTIONS") {
@@ -112,7 +118,7 @@ async function proxy(request, env, provider, path, caller) {
   if (user !== null && route.id !== null && !(await owns(env, provider, route.id, user))) {
     return withCors(notYours(), request, env);
   }
-  const submit = route.kind === "submit" || route.kind === "deapi-submit";
+  const submit = route.kind === "submit" || route.kind === "deapi-submit" || route.kind === "optexity-submit";
   if (submit) {
     const over = await overBudget(env, caller);
     if (over) return withCors(over, request, env);
@@ -141,8 +147,8 @@ async function proxy(request, env, provider, path, caller) {
     const declared = declaredLength(request);
     if (declared === undefined) return withCors(error(400, "BAD_REQUEST", "bad content-length"), request, env);
     if (declared !== null && declared > max) return withCors(error(413, "TOO_LARGE", `request body over ${max} bytes`), request, env);
-    if (route.kind === "deapi-submit") {
-      const rewritten = await deapiSubmitBody(request, env, max, failure);
+    if (route.kind === "deapi-submit" || route.kind === "optexity-submit") {
+      const rewritten = route.kind === "deapi-submit" ? await deapiSubmitBody(request, env, max, failure) : await optexitySubmitBody(request, env, max);
       if (rewritten instanceof Response) return withCors(rewritten, request, env);
       body = rewritten;
     } else {
@@ -311,6 +317,34 @@ async function deapiSubmitBody(request, env, max, failure) {
   return JSON.stringify(json);
 }
 
+/**
+ * Optexity submits (JSON only): the gateway decides where the task callback goes. A page's
+ * `task_callback_url` / `task_callback_api_key` are removed; with OPTEXITY_WEBHOOK_URL set
+ * ("auto" = this gateway's /webhooks/optexity) the gateway's receiver and its key
+ * (OPTEXITY_WEBHOOK_KEY, which Optexity sends back in x-api-key) are put in. Read whole, up to
+ * MAX_REWRITE_BYTES. Returns the body to send, or a Response to refuse.
+ */
+async function optexitySubmitBody(request, env, max) {
+  const hook = callbackUrl(request, env, "OPTEXITY_WEBHOOK_URL", "/webhooks/optexity");
+  const key = env.OPTEXITY_WEBHOOK_KEY;
+  if (hook && !key) return error(500, "GATEWAY_CONFIG", 'secret OPTEXITY_WEBHOOK_KEY is not set (or set OPTEXITY_WEBHOOK_URL = "off")');
+  const limit = Math.min(max, MAX_REWRITE_BYTES);
+  const declared = declaredLength(request);
+  if (declared !== null && declared > limit) return error(413, "TOO_LARGE", "JSON body too large");
+  const text = await readText(request.body, limit);
+  if (text === null) return error(413, "TOO_LARGE", "JSON body too large");
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return text; // Not JSON: Optexity answers its own 400 (and could read no callback from it).
+  }
+  if (json === null || typeof json !== "object" || Array.isArray(json)) return text;
+  for (const field of OPTEXITY_GATEWAY_FIELDS) delete json[field];
+  if (hook) Object.assign(json, { task_callback_url: hook, task_callback_api_key: key });
+  return JSON.stringify(json);
+}
+
 /** A body's text, or null if it is longer than `max` bytes (it stops reading there). */
 async function readText(body, max) {
   const reader = body.getReader();
@@ -348,9 +382,15 @@ function maxUploadBytes(env) {
 }
 
 function webhookUrl(request, env) {
-  const setting = String(env.DEAPI_WEBHOOK_URL ?? "").trim();
+  return callbackUrl(request, env, "DEAPI_WEBHOOK_URL", "/webhooks/deapi");
+}
+
+/** Where a provider reports to, from the var `name`: "auto" = this gateway's `path`, a URL,
+ * or null ("off", unset). */
+function callbackUrl(request, env, name, path) {
+  const setting = String(env[name] ?? "").trim();
   if (!setting || setting === "off") return null;
-  if (setting === "auto") return new URL("/webhooks/deapi", request.url).href;
+  if (setting === "auto") return new URL(path, request.url).href;
   return setting;
 }
 
@@ -377,6 +417,30 @@ async function deapiWebhook(request, env) {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ deliveryId, event, job }),
+  });
+  return new Response(res.body, { status: res.status, headers: { "content-type": "application/json" } });
+}
+
+async function optexityWebhook(request, env) {
+  const apiKey = env.OPTEXITY_WEBHOOK_KEY;
+  if (!apiKey) return error(500, "GATEWAY_CONFIG", "secret OPTEXITY_WEBHOOK_KEY is not set");
+  let job;
+  try {
+    job = await verifyWebhook(request, { provider: "optexity", apiKey });
+  } catch (e) {
+    const code = e && e.code;
+    if (code === "WEBHOOK_SIGNATURE") return error(401, code, "callback rejected");
+    if (code === "BAD_RESPONSE") return error(400, code, "not an Optexity task callback");
+    return error(500, code || "INTERNAL", "callback could not be handled");
+  }
+  if (!job.id || !validSegment(encodeURIComponent(job.id))) return error(400, "BAD_RESPONSE", "callback without a task id");
+  // Optexity sends no delivery id: a repeated callback is a state the job already has, which the
+  // store does not apply again (a job never moves backwards; terminal is final).
+  const status = job.raw && typeof job.raw === "object" ? job.raw.status : null;
+  const res = await store(env, "optexity", job.id).fetch("https://job-store/deliver", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ deliveryId: null, event: typeof status === "string" ? `task.${status}` : null, job }),
   });
   return new Response(res.body, { status: res.status, headers: { "content-type": "application/json" } });
 }
@@ -409,7 +473,7 @@ async function jobs(request, env, rest, caller) {
 /**
  * GET /jobs/:provider: the caller's own jobs on that provider, newest first (`?limit=`, at most
  * 100, default 50): `{ jobs: [{ provider, id, submittedAt, job }] }`, `job` the last state a
- * webhook delivered (deAPI) or null. Per-user tokens only: other callers see the whole account
+ * webhook delivered (deAPI, Optexity) or null. Per-user tokens only: other callers see the whole account
  * through the provider's own list route.
  */
 async function ownJobs(request, env, provider, caller) {

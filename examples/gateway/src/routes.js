@@ -59,7 +59,8 @@ export const DEAPI_TASKS = [
 
 /**
  * [methods, pattern, kind]. `kind` marks routes the gateway treats specially: "submit" /
- * "deapi-submit" start a job (the submit budget; per-user: the job is recorded for its user),
+ * "deapi-submit" / "optexity-submit" start a job (the last two: the gateway decides where the
+ * provider reports) (the submit budget; per-user: the job is recorded for its user),
  * "list" hands out every job of the account and "realtime-auth" signs the account's one realtime
  * channel (both refused to per-user tokens), "status-body" names its job in the JSON body
  * (`task_id`). A route with an ID segment names a job: per-user, only its owner gets through.
@@ -73,7 +74,7 @@ export const ROUTES = {
     [["GET"], p("stream", ID), "stream"],
   ],
   optexity: [
-    [["POST"], p("api", "v1", "inference"), "submit"],
+    [["POST"], p("api", "v1", "inference"), "optexity-submit"],
     [["POST"], p("api", "v1", "inference", "call"), "status-body"],
     [["POST"], p("api", "v1", "inference", "all_calls"), "list"],
   ],

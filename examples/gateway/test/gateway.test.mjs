@@ -26,6 +26,8 @@ const PROJECT = path.resolve(HERE, "..");
 const REPO = path.resolve(PROJECT, "../..");
 const KEY = "test-key";
 const SECRET = "whsec_polyjob_mock_secret_0123456789";
+/** The key the gateway puts in Optexity submits (OPTEXITY_WEBHOOK_KEY) and checks on callbacks. */
+const CALLBACK_KEY = "gw-optexity-callback-key-5e8d";
 const ORIGIN = "https://app.example.com";
 const OTHER_ORIGIN = "https://evil.example.net";
 // The gateway's own credentials (secrets in production): a shared token (GATEWAY_TOKENS) and the
@@ -104,6 +106,7 @@ function gateway(upstream, vars = {}) {
       DEAPI_API_KEY: KEY,
       SERIKA_API_KEY: KEY,
       DEAPI_WEBHOOK_SECRET: SECRET,
+      OPTEXITY_WEBHOOK_KEY: CALLBACK_KEY,
       // Access: a shared token and per-user tokens; a budget the suite does not reach.
       GATEWAY_TOKENS: `other-token-never-used, ${TOKEN}`,
       GATEWAY_SIGNING_SECRET: SIGNING,
@@ -522,6 +525,116 @@ test("end to end: a deAPI job submitted through the gateway gets its webhooks at
   for (const w of mockJob.webhooks) assert.equal(w.status, 200, `delivered to the gateway: ${JSON.stringify(w)}`);
 });
 
+/** Delivers an Optexity task callback to the gateway (no signature: the key in x-api-key). */
+function callback(body, headers = { "x-api-key": CALLBACK_KEY }) {
+  return gfetch(`${GW}/webhooks/optexity`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+}
+const callbackBody = (id, over = {}) =>
+  JSON.stringify({ task_id: id, recording_id: "rec_1", endpoint_name: "gateway-endpoint", status: "success", output_data: [{ total: "1.00" }], error: null, downloads: [{ url: "http://127.0.0.1/files/r.csv", filename: "r.csv" }], ...over });
+
+test("an Optexity callback with the gateway's key updates the job's Durable Object; a repeat is not applied again", async () => {
+  const id = randomUUID();
+  const res = await callback(callbackBody(id));
+  assert.equal(res.status, 200, await res.clone().text());
+  assert.deepEqual(await res.json(), { ok: true, duplicate: false, applied: true, version: 1 });
+  const job = await (await gfetch(`${GW}/jobs/optexity/${id}`)).json();
+  assert.equal(job.id, id);
+  assert.equal(job.provider, "optexity");
+  assert.equal(job.status, "FINISHED");
+  assert.equal(job.via, "webhook");
+  assert.deepEqual(job.result, [{ total: "1.00" }]);
+  assert.deepEqual(job.files.map((f) => [f.role, f.url]), [["download", "http://127.0.0.1/files/r.csv"]]);
+  // Basic auth with the key as the password is accepted too; the same state again changes nothing,
+  // and a later callback cannot move a finished job back.
+  const basic = `Basic ${Buffer.from(`optexity:${CALLBACK_KEY}`).toString("base64")}`;
+  const again = await callback(callbackBody(id), { authorization: basic });
+  assert.deepEqual(await again.json(), { ok: true, duplicate: false, applied: false, version: 1 });
+  const older = await callback(callbackBody(id, { status: "running" }));
+  assert.deepEqual(await older.json(), { ok: true, duplicate: false, applied: false, version: 1 });
+});
+
+test("an Optexity callback with a wrong or no key is rejected 401, an unreadable one 400; nothing is stored", async () => {
+  const id = randomUUID();
+  for (const headers of [{ "x-api-key": "not-the-key" }, {}, { authorization: `Bearer ${CALLBACK_KEY}` }, { authorization: `Basic ${Buffer.from("u:wrong").toString("base64")}` }]) {
+    const res = await fetch(`${GW}/webhooks/optexity`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: callbackBody(id) });
+    assert.equal(res.status, 401, JSON.stringify(headers));
+    assert.equal((await res.json()).error.code, "WEBHOOK_SIGNATURE");
+  }
+  const unreadable = await callback(JSON.stringify({ status: "success" }));
+  assert.equal(unreadable.status, 400);
+  assert.equal((await unreadable.json()).error.code, "BAD_RESPONSE");
+  const wrongMethod = await gfetch(`${GW}/webhooks/optexity`);
+  assert.equal(wrongMethod.status, 405);
+  await wrongMethod.arrayBuffer();
+  const stored = await gfetch(`${GW}/jobs/optexity/${id}`);
+  assert.equal(stored.status, 404, "no rejected callback reached the Durable Object");
+  await stored.arrayBuffer();
+});
+
+test("end to end: an Optexity job submitted through the gateway calls back to the gateway with the gateway's key, not where the page asked", { timeout: 40_000 }, async () => {
+  // The page's receiver, which must get nothing: the gateway replaces the page's callback fields.
+  let pageGot = 0;
+  const page = http.createServer((req, res) => {
+    pageGot++;
+    res.end();
+  });
+  await new Promise((r) => page.listen(0, "127.0.0.1", r));
+  try {
+    const client = pageClient("optexity");
+    const submitted = await client.submit({
+      ...submitRequest("optexity", { queue_ms: 100, duration_ms: 300 }),
+      webhookUrl: `http://127.0.0.1:${page.address().port}/page-chosen`,
+      webhookSecret: "page-chosen-key",
+    });
+    const sse = sseReader(await gfetch(`${GW}/jobs/optexity/${submitted.id}/events`, { headers: { origin: ORIGIN } }));
+    const waiting = client.wait(submitted.id, { timeoutMs: 20_000 });
+    let pushed;
+    try {
+      pushed = await sse.next(20_000);
+      client.notify(pushed);
+    } finally {
+      await sse.cancel();
+    }
+    assert.equal(pushed.status, "FINISHED");
+    assert.equal(pushed.via, "webhook");
+    const done = await waiting;
+    assert.equal(done.status, "FINISHED");
+    assert.deepEqual(pushed.files, done.files, "the callback's files are the polled ones");
+    const mockJob = await (await fetch(`${MOCK}/__mock/jobs/${submitted.id}`)).json();
+    assert.equal(mockJob.webhook_refused, null);
+    assert.deepEqual(mockJob.webhooks.map((w) => [w.event, w.status]), [["success", 200]], "delivered to the gateway, accepted");
+    assert.equal(pageGot, 0, "the page's task_callback_url was removed");
+  } finally {
+    page.close();
+  }
+});
+
+test("Optexity submits: with OPTEXITY_WEBHOOK_URL on and no OPTEXITY_WEBHOOK_KEY the gateway refuses 500 before sending; \"off\" sends no callback fields", { timeout: 30_000 }, async () => {
+  const nokey = gateway(MOCK, { OPTEXITY_WEBHOOK_KEY: null });
+  const off = gateway(MOCK, { OPTEXITY_WEBHOOK_KEY: null, OPTEXITY_WEBHOOK_URL: "off" });
+  try {
+    const gw = String(await nokey.ready).replace(/\/+$/, "");
+    const before = await mockRequestCount();
+    const refused = await fetch(`${gw}/optexity/api/v1/inference`, { method: "POST", headers: { "content-type": "application/json", ...AUTHZ }, body: JSON.stringify({ endpoint_name: "e" }) });
+    assert.equal(refused.status, 500);
+    assert.equal((await refused.json()).error.code, "GATEWAY_CONFIG");
+    assert.equal(await mockRequestCount(), before, "nothing was sent");
+    const receiver = await fetch(`${gw}/webhooks/optexity`, { method: "POST", headers: { "x-api-key": "x" }, body: "{}" });
+    assert.equal(receiver.status, 500);
+    await receiver.arrayBuffer();
+
+    const ogw = String(await off.ready).replace(/\/+$/, "");
+    const c = new JobClient({ provider: "optexity", baseUrl: `${ogw}/optexity`, headers: AUTHZ, pollIntervalMs: 50, maxPollIntervalMs: 100 });
+    const job = await c.run({ ...submitRequest("optexity", { queue_ms: 0, duration_ms: 50 }), webhookUrl: "http://127.0.0.1:9/page", webhookSecret: "page-key" }, { timeoutMs: 20_000 });
+    assert.equal(job.status, "FINISHED");
+    const mockJob = await (await fetch(`${MOCK}/__mock/jobs/${job.id}`)).json();
+    assert.deepEqual([mockJob.webhooks, mockJob.webhook_refused], [[], null], "no task_callback_url reached the provider");
+  } finally {
+    await nokey.dispose();
+    await off.dispose();
+  }
+});
+
 // ---------------------------------------------------------------------------------------------
 // file uploads: multipart/form-data submits, streamed through
 
@@ -896,6 +1009,7 @@ const GUARDED = [
   ["GET", "/serika/jobs/abc"],
   ["GET", "/jobs/deapi/abc"],
   ["GET", "/jobs/deapi/abc/events"],
+  ["GET", "/jobs/optexity/abc"],
   ["GET", "/jobs/serika"],
   ["GET", "/nowhere"],
 ];
