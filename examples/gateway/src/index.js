@@ -321,13 +321,17 @@ async function deapiSubmitBody(request, env, max, failure) {
  * Optexity submits (JSON only): the gateway decides where the task callback goes. A page's
  * `task_callback_url` / `task_callback_api_key` are removed; with OPTEXITY_WEBHOOK_URL set
  * ("auto" = this gateway's /webhooks/optexity) the gateway's receiver and its key
- * (OPTEXITY_WEBHOOK_KEY, which Optexity sends back in x-api-key) are put in. Read whole, up to
+ * (OPTEXITY_WEBHOOK_KEY, which Optexity sends back in x-api-key) are put in; "auto" without the key
+ * puts in nothing (the task is polled). Read whole, up to
  * MAX_REWRITE_BYTES. Returns the body to send, or a Response to refuse.
  */
 async function optexitySubmitBody(request, env, max) {
-  const hook = callbackUrl(request, env, "OPTEXITY_WEBHOOK_URL", "/webhooks/optexity");
   const key = env.OPTEXITY_WEBHOOK_KEY;
-  if (hook && !key) return error(500, "GATEWAY_CONFIG", 'secret OPTEXITY_WEBHOOK_KEY is not set (or set OPTEXITY_WEBHOOK_URL = "off")');
+  const setting = String(env.OPTEXITY_WEBHOOK_URL ?? "").trim();
+  // "auto" without a key: no callback (the task is polled, as before callbacks existed); an
+  // explicit URL without a key is a half-made setting and refused before anything is sent.
+  const hook = setting === "auto" && !key ? null : callbackUrl(request, env, "OPTEXITY_WEBHOOK_URL", "/webhooks/optexity");
+  if (hook && !key) return error(500, "GATEWAY_CONFIG", 'secret OPTEXITY_WEBHOOK_KEY is not set: set it, or OPTEXITY_WEBHOOK_URL = "auto" or "off"');
   const limit = Math.min(max, MAX_REWRITE_BYTES);
   const declared = declaredLength(request);
   if (declared !== null && declared > limit) return error(413, "TOO_LARGE", "JSON body too large");

@@ -609,8 +609,9 @@ test("end to end: an Optexity job submitted through the gateway calls back to th
   }
 });
 
-test("Optexity submits: with OPTEXITY_WEBHOOK_URL on and no OPTEXITY_WEBHOOK_KEY the gateway refuses 500 before sending; \"off\" sends no callback fields", { timeout: 30_000 }, async () => {
-  const nokey = gateway(MOCK, { OPTEXITY_WEBHOOK_KEY: null });
+test("Optexity submits: an explicit OPTEXITY_WEBHOOK_URL without OPTEXITY_WEBHOOK_KEY is refused 500 before sending; \"auto\" or \"off\" without the key send no callback fields", { timeout: 30_000 }, async () => {
+  const nokey = gateway(MOCK, { OPTEXITY_WEBHOOK_KEY: null, OPTEXITY_WEBHOOK_URL: "https://hooks.example/optexity" });
+  const auto = gateway(MOCK, { OPTEXITY_WEBHOOK_KEY: null, OPTEXITY_WEBHOOK_URL: "auto" });
   const off = gateway(MOCK, { OPTEXITY_WEBHOOK_KEY: null, OPTEXITY_WEBHOOK_URL: "off" });
   try {
     const gw = String(await nokey.ready).replace(/\/+$/, "");
@@ -623,14 +624,17 @@ test("Optexity submits: with OPTEXITY_WEBHOOK_URL on and no OPTEXITY_WEBHOOK_KEY
     assert.equal(receiver.status, 500);
     await receiver.arrayBuffer();
 
-    const ogw = String(await off.ready).replace(/\/+$/, "");
-    const c = new JobClient({ provider: "optexity", baseUrl: `${ogw}/optexity`, headers: AUTHZ, pollIntervalMs: 50, maxPollIntervalMs: 100 });
-    const job = await c.run({ ...submitRequest("optexity", { queue_ms: 0, duration_ms: 50 }), webhookUrl: "http://127.0.0.1:9/page", webhookSecret: "page-key" }, { timeoutMs: 20_000 });
-    assert.equal(job.status, "FINISHED");
-    const mockJob = await (await fetch(`${MOCK}/__mock/jobs/${job.id}`)).json();
-    assert.deepEqual([mockJob.webhooks, mockJob.webhook_refused], [[], null], "no task_callback_url reached the provider");
+    for (const polled of [auto, off]) {
+      const ogw = String(await polled.ready).replace(/\/+$/, "");
+      const c = new JobClient({ provider: "optexity", baseUrl: `${ogw}/optexity`, headers: AUTHZ, pollIntervalMs: 50, maxPollIntervalMs: 100 });
+      const job = await c.run({ ...submitRequest("optexity", { queue_ms: 0, duration_ms: 50 }), webhookUrl: "http://127.0.0.1:9/page", webhookSecret: "page-key" }, { timeoutMs: 20_000 });
+      assert.equal(job.status, "FINISHED");
+      const mockJob = await (await fetch(`${MOCK}/__mock/jobs/${job.id}`)).json();
+      assert.deepEqual([mockJob.webhooks, mockJob.webhook_refused], [[], null], "no task_callback_url reached the provider");
+    }
   } finally {
     await nokey.dispose();
+    await auto.dispose();
     await off.dispose();
   }
 });
