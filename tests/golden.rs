@@ -483,7 +483,7 @@ fn run(fx: &Fixture) {
             let Json::Object(members) = w else {
                 panic!("{ctx}[{i}]: a model expectation must be an object");
             };
-            let got = model.to_json(p.as_str());
+            let got = model.clone().into_json(p.as_str());
             for (key, value) in members {
                 assert!(
                     MODEL_KEYS.contains(&key.as_str()),

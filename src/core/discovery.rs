@@ -43,10 +43,19 @@ pub struct ModelPage {
     pub next: Option<String>,
 }
 
+/// An object of `members` (built without a generic iterator per shape: wasm size).
+fn object(members: Vec<(&str, Json)>) -> Json {
+    let mut out = Vec::with_capacity(members.len());
+    for (k, v) in members {
+        out.push((k.to_string(), v));
+    }
+    Json::Object(out)
+}
+
 impl Amount {
     /// `{"amount": n, "currency": "USD" | null}`.
     pub fn to_json(&self) -> Json {
-        Json::object([
+        object(vec![
             ("amount", Json::Number(self.amount)),
             ("currency", opt_text(&self.currency)),
         ])
@@ -56,7 +65,7 @@ impl Amount {
 impl Cost {
     /// `{"amount": n, "currency": "USD" | null, "estimated": bool}`.
     pub fn to_json(&self) -> Json {
-        Json::object([
+        object(vec![
             ("amount", Json::Number(self.amount)),
             ("currency", opt_text(&self.currency)),
             ("estimated", Json::Bool(self.estimated)),
@@ -76,16 +85,17 @@ impl Cost {
 
 impl Model {
     /// The JS `Model` shape: `{id, name, tasks, provider, raw}`.
-    pub fn to_json(&self, provider: &str) -> Json {
-        Json::object([
-            ("id", Json::String(self.id.clone())),
-            ("name", opt_text(&self.name)),
-            (
-                "tasks",
-                Json::Array(self.tasks.iter().cloned().map(Json::String).collect()),
-            ),
+    pub fn into_json(self, provider: &str) -> Json {
+        let mut tasks = Vec::with_capacity(self.tasks.len());
+        for task in self.tasks {
+            tasks.push(Json::String(task));
+        }
+        object(vec![
+            ("id", Json::String(self.id)),
+            ("name", self.name.map_or(Json::Null, Json::String)),
+            ("tasks", Json::Array(tasks)),
             ("provider", Json::String(provider.to_string())),
-            ("raw", self.raw.clone()),
+            ("raw", self.raw),
         ])
     }
 }
@@ -127,7 +137,7 @@ mod tests {
             raw: Json::object([("slug", Json::from("Flux1schnell"))]),
         };
         assert_eq!(
-            m.to_json("deapi").to_json_string(),
+            m.into_json("deapi").to_json_string(),
             r#"{"id":"Flux1schnell","name":null,"tasks":["txt2img"],"provider":"deapi","raw":{"slug":"Flux1schnell"}}"#
         );
     }

@@ -388,39 +388,58 @@ pub(crate) fn entries<'a>(
         })
 }
 
-/// A catalogue entry: its id from the first of `id_keys`, `name`, and the tasks from
-/// `inference_types` or `tasks` (an array of strings, or an object keyed by task); `BAD_RESPONSE`
-/// without an id. `raw` is the entry.
-pub(crate) fn model(provider: Provider, item: &Json, id_keys: &[&str]) -> Result<Model, Error> {
-    let id = id_keys
-        .iter()
-        .find_map(|k| item.get(k).and_then(Json::to_text))
-        .filter(|id| !id.trim().is_empty())
-        .ok_or_else(|| {
+/// The models of a catalogue answer: each entry of the first of `list_keys` that holds an
+/// array (or of the body when it is one), its id from the first of `id_keys`, `name`, and the
+/// tasks from `inference_types` or `tasks` (an array of strings, or an object keyed by task);
+/// `BAD_RESPONSE` without the list or for an entry without an id. `raw` is the entry. Plain
+/// loops, one copy for every provider (wasm size).
+pub(crate) fn models(
+    provider: Provider,
+    resp: &HttpResponse,
+    list_keys: &[&str],
+    id_keys: &[&str],
+) -> Result<Vec<Model>, Error> {
+    let items = entries(provider, resp, list_keys)?;
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let Some(id) = id_keys
+            .iter()
+            .find_map(|k| item.get(k).and_then(Json::to_text))
+            .filter(|id| !id.trim().is_empty())
+        else {
             let mut m = String::from(provider.as_str());
             m.push_str(": a model entry has no id (");
             m.push_str(id_keys.first().copied().unwrap_or_default());
             m.push(')');
-            Error::bad_response(provider, m)
-        })?;
-    let tasks = match item.get("inference_types").or_else(|| item.get("tasks")) {
-        Some(Json::Array(items)) => items
-            .iter()
-            .filter_map(Json::as_str)
-            .map(str::to_string)
-            .collect(),
-        Some(Json::Object(members)) => members.iter().map(|(k, _)| k.clone()).collect(),
-        _ => Vec::new(),
-    };
-    Ok(Model {
-        id,
-        name: item
-            .get_str("name")
-            .filter(|n| !n.trim().is_empty())
-            .map(str::to_string),
-        tasks,
-        raw: item.clone(),
-    })
+            return Err(Error::bad_response(provider, m));
+        };
+        let mut tasks = Vec::new();
+        match item.get("inference_types").or_else(|| item.get("tasks")) {
+            Some(Json::Array(list)) => {
+                for task in list {
+                    if let Some(task) = task.as_str() {
+                        tasks.push(task.to_string());
+                    }
+                }
+            }
+            Some(Json::Object(members)) => {
+                for (task, _) in members {
+                    tasks.push(task.clone());
+                }
+            }
+            _ => {}
+        }
+        out.push(Model {
+            id,
+            name: item
+                .get_str("name")
+                .filter(|n| !n.trim().is_empty())
+                .map(str::to_string),
+            tasks,
+            raw: item.clone(),
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -25,8 +25,8 @@
 //! ([`parse_realtime_event`]; the Pusher protocol itself is `core::pusher`'s).
 
 use super::common::{
-    amount, encode_path, encode_segment, ensure_failure_error, entries, input_object, job_error,
-    model, object_body, progress, request, required_id, status_word, timestamp_to_iso, url_file,
+    amount, encode_path, encode_segment, ensure_failure_error, input_object, job_error, models,
+    object_body, progress, request, required_id, status_word, timestamp_to_iso, url_file,
 };
 use super::{Adapter, ClientConfig, SubmitRequest};
 use crate::core::files::content_type_of_extension;
@@ -228,11 +228,7 @@ impl Adapter for Deapi {
     /// Each `data` entry (id from `slug`); the next page while `meta.current_page` is before
     /// `meta.last_page`.
     fn parse_models(&self, resp: &HttpResponse) -> Result<ModelPage, Error> {
-        let items = entries(Provider::Deapi, resp, &["data"])?;
-        let models = items
-            .iter()
-            .map(|item| model(Provider::Deapi, item, &["slug", "id"]))
-            .collect::<Result<Vec<_>, _>>()?;
+        let models = models(Provider::Deapi, resp, &["data"], &["slug", "id"])?;
         let meta = json_of(resp).and_then(|b| b.get("meta"));
         let page = |key| {
             meta.and_then(|m| m.get(key))

@@ -12,7 +12,7 @@
 //! the last id) is followed should it appear [I].
 
 use super::common::{
-    encode_segment, ensure_failure_error, entries, input_object, job_error, model, object_body,
+    encode_segment, ensure_failure_error, input_object, job_error, models, object_body,
     refuse_files, request, required_id, status_word, timestamp_to_iso, url_file,
 };
 use super::{Adapter, ClientConfig, SubmitRequest};
@@ -122,11 +122,7 @@ impl Adapter for Serika {
     }
 
     fn parse_models(&self, resp: &HttpResponse) -> Result<ModelPage, Error> {
-        let items = entries(Provider::Serika, resp, &["data", "models"])?;
-        let models = items
-            .iter()
-            .map(|item| model(Provider::Serika, item, &["id", "slug"]))
-            .collect::<Result<Vec<_>, _>>()?;
+        let models = models(Provider::Serika, resp, &["data", "models"], &["id", "slug"])?;
         let more = match &resp.body {
             Body::Json(body) => body.get("has_more").and_then(Json::as_bool) == Some(true),
             _ => false,
