@@ -23,7 +23,8 @@ use polyjob::core::retry::advised_delay_ms;
 use polyjob::core::time::{http_date_to_unix_ms, iso_to_unix_ms, unix_ms_to_iso};
 use polyjob::core::{Body, Error, ErrorCode, HttpResponse, Job, JobStatus, Json, Provider};
 use polyjob::providers::{
-    optexity_callback, parse_cancel, parse_list, parse_status, parse_submit, timestamp_to_iso,
+    optexity_callback, parse_balance, parse_cancel, parse_estimate, parse_list, parse_models,
+    parse_status, parse_submit, timestamp_to_iso,
 };
 
 // ------------------------------------------------------------------------------ strategies
@@ -70,6 +71,16 @@ const KEYS: &[&str] = &[
     "statusCode",
     "results_alt_formats",
     "preview",
+    "price",
+    "balance",
+    "amount",
+    "slug",
+    "name",
+    "inference_types",
+    "meta",
+    "current_page",
+    "last_page",
+    "has_more",
 ];
 
 /// Every status word any provider documents, plus near misses.
@@ -384,6 +395,33 @@ fn check_response(resp: &HttpResponse, id: &str, now: f64) -> Result<(), TestCas
                 }
             }
             Err(e) => check_error(p, resp, &e, &format!("{name} list"))?,
+        }
+        for (op, r) in [
+            ("estimate", parse_estimate(p, resp)),
+            ("balance", parse_balance(p, resp)),
+        ] {
+            match r {
+                Ok(a) => ok(resp.is_success() && a.amount.is_finite(), || {
+                    format!("{name} {op}: {a:?} from HTTP {}", resp.status)
+                })?,
+                Err(e) => check_error(p, resp, &e, &format!("{name} {op}"))?,
+            }
+        }
+        match parse_models(p, resp) {
+            Ok(page) => {
+                ok(resp.is_success(), || {
+                    format!("{name} models: a page from HTTP {}", resp.status)
+                })?;
+                for m in &page.models {
+                    ok(!m.id.trim().is_empty(), || {
+                        format!("{name} models: empty id")
+                    })?;
+                }
+                ok(page.next.as_ref().map_or(true, |n| !n.is_empty()), || {
+                    format!("{name} models: empty next cursor")
+                })?;
+            }
+            Err(e) => check_error(p, resp, &e, &format!("{name} models"))?,
         }
     }
     // The same body as an Optexity task callback (a POST to the receiver: no HTTP status).

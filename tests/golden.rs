@@ -1,6 +1,6 @@
 //! Golden-fixture tests: every response body in `tests/fixtures/<provider>/*.json` is replayed
-//! through the provider's `parse_*` and the normalized [`Job`] (or [`Error`]) is compared with the
-//! fixture's expectations. Fixtures hold the seed documents' example bodies verbatim plus the real
+//! through the provider's `parse_*` and the normalized [`Job`] (or amount, models page, [`Error`])
+//! is compared with the fixture's expectations. Fixtures hold the seed documents' example bodies verbatim plus the real
 //! API variants of `providers.md`; the format is described in `tests/fixtures/README.md`.
 //!
 //! Also: a status-mapping table per provider covering every documented status word.
@@ -15,7 +15,10 @@ use std::path::{Path, PathBuf};
 
 use polyjob::core::retry::advised_delay_ms;
 use polyjob::core::{Body, Error, HttpResponse, Job, JobStatus, Json, Provider, Raw};
-use polyjob::providers::{optexity_callback, parse_cancel, parse_list, parse_status, parse_submit};
+use polyjob::providers::{
+    optexity_callback, parse_balance, parse_cancel, parse_estimate, parse_list, parse_models,
+    parse_status, parse_submit,
+};
 
 const FIXTURE_KEYS: &[&str] = &[
     "description",
@@ -28,8 +31,14 @@ const FIXTURE_KEYS: &[&str] = &[
     "body_text",
     "expect",
     "expect_list",
+    "expect_amount",
+    "expect_models",
     "expect_error",
 ];
+const OPERATIONS: &[&str] = &[
+    "submit", "status", "cancel", "list", "estimate", "balance", "models", "callback",
+];
+const MODEL_KEYS: &[&str] = &["id", "name", "tasks"];
 const JOB_KEYS: &[&str] = &[
     "id",
     "status",
@@ -139,7 +148,7 @@ fn load(provider: Provider, path: &Path) -> Fixture {
         .unwrap_or_else(|| panic!("{name}: \"operation\" missing"))
         .to_string();
     assert!(
-        ["submit", "status", "cancel", "list", "callback"].contains(&operation.as_str()),
+        OPERATIONS.contains(&operation.as_str()),
         "{name}: unknown operation {operation:?}"
     );
     assert!(
@@ -192,14 +201,37 @@ fn load(provider: Provider, path: &Path) -> Fixture {
         (None, Some(other)) => panic!("{name}: \"body_text\" must be a string, got {other:?}"),
         (None, None) => String::new(),
     };
-    let expectations = ["expect", "expect_list", "expect_error"]
-        .iter()
-        .filter(|k| spec.get(k).is_some())
-        .count();
+    let expectations = [
+        "expect",
+        "expect_list",
+        "expect_amount",
+        "expect_models",
+        "expect_error",
+    ]
+    .iter()
+    .filter(|k| spec.get(k).is_some())
+    .count();
     assert_eq!(
         expectations, 1,
-        "{name}: exactly one of expect / expect_list / expect_error"
+        "{name}: exactly one of expect / expect_list / expect_amount / expect_models / expect_error"
     );
+    for (key, ops) in [
+        ("expect_amount", &["estimate", "balance"][..]),
+        ("expect_models", &["models"][..]),
+    ] {
+        if spec.get(key).is_some() {
+            assert!(
+                ops.contains(&operation.as_str()),
+                "{name}: {key} is for {ops:?} fixtures"
+            );
+        }
+    }
+    if ["estimate", "balance", "models"].contains(&operation.as_str()) {
+        assert!(
+            spec.get("expect").is_none() && spec.get("expect_list").is_none(),
+            "{name}: {operation} fixtures use expect_amount / expect_models / expect_error"
+        );
+    }
     if spec.get("expect_list").is_some() {
         assert_eq!(
             operation, "list",
@@ -419,6 +451,9 @@ fn run(fx: &Fixture) {
             "submit" => parse_submit(p, resp).map(|_| ()),
             "status" => parse_status(p, &fx.id, resp).map(|_| ()),
             "cancel" => parse_cancel(p, &fx.id, resp).map(|_| ()),
+            "estimate" => parse_estimate(p, resp).map(|_| ()),
+            "balance" => parse_balance(p, resp).map(|_| ()),
+            "models" => parse_models(p, resp).map(|_| ()),
             _ => parse_list(p, resp).map(|_| ()),
         }
         .err()
@@ -427,6 +462,64 @@ fn run(fx: &Fixture) {
         return;
     }
     let body = body_json(&resp.body);
+    if let Some(want) = fx.spec.get("expect_amount") {
+        let got = match fx.operation.as_str() {
+            "estimate" => parse_estimate(p, resp),
+            _ => parse_balance(p, resp),
+        }
+        .unwrap_or_else(|e| panic!("{ctx}: expected an amount, got error {e:?}"));
+        assert!(got.amount.is_finite(), "{ctx}: amount {}", got.amount);
+        assert!(
+            json_eq(&got.to_json(), want),
+            "{ctx}: amount: expected {want:?}, got {got:?}"
+        );
+        return;
+    }
+    if let Some(want) = fx.spec.get("expect_models") {
+        let page = parse_models(p, resp).unwrap_or_else(|e| panic!("{ctx}: {e:?}"));
+        let models = want
+            .get("models")
+            .and_then(Json::as_array)
+            .unwrap_or_else(|| panic!("{ctx}: expect_models.models must be an array"));
+        let next = want.get("next").unwrap_or_else(|| {
+            panic!("{ctx}: expect_models.next must be given (null or a cursor)")
+        });
+        assert_eq!(page.models.len(), models.len(), "{ctx}: number of models");
+        assert_eq!(
+            page.next.clone().map_or(Json::Null, Json::String),
+            *next,
+            "{ctx}: next page"
+        );
+        let arrays: Vec<&[Json]> = match &body {
+            Json::Object(m) => m.iter().filter_map(|(_, v)| v.as_array()).collect(),
+            Json::Array(items) => vec![items.as_slice()],
+            _ => Vec::new(),
+        };
+        for (i, (model, w)) in page.models.iter().zip(models).enumerate() {
+            let Json::Object(members) = w else {
+                panic!("{ctx}[{i}]: a model expectation must be an object");
+            };
+            let got = model.clone().into_json(p.as_str());
+            for (key, value) in members {
+                assert!(
+                    MODEL_KEYS.contains(&key.as_str()),
+                    "{ctx}[{i}]: unknown model key {key:?} (known: {MODEL_KEYS:?})"
+                );
+                assert!(
+                    got.get(key).is_some_and(|g| json_eq(g, value)),
+                    "{ctx}[{i}]: {key}: expected {value:?}, got {:?}",
+                    got.get(key)
+                );
+            }
+            assert!(
+                arrays
+                    .iter()
+                    .any(|a| a.get(i).is_some_and(|item| model.raw == *item)),
+                "{ctx}[{i}]: raw is not item {i} of the body's list"
+            );
+        }
+        return;
+    }
     if fx.operation == "list" {
         let jobs = parse_list(p, resp).unwrap_or_else(|e| panic!("{ctx}: {e:?}"));
         let want = fx
@@ -535,6 +628,10 @@ fn fixtures_cover_every_operation() {
     assert!(has("optexity", "list"));
     assert!(has("optexity", "callback"));
     assert!(has("serika", "list"));
+    for op in ["estimate", "balance", "models"] {
+        assert!(has("deapi", op), "deapi: no {op} fixture");
+    }
+    assert!(has("serika", "models"));
 }
 
 // ------------------------------------------------------------------------------------------

@@ -855,6 +855,10 @@ fn all_requests(p: Provider, c: &ClientConfig) -> Vec<HttpRequest> {
         out.extend(a.cancel(c, "job_1", l).ok());
     }
     out.extend(a.list(c).ok());
+    out.extend(a.estimate(c, &any_submit(p)).ok());
+    out.extend(a.balance(c).ok());
+    out.extend(a.models(c, None, None).ok());
+    out.extend(a.models(c, Some("txt2img"), Some("2")).ok());
     out
 }
 
@@ -983,9 +987,34 @@ fn capabilities_match_the_operations() {
             p.as_str()
         );
         assert_eq!(caps.list, a.list(&c).is_ok(), "{} list", p.as_str());
-        for r in [a.cancel(&c, "j", None).err(), a.list(&c).err()]
-            .into_iter()
-            .flatten()
+        let req = any_submit(p);
+        assert_eq!(
+            caps.estimate,
+            a.estimate(&c, &req).is_ok(),
+            "{} estimate",
+            p.as_str()
+        );
+        assert_eq!(
+            caps.balance,
+            a.balance(&c).is_ok(),
+            "{} balance",
+            p.as_str()
+        );
+        assert_eq!(
+            caps.models,
+            a.models(&c, None, None).is_ok(),
+            "{} models",
+            p.as_str()
+        );
+        for r in [
+            a.cancel(&c, "j", None).err(),
+            a.list(&c).err(),
+            a.estimate(&c, &req).err(),
+            a.balance(&c).err(),
+            a.models(&c, None, None).err(),
+        ]
+        .into_iter()
+        .flatten()
         {
             assert_eq!(r.code, ErrorCode::Unsupported);
             assert_eq!(r.provider, Some(p));
@@ -1011,6 +1040,160 @@ fn capabilities_match_the_operations() {
         );
     }
     assert!(cap(Provider::Deapi).webhooks && cap(Provider::Optexity).webhooks);
+    // Issue 20 items 3-5: price and balance on deAPI, models on deAPI and Serika, file inputs on
+    // deAPI and Socaity.
+    for p in Provider::ALL {
+        let c = cap(p);
+        assert_eq!(c.estimate, p == Provider::Deapi, "{} estimate", p.as_str());
+        assert_eq!(c.balance, p == Provider::Deapi, "{} balance", p.as_str());
+        assert_eq!(
+            c.models,
+            matches!(p, Provider::Deapi | Provider::Serika),
+            "{} models",
+            p.as_str()
+        );
+        assert_eq!(
+            c.files,
+            matches!(p, Provider::Deapi | Provider::Socaity),
+            "{} files",
+            p.as_str()
+        );
+    }
+}
+
+#[test]
+fn deapi_estimate_sends_the_submit_body_at_the_price_path() {
+    let p = Provider::Deapi;
+    let a = adapter(p);
+    let c = cfg(p, None);
+    let mut r = submit_req(
+        Some("Flux1schnell"),
+        Some("txt2img"),
+        r#"{"prompt":"a fox","width":512,"height":512,"steps":4,"seed":-1}"#,
+    );
+    r.webhook_url = Some("https://example.com/hook".into());
+    let submit = a.submit(&c, &r).unwrap();
+    let price = a.estimate(&c, &r).unwrap();
+    assert_eq!(price.method, Method::Post);
+    assert_eq!(
+        price.url,
+        "https://api.deapi.ai/api/v1/client/txt2img/price-calculation"
+    );
+    assert_eq!(
+        price.json_body(),
+        submit.json_body(),
+        "the very submit body"
+    );
+    assert_bearer(p, &price);
+    // A task path keeps its slashes; videos/replace is priced at .../price.
+    r.task = Some("prompt/image".into());
+    assert_eq!(
+        a.estimate(&c, &r).unwrap().url,
+        "https://api.deapi.ai/api/v1/client/prompt/image/price-calculation"
+    );
+    r.task = Some("videos/replace".into());
+    assert_eq!(
+        a.estimate(&cfg(p, Some("http://127.0.0.1:9/deapi")), &r)
+            .unwrap()
+            .url,
+        "http://127.0.0.1:9/deapi/api/v1/client/videos/replace/price"
+    );
+    // Files: the same Laravel form as the submit's.
+    let f = file_req(
+        Some("RealESRGAN_x4"),
+        Some("img-upscale"),
+        r#"{"image":null}"#,
+        vec![vec![key("image")]],
+    );
+    let submit = a.submit(&c, &f).unwrap();
+    let price = a.estimate(&c, &f).unwrap();
+    assert_eq!(
+        price.url,
+        "https://api.deapi.ai/api/v1/client/img-upscale/price-calculation"
+    );
+    assert_eq!(form_pairs(&price), form_pairs(&submit));
+    assert_eq!(
+        form_pairs(&price),
+        vec![
+            ("image".to_string(), "<file 0>".to_string()),
+            ("model".to_string(), "RealESRGAN_x4".to_string())
+        ]
+    );
+    // No task: CONFIG, as for a submit.
+    let err = a
+        .estimate(&c, &submit_req(Some("m"), None, "{}"))
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Config);
+}
+
+#[test]
+fn deapi_balance_and_models_requests() {
+    let p = Provider::Deapi;
+    let a = adapter(p);
+    let c = cfg(p, None);
+    let b = a.balance(&c).unwrap();
+    assert_eq!(b.method, Method::Get);
+    assert_eq!(b.url, "https://api.deapi.ai/api/v1/client/balance");
+    assert!(b.body.is_none());
+    assert_bearer(p, &b);
+    for (task, cursor, url) in [
+        (None, None, "https://api.deapi.ai/api/v1/client/models?limit=50&page=1"),
+        (None, Some("3"), "https://api.deapi.ai/api/v1/client/models?limit=50&page=3"),
+        (
+            Some("txt2img"),
+            None,
+            "https://api.deapi.ai/api/v1/client/models?limit=50&page=1&filter%5Binference_types%5D=txt2img",
+        ),
+        // A submit task whose inference type is spelled otherwise.
+        (
+            Some("videos/replace"),
+            Some("2"),
+            "https://api.deapi.ai/api/v1/client/models?limit=50&page=2&filter%5Binference_types%5D=video-replace",
+        ),
+        (
+            Some("aud2video"),
+            None,
+            "https://api.deapi.ai/api/v1/client/models?limit=50&page=1&filter%5Binference_types%5D=audio2video",
+        ),
+        // Several types, and characters that need encoding.
+        (
+            Some("txt2img,img2img"),
+            None,
+            "https://api.deapi.ai/api/v1/client/models?limit=50&page=1&filter%5Binference_types%5D=txt2img%2Cimg2img",
+        ),
+        (
+            Some("a&b=c"),
+            None,
+            "https://api.deapi.ai/api/v1/client/models?limit=50&page=1&filter%5Binference_types%5D=a%26b%3Dc",
+        ),
+    ] {
+        let m = a.models(&c, task, cursor).unwrap();
+        assert_eq!(m.method, Method::Get);
+        assert_eq!(m.url, url, "{task:?} {cursor:?}");
+        assert!(m.body.is_none());
+    }
+}
+
+#[test]
+fn serika_models_requests() {
+    let p = Provider::Serika;
+    let a = adapter(p);
+    let c = cfg(p, None);
+    let m = a.models(&c, None, None).unwrap();
+    assert_eq!(m.method, Method::Get);
+    assert_eq!(m.url, "https://api.serika.dev/api/openai/v1/models");
+    assert_bearer(p, &m);
+    assert_eq!(
+        a.models(&c, None, Some("gpt 4o")).unwrap().url,
+        "https://api.serika.dev/api/openai/v1/models?after=gpt%204o"
+    );
+    // Entries name no task: a task filter is refused, nothing is built.
+    let err = a.models(&c, Some("txt2img"), None).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Config);
+    assert!(err.message.contains("without task"), "{}", err.message);
+    for op in [a.estimate(&c, &any_submit(p)).err(), a.balance(&c).err()] {
+        assert_eq!(op.unwrap().code, ErrorCode::Unsupported);
+    }
 }
 
 #[test]

@@ -5,9 +5,12 @@
 //! /api/v1/client/request-status/{id}` (the polling body, `progress` as a 0..100 float, or as a
 //! string in the `string_progress` variant; a preview URL on odd steps; the received files echoed
 //! in `result`), and deAPI's error envelope `{"data":null,"message","errors","statusCode"}` (with
-//! Laravel's summary message), and the channel-auth route `POST /broadcasting/auth` (answered by
-//! `realtime`). An accepted submit starts the job's push task (`push`: webhooks and Pusher events).
+//! Laravel's summary message), the channel-auth route `POST /broadcasting/auth` (answered by
+//! `realtime`), and the routes of `POST /api/v1/client/{task}/price-calculation` (the submit's
+//! body, JSON or multipart, read and validated alike but no job made), `GET
+//! /api/v1/client/balance` and `GET /api/v1/client/models` (their bodies are `discovery`'s). An accepted submit starts the job's push task (`push`: webhooks and Pusher events).
 //! Must not touch: other providers. deAPI has no cancel and no list, so neither does the mock.
+//! Faults: the price, balance and models routes count as operation `list` (client rules only).
 
 use crate::distort::{self, Answer};
 use crate::faults::Op;
@@ -15,7 +18,7 @@ use crate::http::{self, json, JsonBody};
 use crate::jobs::{self, Job, Phase, Provider, Snapshot};
 use crate::reqlog::LogId;
 use crate::upload::{self, FormError, PartInfo};
-use crate::{files, ids, push, realtime, validate, AppState};
+use crate::{discovery, files, ids, push, realtime, validate, AppState};
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
@@ -84,37 +87,28 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
                 .unwrap_or_default();
             return realtime::auth_answer(&st, &bytes);
         }
-        ["api", "v1", "client", task @ ..] if parts.method == Method::POST && !task.is_empty() => {
+        ["api", "v1", "client", "balance"] if parts.method == Method::GET => {
+            let res = json(StatusCode::OK, &discovery::balance_body());
+            Answer::new(Op::List, None, res)
+        }
+        ["api", "v1", "client", "models"] if parts.method == Method::GET => {
+            let query = parts.uri.query().unwrap_or_default();
+            let page = discovery::models_page(query, &base, parts.uri.path());
+            Answer::new(Op::List, None, json(StatusCode::OK, &page))
+        }
+        ["api", "v1", "client", rest @ ..] if parts.method == Method::POST && !rest.is_empty() => {
+            let price_task = discovery::price_task(rest);
+            let task = price_task.clone().unwrap_or_else(|| rest.join("/"));
             let idem = http::header(&parts.headers, "idempotency-key");
-            let task = task.join("/");
-            if !upload::is_multipart(&parts.headers) {
-                submit(&st, key, idem, &task, http::read_json(body).await, None)
+            let op = if price_task.is_some() {
+                Op::List
             } else {
-                let log_id = parts.extensions.get::<LogId>().copied();
-                let (read, infos) = upload::read_logged(
-                    body,
-                    &parts.headers,
-                    st.config.deapi_form_limit,
-                    &st.log,
-                    log_id,
-                )
-                .await;
-                match read {
-                    Ok(form) => {
-                        let mut body = upload::laravel_body(&form);
-                        if let Some(mock) = body.get_mut("mock") {
-                            jobs::coerce_form(mock);
-                        }
-                        submit(&st, key, idem, &task, JsonBody::Value(body), Some(infos))
-                    }
-                    Err(FormError::TooLarge(_)) => {
-                        Answer::new(Op::Submit, None, distort::too_large(Provider::Deapi))
-                    }
-                    Err(FormError::Malformed(_)) => {
-                        let msg = "The request body must be valid multipart/form-data.".to_owned();
-                        Answer::new(Op::Submit, None, invalid(vec![("body".to_owned(), msg)]))
-                    }
-                }
+                Op::Submit
+            };
+            match read_body(&st, &parts, body, op).await {
+                Err(refused) => refused,
+                Ok((body, form)) if price_task.is_some() => estimate(&task, body, form.is_some()),
+                Ok((body, form)) => submit(&st, key, idem, &task, body, form),
             }
         }
         _ => return error(StatusCode::NOT_FOUND, "Not found."),
@@ -127,6 +121,69 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
         push::start(&st, &id, &base);
     }
     res
+}
+
+/// A submit's (or a price calculation's) body: JSON, or a multipart form decoded in Laravel's
+/// conventions (its parts recorded in the request log). A form that cannot be read gets deAPI's
+/// answer as `Err` (nginx's 413 page, or Laravel's 422), counted as operation `op`.
+async fn read_body(
+    st: &AppState,
+    parts: &axum::http::request::Parts,
+    body: axum::body::Body,
+    op: Op,
+) -> Result<(JsonBody, Option<Vec<PartInfo>>), Answer> {
+    if !upload::is_multipart(&parts.headers) {
+        return Ok((http::read_json(body).await, None));
+    }
+    let log_id = parts.extensions.get::<LogId>().copied();
+    let (read, infos) = upload::read_logged(
+        body,
+        &parts.headers,
+        st.config.deapi_form_limit,
+        &st.log,
+        log_id,
+    )
+    .await;
+    match read {
+        Ok(form) => {
+            let mut body = upload::laravel_body(&form);
+            if let Some(mock) = body.get_mut("mock") {
+                jobs::coerce_form(mock);
+            }
+            Ok((JsonBody::Value(body), Some(infos)))
+        }
+        Err(FormError::TooLarge(_)) => {
+            Err(Answer::new(op, None, distort::too_large(Provider::Deapi)))
+        }
+        Err(FormError::Malformed(_)) => {
+            let msg = "The request body must be valid multipart/form-data.".to_owned();
+            Err(Answer::new(
+                op,
+                None,
+                invalid(vec![("body".to_owned(), msg)]),
+            ))
+        }
+    }
+}
+
+/// A price calculation (no job is created): the submit's validation, except that no file field
+/// is required (deAPI prices an upload task from its parameters, or from the file when sent).
+fn estimate(task: &str, body: JsonBody, form: bool) -> Answer {
+    let refuse = |res| Answer::new(Op::List, None, res);
+    let body = match body {
+        JsonBody::Value(v @ Value::Object(_)) => v,
+        JsonBody::Empty => json!({}),
+        JsonBody::Value(_) | JsonBody::Invalid => {
+            let msg = "The request body must be a valid JSON object.".to_owned();
+            return refuse(invalid(vec![("body".to_owned(), msg)]));
+        }
+    };
+    let errors = validate::check_price(task, &body, form);
+    if !errors.is_empty() {
+        return refuse(invalid(errors));
+    }
+    let res = json(StatusCode::OK, &discovery::price_body(task, &body));
+    Answer::new(Op::List, None, res)
 }
 
 /// A submit. `form`: the parts of a multipart body (then `body` is the form decoded, with file

@@ -14,6 +14,7 @@
 pub mod clock;
 pub mod cors;
 pub mod deapi;
+pub mod discovery;
 pub mod distort;
 pub mod faults;
 pub mod files;

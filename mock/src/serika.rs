@@ -1,7 +1,7 @@
 //! Serika — `/serika` (Bearer).
 //!
 //! Owns: `POST /jobs/images` (and the older `/jobs/image`), `GET /jobs/{id}`, `GET /jobs` (this
-//! key's jobs, newest first), the job body (`created_at` in unix seconds, `result` with a real PNG
+//! key's jobs, newest first), `GET /models` (the list is `discovery`'s), the job body (`created_at` in unix seconds, `result` with a real PNG
 //! URL), the `error_object` variant (a failed job's `error` as `{message,type,code}`), and the
 //! OpenAI-style error envelope `{"error":{"message","type","code"}}`. Must not touch: other
 //! providers. Serika documents no cancel and no progress, so the mock has neither.
@@ -11,7 +11,7 @@ use crate::distort::{self, Answer};
 use crate::faults::Op;
 use crate::http::{self, json, JsonBody};
 use crate::jobs::{Job, Phase, Provider, Snapshot};
-use crate::{files, ids, AppState};
+use crate::{discovery, files, ids, AppState};
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
@@ -56,6 +56,10 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
             create(&st, key, idem, http::read_json(body).await)
         }
         ["jobs"] if m == Method::GET => Answer::new(Op::List, None, list(&st, key)),
+        ["models"] if m == Method::GET => {
+            let res = json(StatusCode::OK, &discovery::serika_models());
+            Answer::new(Op::List, None, res)
+        }
         ["jobs", id] if m == Method::GET => get(&st, key, &base, id),
         _ => return error(StatusCode::NOT_FOUND, "Not found", "not_found"),
     };

@@ -225,6 +225,20 @@ fn check_file(
     }
 }
 
+/// The validation errors of a price calculation for `task`: [`check`]'s, except that a missing
+/// file field is no error (deAPI prices an upload task from its parameters — `width`/`height`,
+/// `duration` — or from the file when one is sent; a file sent is still checked).
+pub fn check_price(task: &str, body: &Value, form: bool) -> Vec<(String, String)> {
+    let files: &[FileField] = TASKS
+        .iter()
+        .find(|t| t.name == task)
+        .map_or(&[], |t| t.files);
+    check(task, body, form)
+        .into_iter()
+        .filter(|(field, _)| !files.iter().any(|f| f.name == field) || present(body.get(field)))
+        .collect()
+}
+
 /// The validation errors of a submit to `task` with `body` (a JSON object; `form`: decoded from a
 /// multipart form), as `(field, message)` in Laravel's order. Empty = valid.
 pub fn check(task: &str, body: &Value, form: bool) -> Vec<(String, String)> {

@@ -3,6 +3,7 @@
 
 use std::rc::Rc;
 
+use super::discovery::Cost;
 use super::files::{write_files_json, JobFile};
 use super::json::{push_json_string, Json};
 use super::raw::Raw;
@@ -128,6 +129,9 @@ pub struct Job {
     /// Every file the provider returned (results, alternate formats, previews, downloads,
     /// screenshots), in one shape; empty when there are none.
     pub files: Vec<JobFile>,
+    /// What the job costs, when the provider reports it on the job (deAPI v2); `None` for every
+    /// provider today. Boxed, as `error`: most states have none.
+    pub cost: Option<Box<Cost>>,
     /// How this state reached the client; set by the transport (`None` from a bare parse).
     pub via: Option<Channel>,
     /// A Socaity service job's service base (`{base}/services/v1/{service}`): its relative links
@@ -153,6 +157,7 @@ impl Job {
             estimated_completion: None,
             preview: None,
             files: Vec::new(),
+            cost: None,
             via: None,
             service_url: None,
             raw: Raw::default(),
@@ -161,8 +166,8 @@ impl Job {
 
     /// The JS `Job` shape as compact JSON text: `id`, `provider`, `status`, `progress`, `result`,
     /// `resultUrl`, `error` (`{ code, message }`), `createdAt`, `completedAt`,
-    /// `estimatedCompletion`, `preview`, `files`, `via`, `raw`, every one present (`null` when absent),
-    /// then `serviceUrl` when the job has one. The
+    /// `estimatedCompletion`, `preview`, `files`, `cost`, `via`, `raw`, every one present (`null`
+    /// when absent), then `serviceUrl` when the job has one. The
     /// wasm surface hands this to one `JSON.parse`, which builds the object faster than setting
     /// its fields one by one across the boundary.
     pub fn to_json_string(&self) -> String {
@@ -214,6 +219,11 @@ impl Job {
         opt_str(out, ",\"preview\":", &self.preview);
         out.push_str(",\"files\":");
         write_files_json(&self.files, out);
+        out.push_str(",\"cost\":");
+        match &self.cost {
+            Some(c) => c.to_json().write_json(out),
+            None => out.push_str("null"),
+        }
         out.push_str(",\"via\":");
         match self.via {
             Some(c) => {
@@ -246,7 +256,9 @@ impl Job {
             || self.error != other.error
             || self.preview != other.preview
             || (self.status.is_terminal()
-                && (self.result != other.result || self.files != other.files))
+                && (self.result != other.result
+                    || self.files != other.files
+                    || self.cost != other.cost))
     }
 }
 
@@ -283,14 +295,14 @@ mod tests {
         let text = job.to_json_string();
         assert_eq!(
             text,
-            r#"{"id":"j\"1","provider":"deapi","status":"FAILED","progress":0.35,"result":{"n":1.5},"resultUrl":null,"error":{"code":null,"message":"bad\nthing"},"createdAt":"2026-01-01T00:00:00Z","completedAt":null,"estimatedCompletion":null,"preview":null,"files":[],"via":null,"raw":{"status":"error"}}"#
+            r#"{"id":"j\"1","provider":"deapi","status":"FAILED","progress":0.35,"result":{"n":1.5},"resultUrl":null,"error":{"code":null,"message":"bad\nthing"},"createdAt":"2026-01-01T00:00:00Z","completedAt":null,"estimatedCompletion":null,"preview":null,"files":[],"cost":null,"via":null,"raw":{"status":"error"}}"#
         );
         // The text is valid JSON and round-trips through core's parser.
         let back = super::super::json::parse(&text).unwrap();
         assert_eq!(back.get_str("id"), Some("j\"1"));
         assert_eq!(back.get("progress").and_then(Json::as_f64), Some(0.35));
         let bare = Job::new(Provider::Serika, "x", JobStatus::Queued).to_json_string();
-        assert!(bare.ends_with(r#""error":null,"createdAt":null,"completedAt":null,"estimatedCompletion":null,"preview":null,"files":[],"via":null,"raw":null}"#));
+        assert!(bare.ends_with(r#""error":null,"createdAt":null,"completedAt":null,"estimatedCompletion":null,"preview":null,"files":[],"cost":null,"via":null,"raw":null}"#));
     }
 
     #[test]

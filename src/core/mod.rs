@@ -1,7 +1,8 @@
-//! The sans-IO core: normalized job model, statuses, errors, HTTP request/response values, and
-//! the retry and poll-schedule policies. Nothing here performs I/O or reads a clock.
+//! The sans-IO core: normalized job model, statuses, errors, HTTP request/response values,
+//! amounts, costs and models (discovery.rs), and the retry and poll-schedule policies. Nothing here performs I/O or reads a clock.
 
 pub mod deadline;
+mod discovery;
 pub mod encoding;
 mod error;
 pub mod files;
@@ -22,6 +23,7 @@ pub mod utf8;
 pub mod webhook;
 
 pub use deadline::Deadline;
+pub use discovery::{Amount, Cost, Model, ModelPage};
 pub use error::{Error, ErrorCode, HostValue};
 
 /// The per-request timeout when the caller sets none: long enough for SYNC endpoints, short

@@ -21,8 +21,9 @@ use crate::core::retry::{RetryBudget, RetryPolicy};
 use crate::core::schedule::PollPolicy;
 use crate::core::{Channel, Error, Job, DEFAULT_REQUEST_TIMEOUT_MS};
 use crate::providers::{adapter, ClientConfig};
+use crate::transport::to_js;
 use crate::transport::{
-    Engine, Gate, PushRegistry, RealtimeHub, Stats, DEFAULT_MAX_RESPONSE_BYTES,
+    Discover, Engine, Gate, PushRegistry, RealtimeHub, Stats, DEFAULT_MAX_RESPONSE_BYTES,
 };
 
 /// `Number.MAX_SAFE_INTEGER`.
@@ -55,6 +56,9 @@ export interface Job {
   preview: string | null;
   /** Every file the provider returned, in one shape (empty when none). */
   files: JobFile[];
+  /** What the job costs, where the provider reports it on the job (deAPI v2); null for every
+   * provider today. */
+  cost: Cost | null;
   /** How this state reached you: the submit's answer, a status request ("poll", also `get` and
    * the confirmation of a pushed end), a cancel or list answer, the realtime socket, a verified
    * webhook, or `notify()`; null for a job you built. */
@@ -186,8 +190,24 @@ export interface WaitOptions {
 /** Counters of what a client has sent, and of waits that lost their push channel (a realtime
  * socket dropped or refused) and fell back to polling. */
 export interface ClientStats { requests: number; retries: number; retriesDenied: number; fallbacks: number }
+/** What a provider offers; `files`: it takes file inputs (multipart uploads). */
 export interface Capabilities {
   cancel: boolean; list: boolean; webhooks: boolean; realtime: boolean; streaming: boolean;
+  estimate: boolean; balance: boolean; models: boolean; files: boolean;
+}
+/** A sum of money: `currency` an ISO 4217 code where the provider states one (deAPI: "USD"). */
+export interface Amount { amount: number; currency: string | null }
+/** A job's cost as the provider reports it; `estimated` until the provider has settled it. */
+export interface Cost { amount: number; currency: string | null; estimated: boolean }
+/** One model of a provider's catalogue: `id` is what a request's `model` takes; `tasks` the
+ * tasks it runs in the provider's words (deAPI's inference types; empty where not said). */
+export interface Model {
+  id: string; name: string | null; tasks: string[]; provider: ProviderName; raw: unknown;
+}
+export interface ModelsOptions {
+  signal?: AbortSignal;
+  /** Only models for this task: deAPI's inference type, or a submit task (`"videos/replace"`). */
+  task?: string;
 }
 export type ErrorCode = "CONFIG" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "VALIDATION"
   | "RATE_LIMITED" | "UNAVAILABLE" | "SERVER" | "NETWORK" | "TIMEOUT" | "ABORTED"
@@ -371,7 +391,8 @@ impl JobClient {
         self.engine.cfg.base_url.clone()
     }
 
-    /// What the provider offers: `{ cancel, list, webhooks, realtime, streaming }`.
+    /// What the provider offers: `{ cancel, list, webhooks, realtime, streaming, estimate,
+    /// balance, models, files }`.
     #[wasm_bindgen(getter, unchecked_return_type = "Capabilities")]
     pub fn capabilities(&self) -> JsValue {
         capabilities_to_js(adapter(self.engine.cfg.provider).capabilities())
@@ -501,6 +522,44 @@ impl JobClient {
         })
     }
 
+    /// What `request` would cost, asked with the submit's very body (files too); nothing runs.
+    /// Rejects `UNSUPPORTED` (sending nothing) where the provider has no price call.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Amount>")]
+    pub fn estimate(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "SubmitRequestFor<P>")] request: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
+    ) -> Promise {
+        // Converted now, as a submit's: the input as it is at the call.
+        match convert::submit_request(&request) {
+            Ok((req, files)) => self.discover(Discover::Estimate(req, files), &options),
+            Err(e) => Promise::reject(&reject(e)),
+        }
+    }
+
+    /// The account's balance. Rejects `UNSUPPORTED` (sending nothing) where the provider has
+    /// none.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Amount>")]
+    pub fn balance(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
+    ) -> Promise {
+        self.discover(Discover::Balance, &options)
+    }
+
+    /// The provider's model catalogue, every page of it; `task` keeps the models for that task.
+    /// Rejects `UNSUPPORTED` (sending nothing) where the provider has none.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Model[]>")]
+    pub fn models(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "ModelsOptions")] options: JsValue,
+    ) -> Promise {
+        match convert::task_option(&options) {
+            Ok(task) => self.discover(Discover::Models(task), &options),
+            Err(e) => Promise::reject(&reject(e)),
+        }
+    }
+
     /// Polls until the job is terminal and resolves with it, whatever its status. Takes a job
     /// id or a `Job` (a terminal one resolves at once, with no request). Calls `onUpdate` once
     /// per change. Rejects `TIMEOUT` after `timeoutMs`, `ABORTED` on the signal.
@@ -618,5 +677,23 @@ impl JobClient {
             opts.signal,
             lease,
         ))
+    }
+}
+
+impl JobClient {
+    /// `estimate`, `balance` and `models`: one promise over [`Engine::discover`].
+    fn discover(&self, what: Discover, options: &JsValue) -> Promise {
+        let opts = match convert::call_options(options) {
+            Ok(opts) => opts,
+            Err(e) => return Promise::reject(&reject(e)),
+        };
+        let engine = self.engine.clone();
+        super::promise(async move {
+            let value = engine
+                .discover(&what, opts.signal.as_ref())
+                .await
+                .map_err(|e| to_js_error_for(&e, opts.signal.as_ref()))?;
+            Ok(to_js(&value))
+        })
     }
 }

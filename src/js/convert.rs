@@ -10,7 +10,7 @@ use web_sys::AbortSignal;
 use crate::core::files::{job_file_from_json, write_files_json};
 use crate::core::form::display_path;
 use crate::core::{
-    Channel, Error, FilePath, Job, JobError, JobStatus, Json, PathSeg, Provider, Raw,
+    Channel, Cost, Error, FilePath, Job, JobError, JobStatus, Json, PathSeg, Provider, Raw,
 };
 use crate::providers::{Capabilities, SubmitRequest};
 use crate::transport::RealtimeConfig;
@@ -326,6 +326,14 @@ pub(crate) fn submit_request(value: &JsValue) -> Result<(SubmitRequest, Array), 
     Ok((request, uploads))
 }
 
+/// The `task` of `models()`'s options: absent, or a non-empty string.
+pub(crate) fn task_option(options: &JsValue) -> Result<Option<String>, Error> {
+    match opt_string(options, "task")? {
+        Some(t) if t.is_empty() => Err(config_err("task", "a non-empty string")),
+        t => Ok(t),
+    }
+}
+
 /// A job id argument: a non-empty string.
 pub(crate) fn job_id(value: &JsValue) -> Result<String, Error> {
     match value.as_string() {
@@ -380,6 +388,7 @@ extern "C" {
         estimated_completion: Option<&str>,
         preview: Option<&str>,
         files: Option<&str>,
+        cost: Option<&str>,
         via: Option<&str>,
         raw: &str,
         service_url: Option<&str>,
@@ -401,7 +410,7 @@ pub(crate) fn job_to_js(job: &Job) -> JsValue {
     BUFFER.with(|buffer| {
         let mut text = buffer.take();
         text.clear();
-        // `result`, then `files`, then a built `raw` after them, in the one buffer.
+        // `result`, then `files`, then `cost`, then a built `raw` after them, in the one buffer.
         if let Some(result) = &job.result {
             result.write_json(&mut text);
         }
@@ -411,11 +420,15 @@ pub(crate) fn job_to_js(job: &Job) -> JsValue {
             write_files_json(&job.files, &mut text);
         }
         let files_end = text.len();
+        if let Some(cost) = &job.cost {
+            cost.to_json().write_json(&mut text);
+        }
+        let cost_end = text.len();
         let raw_text: &str = match &job.raw {
             Raw::Text(received) => received,
             Raw::Value(value) => {
                 value.write_json(&mut text);
-                &text[files_end..]
+                &text[cost_end..]
             }
         };
         let value = js_make_job(
@@ -432,6 +445,7 @@ pub(crate) fn job_to_js(job: &Job) -> JsValue {
             job.estimated_completion.as_deref(),
             job.preview.as_deref(),
             (files_end > files_start).then(|| &text[files_start..files_end]),
+            (cost_end > files_end).then(|| &text[files_end..cost_end]),
             job.via.map(Channel::as_str),
             raw_text,
             job.service_url.as_deref(),
@@ -489,6 +503,10 @@ pub(crate) fn job_from_js(value: &JsValue) -> Result<Job, Error> {
             .collect::<Option<Vec<_>>>()
             .ok_or_else(|| config_err("job.files", "an array of JobFile objects"))?;
     }
+    job.cost = from_js(&get(value, "cost"))
+        .as_ref()
+        .and_then(Cost::from_json)
+        .map(Box::new);
     job.via = match opt_string(value, "via")? {
         None => None,
         Some(name) => {
@@ -508,5 +526,9 @@ pub(crate) fn capabilities_to_js(c: Capabilities) -> JsValue {
     set(&o, "webhooks", &JsValue::from_bool(c.webhooks));
     set(&o, "realtime", &JsValue::from_bool(c.realtime));
     set(&o, "streaming", &JsValue::from_bool(c.streaming));
+    set(&o, "estimate", &JsValue::from_bool(c.estimate));
+    set(&o, "balance", &JsValue::from_bool(c.balance));
+    set(&o, "models", &JsValue::from_bool(c.models));
+    set(&o, "files", &JsValue::from_bool(c.files));
     Object::freeze(&o).into()
 }

@@ -10,11 +10,11 @@ const STATUSES = ["PENDING", "QUEUED", "PROCESSING", "STREAMING", "FINISHED", "F
 
 /**
  * A Job. `progress` is NaN for none; an absent string is undefined (→ null); `result` (or
- * undefined), `files` (or undefined for none) and `raw` are JSON text; the error is present when
- * `errorMessage` is; `serviceUrl` is set only for a Socaity service job.
+ * undefined), `files` (or undefined for none), `cost` (or undefined) and `raw` are JSON text; the
+ * error is present when `errorMessage` is; `serviceUrl` is set only for a Socaity service job.
  */
 export function makeJob(id, provider, status, progress, result, resultUrl, errorCode, errorMessage,
-  createdAt, completedAt, estimatedCompletion, preview, files, via, raw, serviceUrl) {
+  createdAt, completedAt, estimatedCompletion, preview, files, cost, via, raw, serviceUrl) {
   const job = {
     id,
     provider: PROVIDERS[provider],
@@ -28,6 +28,7 @@ export function makeJob(id, provider, status, progress, result, resultUrl, error
     estimatedCompletion: estimatedCompletion ?? null,
     preview: preview ?? null,
     files: files === undefined ? [] : JSON.parse(files),
+    cost: cost === undefined ? null : JSON.parse(cost),
     via: via ?? null,
     raw: JSON.parse(raw),
   };

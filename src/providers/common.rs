@@ -1,12 +1,13 @@
 //! Helpers every provider translator shares: URL building and validation, header assembly,
-//! body access, and the lenient readers for progress, timestamps and error fields.
+//! body access, and the lenient readers for progress, timestamps, error fields, amounts and
+//! model entries.
 
 use super::ClientConfig;
 use crate::core::form::display_path;
 use crate::core::time::{iso_to_unix_ms, unix_ms_to_iso};
 use crate::core::{
-    Body, Error, FileRole, Headers, HttpRequest, HttpResponse, Job, JobError, JobFile, Json,
-    Method, Provider, RequestBody,
+    Amount, Body, Error, FileRole, Headers, HttpRequest, HttpResponse, Job, JobError, JobFile,
+    Json, Method, Model, Provider, RequestBody,
 };
 
 /// Checks a user-supplied base URL and returns it without trailing slashes.
@@ -343,6 +344,102 @@ pub(crate) fn status_word(obj: &Json, key: &str) -> Option<String> {
     obj.get(key)
         .and_then(Json::as_str)
         .map(|s| s.trim().to_ascii_lowercase())
+}
+
+/// An amount from a number or a numeric string (`"0.25"`), in `currency`; `BAD_RESPONSE` naming
+/// `what` when there is none.
+pub(crate) fn amount(
+    provider: Provider,
+    value: Option<&Json>,
+    currency: Option<&str>,
+    what: &str,
+) -> Result<Amount, Error> {
+    match value.and_then(Json::as_number_lenient) {
+        Some(amount) => Ok(Amount {
+            amount,
+            currency: currency.map(str::to_string),
+        }),
+        None => {
+            let mut m = String::from(provider.as_str());
+            m.push_str(": the answer has no ");
+            m.push_str(what);
+            Err(Error::bad_response(provider, m))
+        }
+    }
+}
+
+/// The array of entries of a list answer: the first of `keys` that holds one, or the body itself
+/// when it is an array; `BAD_RESPONSE` otherwise.
+pub(crate) fn entries<'a>(
+    provider: Provider,
+    resp: &'a HttpResponse,
+    keys: &[&str],
+) -> Result<&'a [Json], Error> {
+    let body = json_body(provider, resp)?;
+    body.as_array()
+        .or_else(|| {
+            keys.iter()
+                .find_map(|k| body.get(k).and_then(Json::as_array))
+        })
+        .ok_or_else(|| {
+            let mut m = String::from(provider.as_str());
+            m.push_str(": the answer has no list of entries");
+            Error::bad_response(provider, m).with_status(resp.status)
+        })
+}
+
+/// The models of a catalogue answer: each entry of the first of `list_keys` that holds an
+/// array (or of the body when it is one), its id from the first of `id_keys`, `name`, and the
+/// tasks from `inference_types` or `tasks` (an array of strings, or an object keyed by task);
+/// `BAD_RESPONSE` without the list or for an entry without an id. `raw` is the entry. Plain
+/// loops, one copy for every provider (wasm size).
+pub(crate) fn models(
+    provider: Provider,
+    resp: &HttpResponse,
+    list_keys: &[&str],
+    id_keys: &[&str],
+) -> Result<Vec<Model>, Error> {
+    let items = entries(provider, resp, list_keys)?;
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let Some(id) = id_keys
+            .iter()
+            .find_map(|k| item.get(k).and_then(Json::to_text))
+            .filter(|id| !id.trim().is_empty())
+        else {
+            let mut m = String::from(provider.as_str());
+            m.push_str(": a model entry has no id (");
+            m.push_str(id_keys.first().copied().unwrap_or_default());
+            m.push(')');
+            return Err(Error::bad_response(provider, m));
+        };
+        let mut tasks = Vec::new();
+        match item.get("inference_types").or_else(|| item.get("tasks")) {
+            Some(Json::Array(list)) => {
+                for task in list {
+                    if let Some(task) = task.as_str() {
+                        tasks.push(task.to_string());
+                    }
+                }
+            }
+            Some(Json::Object(members)) => {
+                for (task, _) in members {
+                    tasks.push(task.clone());
+                }
+            }
+            _ => {}
+        }
+        out.push(Model {
+            id,
+            name: item
+                .get_str("name")
+                .filter(|n| !n.trim().is_empty())
+                .map(str::to_string),
+            tasks,
+            raw: item.clone(),
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

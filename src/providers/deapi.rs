@@ -3,6 +3,15 @@
 //! `GET {base}/api/v1/client/request-status/{id}` → `{"data":{status, progress 0..100,
 //! result_url, result, preview, ...}}`. No cancel, no list.
 //!
+//! Discovery (the OpenAPI document of deapi-ai/mintlify-docs, deapi-python-sdk): estimate `POST
+//! {base}/api/v1/client/{task}/price-calculation` (`videos/replace/price` for that task) with
+//! the submit's very body → `{"data":{"price"}}`; balance `GET {base}/api/v1/client/balance` →
+//! `{"data":{"balance"}}`; models `GET {base}/api/v1/client/models?limit=50&page=N` (optionally
+//! `filter[inference_types]=...`) → Laravel's page `{data:[{name, slug, inference_types, info,
+//! ...}], links, meta:{current_page, last_page, ...}}`. Prices and balances are in USD (the
+//! balance schema says so; the pricing page quotes USD). v1 paths only; v2 (`/api/v2/{resource}/
+//! price`, `/api/v2/account/balance`, `/api/v2/models`) is another [`Paths`] table.
+//!
 //! Reads the `data` envelope or a bare object, progress as a number or a string (`"45.50"`),
 //! and the v2 error fields (`error_code`, `error_message`).
 //!
@@ -17,18 +26,89 @@
 //! ([`parse_realtime_event`]; the Pusher protocol itself is `core::pusher`'s).
 
 use super::common::{
-    encode_path, ensure_failure_error, input_object, job_error, object_body, progress, request,
-    required_id, status_word, timestamp_to_iso, url_file,
+    amount, encode_path, encode_segment, ensure_failure_error, input_object, job_error, models,
+    object_body, progress, request, required_id, status_word, timestamp_to_iso, url_file,
 };
 use super::{Adapter, ClientConfig, SubmitRequest};
 use crate::core::files::content_type_of_extension;
 use crate::core::form::laravel_form;
 use crate::core::{
-    Error, FileRole, HttpRequest, HttpResponse, Job, JobFile, JobStatus, Json, Method, Provider,
-    RequestBody,
+    Amount, Error, FileRole, HttpRequest, HttpResponse, Job, JobFile, JobStatus, Json, Method,
+    ModelPage, Provider, RequestBody,
 };
 
 pub(super) struct Deapi;
+
+/// Where one version of deAPI's API keeps its calls. v1 is the only one built; v2 is another
+/// table (its task paths are resources, priced at `{resource}/price`).
+struct Paths {
+    /// Submit and price paths are this + the task.
+    client: &'static str,
+    /// Appended to a task's path for its price, but for `videos/replace`, priced at `.../price`.
+    price: &'static str,
+    balance: &'static str,
+    models: &'static str,
+}
+
+const V1: Paths = Paths {
+    client: "/api/v1/client/",
+    price: "/price-calculation",
+    balance: "/api/v1/client/balance",
+    models: "/api/v1/client/models",
+};
+
+/// The currency deAPI states amounts in.
+const CURRENCY: Option<&str> = Some("USD");
+
+/// The `inference_types` name of a submit task, where the two differ (docs.deapi.ai/models,
+/// "Supported tasks"); other names are the same in both. `transcribe` takes a URL or a file of
+/// either kind, so it stands for all four transcription types.
+fn inference_type(task: &str) -> &str {
+    match task {
+        "aud2video" => "audio2video",
+        "videos/replace" => "video-replace",
+        "aud2txt" => "audio2text",
+        "vid2txt" => "video2text",
+        "audiofile2txt" => "audio_file2text",
+        "videofile2txt" => "video_file2text",
+        "transcribe" => "audio2text,video2text,audio_file2text,video_file2text",
+        other => other,
+    }
+}
+
+/// The request of `req` at the task's path + `suffix`: its input with `model` and
+/// `webhook_url`, as JSON, or as a Laravel form when the input holds files.
+fn task_request(
+    cfg: &ClientConfig,
+    req: &SubmitRequest,
+    suffix: &str,
+) -> Result<HttpRequest, Error> {
+    let task = req
+        .task
+        .as_deref()
+        .ok_or_else(|| Error::config("deapi: submit needs a task (e.g. \"txt2img\")"))?;
+    let mut body = input_object(Provider::Deapi, &req.input)?;
+    if let Some(model) = &req.model {
+        body.set("model", Json::String(model.clone()));
+    }
+    if let Some(url) = &req.webhook_url {
+        body.set("webhook_url", Json::String(url.clone()));
+    }
+    if let Some(secret) = &req.webhook_secret {
+        // The job's own signing secret (32–255 characters), overriding the account's.
+        body.set("webhook_secret", Json::String(secret.clone()));
+    }
+    let mut path = String::from(V1.client);
+    path.push_str(&encode_path(task, "task")?);
+    path.push_str(suffix);
+    let url = super::join_url(&cfg.base_url, &path);
+    if req.files.is_empty() {
+        return Ok(request(cfg, Method::Post, url, Some(body)));
+    }
+    let mut http = request(cfg, Method::Post, url, None);
+    http.body = Some(RequestBody::Form(laravel_form(&body, &req.files)));
+    Ok(http)
+}
 
 /// deAPI's status words (polling, websocket, and the defensive pending synonyms).
 pub(crate) fn map_status(word: &str) -> JobStatus {
@@ -47,30 +127,7 @@ impl Adapter for Deapi {
     }
 
     fn submit(&self, cfg: &ClientConfig, req: &SubmitRequest) -> Result<HttpRequest, Error> {
-        let task = req
-            .task
-            .as_deref()
-            .ok_or_else(|| Error::config("deapi: submit needs a task (e.g. \"txt2img\")"))?;
-        let mut body = input_object(Provider::Deapi, &req.input)?;
-        if let Some(model) = &req.model {
-            body.set("model", Json::String(model.clone()));
-        }
-        if let Some(url) = &req.webhook_url {
-            body.set("webhook_url", Json::String(url.clone()));
-        }
-        if let Some(secret) = &req.webhook_secret {
-            // The job's own signing secret (32–255 characters), overriding the account's.
-            body.set("webhook_secret", Json::String(secret.clone()));
-        }
-        let mut path = String::from("/api/v1/client/");
-        path.push_str(&encode_path(task, "task")?);
-        let url = super::join_url(&cfg.base_url, &path);
-        if req.files.is_empty() {
-            return Ok(request(cfg, Method::Post, url, Some(body)));
-        }
-        let mut http = request(cfg, Method::Post, url, None);
-        http.body = Some(RequestBody::Form(laravel_form(&body, &req.files)));
-        Ok(http)
+        task_request(cfg, req, "")
     }
 
     fn parse_submit(&self, resp: &HttpResponse) -> Result<Job, Error> {
@@ -123,6 +180,74 @@ impl Adapter for Deapi {
         fill_from_data(&mut job, data);
         job.raw = resp.raw();
         Ok(job)
+    }
+
+    fn estimate(&self, cfg: &ClientConfig, req: &SubmitRequest) -> Result<HttpRequest, Error> {
+        let suffix = match req.task.as_deref() {
+            Some("videos/replace") => "/price",
+            _ => V1.price,
+        };
+        task_request(cfg, req, suffix)
+    }
+
+    /// `{"data":{"price": 0.25}}` (a number or numeric text); v2's `price: {amount,
+    /// is_estimated}` object is read too.
+    fn parse_estimate(&self, resp: &HttpResponse) -> Result<Amount, Error> {
+        let data = envelope(object_body(Provider::Deapi, resp)?);
+        let price = data.get("price");
+        let price = price.and_then(|p| p.get("amount")).or(price);
+        amount(Provider::Deapi, price, CURRENCY, "price")
+    }
+
+    fn balance(&self, cfg: &ClientConfig) -> Result<HttpRequest, Error> {
+        let url = super::join_url(&cfg.base_url, V1.balance);
+        Ok(request(cfg, Method::Get, url, None))
+    }
+
+    fn parse_balance(&self, resp: &HttpResponse) -> Result<Amount, Error> {
+        let data = envelope(object_body(Provider::Deapi, resp)?);
+        amount(Provider::Deapi, data.get("balance"), CURRENCY, "balance")
+    }
+
+    /// `?limit=50` (the largest page; without it deAPI sends 25 and no sign of the rest) and
+    /// `page` (the cursor; 1 first), and `filter[inference_types]` for `task` (a submit task or
+    /// an inference type). The page URLs are built here, not taken from `links.next`: Laravel
+    /// writes those without the other parameters.
+    fn models(
+        &self,
+        cfg: &ClientConfig,
+        task: Option<&str>,
+        cursor: Option<&str>,
+    ) -> Result<HttpRequest, Error> {
+        let mut path = String::from(V1.models);
+        path.push_str("?limit=50&page=");
+        path.push_str(&encode_segment(cursor.unwrap_or("1")));
+        if let Some(task) = task {
+            path.push_str("&filter%5Binference_types%5D=");
+            path.push_str(&encode_segment(inference_type(task)));
+        }
+        let url = super::join_url(&cfg.base_url, &path);
+        Ok(request(cfg, Method::Get, url, None))
+    }
+
+    /// Each `data` entry (id from `slug`); the next page while `meta.current_page` is before
+    /// `meta.last_page`.
+    fn parse_models(&self, resp: &HttpResponse) -> Result<ModelPage, Error> {
+        let models = models(Provider::Deapi, resp, &["data"], &["slug", "id"])?;
+        let meta = json_of(resp).and_then(|b| b.get("meta"));
+        let page = |key| {
+            meta.and_then(|m| m.get(key))
+                .and_then(Json::as_number_lenient)
+        };
+        let next = match (page("current_page"), page("last_page")) {
+            (Some(current), Some(last)) if current >= 1.0 && current < last && current < 1e9 => {
+                let mut n = String::new();
+                crate::core::number::push_u64(&mut n, current as u64 + 1);
+                Some(n)
+            }
+            _ => None,
+        };
+        Ok(ModelPage { models, next })
     }
 }
 
@@ -341,6 +466,14 @@ pub fn parse_realtime_event(data: &Json) -> Result<Job, Error> {
     ensure_failure_error(&mut job);
     job.raw = data.clone().into();
     Ok(job)
+}
+
+/// The response's JSON body, if any.
+fn json_of(resp: &HttpResponse) -> Option<&Json> {
+    match &resp.body {
+        crate::core::Body::Json(j) => Some(j),
+        _ => None,
+    }
 }
 
 /// `body.data` when it is an object, else the body itself.

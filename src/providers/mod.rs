@@ -1,6 +1,6 @@
 //! Pure translators, one file per provider: a user request becomes an [`HttpRequest`], a
-//! provider response becomes a [`Job`] (or an [`Error`]). Nothing here performs I/O, reads a
-//! clock or keeps state between calls.
+//! provider response becomes a [`Job`] (or an [`Amount`], a [`ModelPage`], an [`Error`]). Nothing
+//! here performs I/O, reads a clock or keeps state between calls.
 //!
 //! Adding a provider is one new file implementing [`Adapter`] and one line in [`adapter`].
 
@@ -10,7 +10,9 @@ mod optexity;
 mod serika;
 pub mod socaity;
 
-use crate::core::{Error, FilePath, HttpRequest, HttpResponse, Job, Json, Provider};
+use crate::core::{
+    Amount, Error, FilePath, HttpRequest, HttpResponse, Job, Json, ModelPage, Provider,
+};
 
 pub use common::{join_url, timestamp_to_iso};
 #[cfg_attr(not(target_arch = "wasm32"), allow(unused_imports))]
@@ -111,6 +113,14 @@ pub struct Capabilities {
     pub webhooks: bool,
     pub realtime: bool,
     pub streaming: bool,
+    /// A price for a request before it is sent (deAPI `price-calculation`).
+    pub estimate: bool,
+    /// The account's balance.
+    pub balance: bool,
+    /// The model catalogue.
+    pub models: bool,
+    /// File inputs (multipart uploads).
+    pub files: bool,
 }
 
 /// How a provider takes the API key.
@@ -131,42 +141,50 @@ pub struct ProviderInfo {
     pub auth: Auth,
 }
 
-const fn caps(
-    cancel: bool,
-    list: bool,
-    webhooks: bool,
-    realtime: bool,
-    streaming: bool,
-) -> Capabilities {
+/// Capabilities from their names, in [`Capabilities`]' order (`CANCEL | LIST | ...`).
+const fn caps(bits: u16) -> Capabilities {
     Capabilities {
-        cancel,
-        list,
-        webhooks,
-        realtime,
-        streaming,
+        cancel: bits & CANCEL != 0,
+        list: bits & LIST != 0,
+        webhooks: bits & WEBHOOKS != 0,
+        realtime: bits & REALTIME != 0,
+        streaming: bits & STREAMING != 0,
+        estimate: bits & ESTIMATE != 0,
+        balance: bits & BALANCE != 0,
+        models: bits & MODELS != 0,
+        files: bits & FILES != 0,
     }
 }
+const CANCEL: u16 = 1;
+const LIST: u16 = 2;
+const WEBHOOKS: u16 = 4;
+const REALTIME: u16 = 8;
+const STREAMING: u16 = 16;
+const ESTIMATE: u16 = 32;
+const BALANCE: u16 = 64;
+const MODELS: u16 = 128;
+const FILES: u16 = 256;
 
 /// [`ProviderInfo`] by provider, in [`Provider::ALL`]'s order.
 const INFO: [ProviderInfo; 4] = [
     ProviderInfo {
         base_url: "https://api.socaity.ai",
-        capabilities: caps(true, false, false, false, true),
+        capabilities: caps(CANCEL | STREAMING | FILES),
         auth: Auth::Bearer,
     },
     ProviderInfo {
         base_url: "https://api.optexity.com",
-        capabilities: caps(false, true, true, false, false),
+        capabilities: caps(LIST | WEBHOOKS),
         auth: Auth::Header("x-api-key"),
     },
     ProviderInfo {
         base_url: "https://api.deapi.ai",
-        capabilities: caps(false, false, true, true, false),
+        capabilities: caps(WEBHOOKS | REALTIME | ESTIMATE | BALANCE | MODELS | FILES),
         auth: Auth::Bearer,
     },
     ProviderInfo {
         base_url: "https://api.serika.dev/api/openai/v1",
-        capabilities: caps(false, true, false, false, false),
+        capabilities: caps(LIST | MODELS),
         auth: Auth::Bearer,
     },
 ];
@@ -182,7 +200,8 @@ pub fn info(provider: Provider) -> &'static ProviderInfo {
 }
 
 /// One provider's translators. `parse_*` receive only 2xx responses: [`parse_submit`],
-/// [`parse_status`], [`parse_cancel`] and [`parse_list`] turn the others into errors first.
+/// [`parse_status`], [`parse_cancel`], [`parse_list`], [`parse_estimate`], [`parse_balance`] and
+/// [`parse_models`] turn the others into errors first.
 pub trait Adapter: Sync {
     fn provider(&self) -> Provider;
     /// The documented base URL.
@@ -244,6 +263,38 @@ pub trait Adapter: Sync {
     fn parse_list(&self, _resp: &HttpResponse) -> Result<Vec<Job>, Error> {
         Err(Error::unsupported(self.provider(), "list"))
     }
+
+    /// The price request for `req` (the submit's body, files included, at the provider's
+    /// price path); `UNSUPPORTED` where the provider has none.
+    fn estimate(&self, _cfg: &ClientConfig, _req: &SubmitRequest) -> Result<HttpRequest, Error> {
+        Err(Error::unsupported(self.provider(), "estimate"))
+    }
+    fn parse_estimate(&self, _resp: &HttpResponse) -> Result<Amount, Error> {
+        Err(Error::unsupported(self.provider(), "estimate"))
+    }
+
+    /// The balance request; `UNSUPPORTED` where the provider has none.
+    fn balance(&self, _cfg: &ClientConfig) -> Result<HttpRequest, Error> {
+        Err(Error::unsupported(self.provider(), "balance"))
+    }
+    fn parse_balance(&self, _resp: &HttpResponse) -> Result<Amount, Error> {
+        Err(Error::unsupported(self.provider(), "balance"))
+    }
+
+    /// The request for one page of the model catalogue: the first (`cursor` `None`) or the one
+    /// a [`ModelPage::next`] named; only models for `task` when given. `UNSUPPORTED` where the
+    /// provider has no catalogue.
+    fn models(
+        &self,
+        _cfg: &ClientConfig,
+        _task: Option<&str>,
+        _cursor: Option<&str>,
+    ) -> Result<HttpRequest, Error> {
+        Err(Error::unsupported(self.provider(), "models"))
+    }
+    fn parse_models(&self, _resp: &HttpResponse) -> Result<ModelPage, Error> {
+        Err(Error::unsupported(self.provider(), "models"))
+    }
 }
 
 /// The adapter for `provider`.
@@ -293,6 +344,24 @@ pub fn parse_cancel(provider: Provider, id: &str, resp: &HttpResponse) -> Result
 pub fn parse_list(provider: Provider, resp: &HttpResponse) -> Result<Vec<Job>, Error> {
     check(provider, resp)?;
     adapter(provider).parse_list(resp)
+}
+
+/// Parses a price answer: non-2xx → the mapped error.
+pub fn parse_estimate(provider: Provider, resp: &HttpResponse) -> Result<Amount, Error> {
+    check(provider, resp)?;
+    adapter(provider).parse_estimate(resp)
+}
+
+/// Parses a balance answer: non-2xx → the mapped error.
+pub fn parse_balance(provider: Provider, resp: &HttpResponse) -> Result<Amount, Error> {
+    check(provider, resp)?;
+    adapter(provider).parse_balance(resp)
+}
+
+/// Parses one page of the model catalogue: non-2xx → the mapped error.
+pub fn parse_models(provider: Provider, resp: &HttpResponse) -> Result<ModelPage, Error> {
+    check(provider, resp)?;
+    adapter(provider).parse_models(resp)
 }
 
 fn check(provider: Provider, resp: &HttpResponse) -> Result<(), Error> {

@@ -5,14 +5,20 @@
 //! no cancel.
 //!
 //! Files: no file inputs (a file in `input` is `CONFIG`). Out: `result.url` → a `result` file.
+//!
+//! Models: `GET {base}/models` (docs/api/overview.md), an OpenAI-style list `{"object":"list",
+//! "data":[{id, object, created, owned_by}]}`; entries say no task, so a `task` filter is
+//! `CONFIG`. No pagination is documented; OpenAI's list convention (`has_more`, then `?after=`
+//! the last id) is followed should it appear [I].
 
 use super::common::{
-    ensure_failure_error, input_object, job_error, object_body, refuse_files, request, required_id,
-    status_word, timestamp_to_iso, url_file,
+    encode_segment, ensure_failure_error, input_object, job_error, models, object_body,
+    refuse_files, request, required_id, status_word, timestamp_to_iso, url_file,
 };
 use super::{Adapter, ClientConfig, SubmitRequest};
 use crate::core::{
-    Error, FileRole, HttpRequest, HttpResponse, Job, JobStatus, Json, Method, Provider, Raw,
+    Body, Error, FileRole, HttpRequest, HttpResponse, Job, JobStatus, Json, Method, ModelPage,
+    Provider, Raw,
 };
 
 pub(super) struct Serika;
@@ -93,6 +99,36 @@ impl Adapter for Serika {
             .iter()
             .map(|item| parse_job(item, item.clone().into(), None))
             .collect()
+    }
+
+    fn models(
+        &self,
+        cfg: &ClientConfig,
+        task: Option<&str>,
+        cursor: Option<&str>,
+    ) -> Result<HttpRequest, Error> {
+        if task.is_some() {
+            return Err(Error::config(
+                "serika: its model list does not say which task a model runs; call models() without task",
+            ));
+        }
+        let mut path = String::from("/models");
+        if let Some(after) = cursor {
+            path.push_str("?after=");
+            path.push_str(&encode_segment(after));
+        }
+        let url = super::join_url(&cfg.base_url, &path);
+        Ok(request(cfg, Method::Get, url, None))
+    }
+
+    fn parse_models(&self, resp: &HttpResponse) -> Result<ModelPage, Error> {
+        let models = models(Provider::Serika, resp, &["data", "models"], &["id", "slug"])?;
+        let more = match &resp.body {
+            Body::Json(body) => body.get("has_more").and_then(Json::as_bool) == Some(true),
+            _ => false,
+        };
+        let next = models.last().filter(|_| more).map(|m| m.id.clone());
+        Ok(ModelPage { models, next })
     }
 }
 

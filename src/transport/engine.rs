@@ -1,7 +1,8 @@
 //! A client's context ([`Engine`]: its config, fetch, policies, counters, push registry,
 //! request cap) and the request loop: each provider request is built, sent, timed out, retried
 //! (per the core's retry policy, within the client's retry budget) and parsed here, in
-//! [`Engine::exchange`]. Waiting on a job is wait.rs; reading a stream, stream.rs. Decisions come
+//! [`Engine::exchange`], and the calls made of it (submit, get, cancel, list, and
+//! [`Engine::discover`]: estimate, balance, models — the last a request per catalogue page). Waiting on a job is wait.rs; reading a stream, stream.rs. Decisions come
 //! from `core`; translations from `providers`; this module only sequences I/O and time.
 
 use std::cell::{Cell, RefCell};
@@ -18,7 +19,7 @@ use super::timer::sleep;
 use super::{now_ms, random};
 use crate::core::retry::{advised_delay_ms, RetryBudget, RetryPolicy};
 use crate::core::schedule::PollPolicy;
-use crate::core::{Channel, Deadline, Error, ErrorCode, HttpRequest, HttpResponse, Job};
+use crate::core::{Channel, Deadline, Error, ErrorCode, HttpRequest, HttpResponse, Job, Json};
 use crate::providers::{self, adapter, ClientConfig, SubmitRequest};
 
 /// Everything a client needs to talk to one provider.
@@ -396,6 +397,80 @@ impl Engine {
             })
         })
         .await
+    }
+}
+
+/// The most pages [`Engine::discover`] follows (deAPI's 50 models a page: 5,000 models).
+const MAX_MODEL_PAGES: usize = 100;
+
+/// What [`Engine::discover`] asks the provider.
+pub(crate) enum Discover {
+    /// The price of a request (its input's files in the array), sent exactly as its submit
+    /// would be.
+    Estimate(SubmitRequest, Array),
+    /// The account's balance.
+    Balance,
+    /// The model catalogue, every page followed in turn; only models for the task when given.
+    Models(Option<String>),
+}
+
+impl Engine {
+    /// Asks the provider `what` and answers in the JS shape: an amount `{amount, currency}`, or
+    /// the array of every page's models `{id, name, tasks, provider, raw}`. `UNSUPPORTED`, with
+    /// nothing sent, where the provider has no such call. These calls change nothing, so each
+    /// request is retried like a status request. A catalogue whose pages do not end (a page
+    /// naming itself as the next, or more than [`MAX_MODEL_PAGES`]) is `BAD_RESPONSE`, never a
+    /// silent cut. One method for the three calls: one request loop and one future in the wasm.
+    pub(crate) async fn discover(
+        &self,
+        what: &Discover,
+        signal: Option<&AbortSignal>,
+    ) -> Result<Json, Error> {
+        let provider = self.cfg.provider;
+        let a = adapter(provider);
+        let mut models = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..MAX_MODEL_PAGES {
+            let (http, files) = match what {
+                Discover::Estimate(req, files) => (a.estimate(&self.cfg, req)?, Some(files)),
+                Discover::Balance => (a.balance(&self.cfg)?, None),
+                Discover::Models(task) => (
+                    a.models(&self.cfg, task.as_deref(), cursor.as_deref())?,
+                    None,
+                ),
+            };
+            let (value, next) = self
+                .exchange(&http, files, true, signal, Deadline::NONE, None, |resp| {
+                    match what {
+                        Discover::Estimate(..) => providers::parse_estimate(provider, resp),
+                        Discover::Balance => providers::parse_balance(provider, resp),
+                        Discover::Models(_) => {
+                            return providers::parse_models(provider, resp).map(|page| {
+                                let mut list = Vec::with_capacity(page.models.len());
+                                for m in page.models {
+                                    list.push(m.into_json(provider.as_str()));
+                                }
+                                (Json::Array(list), page.next)
+                            })
+                        }
+                    }
+                    .map(|amount| (amount.to_json(), None))
+                })
+                .await?;
+            let Json::Array(page) = value else {
+                return Ok(value);
+            };
+            models.extend(page);
+            match next {
+                None => return Ok(Json::Array(models)),
+                Some(next) if cursor.as_deref() != Some(next.as_str()) => cursor = Some(next),
+                Some(_) => break,
+            }
+        }
+        Err(Error::bad_response(
+            provider,
+            "models: the catalogue's pages do not end (a page repeats, or more than 100)",
+        ))
     }
 }
 

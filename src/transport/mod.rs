@@ -20,7 +20,7 @@ mod timer;
 mod wait;
 mod watcher;
 
-pub(crate) use engine::{Engine, Stats};
+pub(crate) use engine::{Discover, Engine, Stats};
 pub(crate) use fetch::{
     fetch_file, from_js, read_bytes, to_js, FetchFailure, DEFAULT_MAX_RESPONSE_BYTES,
 };

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { JobClient, PROVIDERS, assertJobShape } from "./helpers.mjs";
 
 const ROOT = new URL("../fixtures/", import.meta.url);
-const KEYS = ["id", "provider", "status", "progress", "result", "resultUrl", "error", "createdAt", "completedAt", "estimatedCompletion", "preview", "files", "via", "raw"];
+const KEYS = ["id", "provider", "status", "progress", "result", "resultUrl", "error", "createdAt", "completedAt", "estimatedCompletion", "preview", "files", "cost", "via", "raw"];
 
 test("every 2xx status fixture becomes the expected JS Job", async () => {
   let checked = 0;

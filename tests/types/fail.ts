@@ -21,6 +21,11 @@ export async function wrong(job: Job, err: PolyjobError): Promise<void> {
   await new JobClient({ provider: "serika" }).run({ task: "txt2img", input: {} }); // expect-error TS2322
   const named: "socaity" = client.provider; // expect-error TS2322
   verifyWebhookSync({ provider: "optexity", body: "{}", headers: {}, apiKey: "k", secret: "k" }); // expect-error TS2353
+  await client.estimate({ model: "Flux1schnell", input: {} }); // expect-error TS2345
+  await client.models({ task: 7 }); // expect-error TS2322
+  if (job.cost !== null && job.cost.estimated === "yes") return; // expect-error TS2367
+  const price: string = (await client.balance()).amount; // expect-error TS2322
+  void price;
   void named;
   void role;
   void status;

@@ -11,7 +11,11 @@ import {
   loadFile,
   verifyWebhook,
   verifyWebhookSync,
+  type Amount,
   type Capabilities,
+  type Cost,
+  type Model,
+  type ModelsOptions,
   type CallOptions,
   type ClientStats,
   type ErrorCode,
@@ -126,7 +130,8 @@ export async function everything(signal: AbortSignal, request: Request): Promise
   const provider: ProviderName = client.provider;
   const baseUrl: string = client.baseUrl;
   const caps: Capabilities = client.capabilities;
-  const can: boolean = caps.cancel && caps.list && caps.webhooks && caps.realtime && caps.streaming;
+  const can: boolean = caps.cancel && caps.list && caps.webhooks && caps.realtime && caps.streaming
+    && caps.estimate && caps.balance && caps.models && caps.files;
   const stats: ClientStats = client.stats;
   const sent: number = stats.requests + stats.retries + stats.retriesDenied + stats.fallbacks;
   void [provider, baseUrl, can, sent];
@@ -138,6 +143,20 @@ export async function everything(signal: AbortSignal, request: Request): Promise
   await client.get(first.id, { signal });
   const cancelled: Job = await client.cancel(first.id, { signal });
   const recent: Job[] = await client.list({ signal });
+  const price: Amount = await client.estimate(req, { signal });
+  const priceAmount: number = price.amount;
+  const priceCurrency: string | null = price.currency;
+  const balance: Amount = await client.balance({ signal });
+  await client.balance();
+  const modelsOptions: ModelsOptions = { signal, task: "txt2img" };
+  const models: Model[] = await client.models(modelsOptions);
+  await client.models();
+  const model: Model = models[0];
+  const modelFields: [string, string | null, string[], ProviderName, unknown] = [model.id, model.name, model.tasks, model.provider, model.raw];
+  const cost: Cost | null = first.cost;
+  const costFields: [number, string | null, boolean] | null = cost && [cost.amount, cost.currency, cost.estimated];
+  const deapiPrice: Amount = await new JobClient({ provider: "deapi" }).estimate({ task: "img2img", input: { image: new Blob([]) } });
+  void [priceAmount, priceCurrency, balance, modelFields, costFields, deapiPrice];
   const waitOptions: WaitOptions = {
     signal,
     via: "auto",
