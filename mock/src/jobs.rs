@@ -569,6 +569,20 @@ impl Timeline {
     }
 
     /// The state at `now_ms`, as if the job had been cancelled at `cancelled_at_ms` (if any).
+    /// The moments a snapshot of this timeline can change, in order: the queue turning late,
+    /// the start, each progress step, the end (a Socaity status stream sends a record at each).
+    pub fn change_times(&self) -> Vec<u64> {
+        let queue = self.started_at_ms - self.submitted_at_ms;
+        let span = self.completes_at_ms - self.started_at_ms;
+        let mut out = vec![self.submitted_at_ms + queue.div_ceil(2), self.started_at_ms];
+        for k in 1..u64::from(self.steps) {
+            out.push(self.started_at_ms + (k * span).div_ceil(u64::from(self.steps)));
+        }
+        out.push(self.completes_at_ms);
+        out.dedup();
+        out
+    }
+
     pub fn at(&self, now_ms: u64, cancelled_at_ms: Option<u64>) -> Snapshot {
         if let Some(c) = cancelled_at_ms.filter(|&c| c <= now_ms && c < self.completes_at_ms) {
             let before = self.at(c, None);

@@ -277,7 +277,7 @@ async fn submit(
     let job = st.admit(job, &body, idem);
     if job.options.direct_sse && job.options.stream.is_some() {
         let id = job.id.clone();
-        let mut res = sse::response(st, job, 0, Value::Null);
+        let mut res = sse::response(st, job, 0, Value::Null, None);
         if let Ok(v) = HeaderValue::from_str(&id) {
             res.headers_mut().insert("x-job-id", v);
         }
@@ -323,10 +323,11 @@ async fn sync_answer(st: &AppState, job: Job, base: &str) -> Response {
     res
 }
 
-/// `GET /stream/{id}`: the job's SSE stream, resuming after `Last-Event-ID`; 404 for an unknown
-/// job, 409 when it is neither queued nor processing/streaming — except a `mock.stream` job that
-/// finished or failed, whose stream is replayed at once (so a late reader or a resume after a drop
-/// still gets the chunks and the end).
+/// `GET /stream/{id}`: the job's SSE stream — its output and, as Socaity's gateway sends them,
+/// its `event: job` status records (see `sse`) — resuming after `Last-Event-ID`; 404 for an
+/// unknown job, 409 when it is neither queued nor processing/streaming — except a `mock.stream`
+/// job that finished or failed, whose stream is replayed at once (so a late reader or a resume
+/// after a drop still gets the chunks and the end).
 fn stream(st: &AppState, key: &str, base: &str, id: &str, last_event_id: Option<&str>) -> Response {
     let Some(job) = st.store.get(Provider::Socaity, key, id) else {
         return not_found();
@@ -342,7 +343,10 @@ fn stream(st: &AppState, key: &str, base: &str, id: &str, last_event_id: Option<
         .and_then(|v| v.parse::<u64>().ok())
         .unwrap_or(0);
     let result = result(&job, base);
-    sse::response(st, job, skip, result)
+    let base = base.to_owned();
+    let status: sse::Render =
+        Box::new(move |job: &Job, at: u64| job_body(job, &job.snapshot(at), &base));
+    sse::response(st, job, skip, result, Some(status))
 }
 
 fn status(st: &AppState, key: &str, base: &str, id: &str) -> Answer {

@@ -7,8 +7,12 @@
 //! `ids: true`, `data: [DONE]` at the end, `data: {"error": "Internal stream error"}` on failure),
 //! `: keep-alive` comments on idle streams, `drop_after` (the connection dropped once per job) and
 //! resuming after `Last-Event-ID`, and the result a finished stream job shows when polled. A job
-//! without `mock.stream` streams its result as one frame when it ends. Must not touch: the routes'
-//! 404/409 answers and status words (`socaity`), job timing rules (`jobs`).
+//! without `mock.stream` streams its result as one frame when it ends. As Socaity's gateway does on
+//! `links.stream`, a job's stream also carries its status: a named `event: job` record (the job
+//! body, rendered by `socaity`) when the stream opens and at each change (`Timeline::change_times`),
+//! the terminal one after the output's last frame, then the stream closes; a cancel is sent as its
+//! record at the next change. Must not touch: the routes' 404/409 answers and status words
+//! (`socaity`), job timing rules (`jobs`).
 
 use crate::clock::unix_seconds;
 use crate::jobs::{Job, Phase, StreamOptions};
@@ -107,11 +111,21 @@ pub fn frame(k: usize, chunk: &Value, ids: bool) -> String {
     out
 }
 
+/// Renders a job's status record: the job body at a time (ms).
+pub type Render = Box<dyn Fn(&Job, u64) -> Value + Send + Sync>;
+
 /// A `200 text/event-stream` response streaming `job` from after chunk `skip` (a `Last-Event-ID`).
-/// `result` is the frame body a job without `mock.stream` sends when it finishes.
-pub fn response(st: &AppState, job: Job, skip: u64, result: Value) -> Response {
+/// `result` is the frame body a job without `mock.stream` sends when it finishes; `status`, when
+/// given, renders the `event: job` records.
+pub fn response(
+    st: &AppState,
+    job: Job,
+    skip: u64,
+    result: Value,
+    status: Option<Render>,
+) -> Response {
     let (tx, rx) = mpsc::channel(16);
-    tokio::spawn(pump(st.clone(), job, skip, result, tx));
+    tokio::spawn(pump(st.clone(), job, skip, result, status, tx));
     (
         StatusCode::OK,
         [
@@ -153,58 +167,132 @@ async fn wait(st: &AppState, tx: &Tx, at_ms: u64, keepalive_ms: u64) -> bool {
     }
 }
 
-async fn pump(st: AppState, job: Job, skip: u64, result: Value, tx: Tx) {
+/// One `event: job` record.
+fn status_frame(body: &Value) -> String {
+    format!("event: job\ndata: {body}\n\n")
+}
+
+/// What a stream sends at a moment: an output chunk, or the job's status.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Step {
+    /// Before a chunk due at the same moment: the status says `processing` first.
+    Status,
+    Chunk(usize),
+}
+
+async fn pump(st: AppState, job: Job, skip: u64, result: Value, status: Option<Render>, tx: Tx) {
     let id = job.id.clone();
     let cancelled = |at: u64| {
         st.store
             .find(&id)
             .is_none_or(|j| j.cancelled_at_ms.is_some_and(|c| c <= at))
     };
+    // The job's status record at `at`, when it differs from the last one sent.
+    let mut last_status: Option<Value> = None;
+    let mut status_at = |at: u64| -> Option<String> {
+        let render = status.as_ref()?;
+        let now = st.store.find(&id).unwrap_or_else(|| job.clone());
+        let body = render(&now, at);
+        if last_status.as_ref() == Some(&body) {
+            return None;
+        }
+        let frame = status_frame(&body);
+        last_status = Some(body);
+        Some(frame)
+    };
     let keepalive = job
         .options
         .stream
         .as_ref()
         .map_or(DEFAULT_KEEPALIVE_MS, |p| p.keepalive_ms);
-    if let Some(plan) = &job.options.stream {
-        let list = chunks(&job, plan);
-        let sent = plan.sent();
-        let from = usize::try_from(skip).unwrap_or(usize::MAX).min(sent);
-        for k in from..=sent {
-            if plan.drop_after == Some(k as u64) && st.store.take_stream_drop(&id) {
-                // Let the chunks already sent leave the server first (as `reset_after` does).
-                tokio::time::sleep(DROP_PAUSE).await;
-                let _ = tx
-                    .send(Err(std::io::Error::new(
-                        std::io::ErrorKind::ConnectionAborted,
-                        "polyjob-mock: mock.stream.drop_after drops the connection",
-                    )))
-                    .await;
-                return;
+    let end = job.timeline.completes_at_ms;
+    let opened = st.clock.now_ms().min(end);
+    if let Some(frame) = status_at(opened) {
+        if !send(&tx, frame).await {
+            return;
+        }
+    }
+    // Every moment something is sent before the end, in order.
+    let mut steps: Vec<(u64, Step)> = Vec::new();
+    if status.is_some() {
+        for at in job.timeline.change_times() {
+            if at > opened && at < end {
+                steps.push((at, Step::Status));
             }
-            let Some(chunk) = list.get(k).filter(|_| k < sent) else {
-                break;
-            };
+        }
+    }
+    let list = job
+        .options
+        .stream
+        .as_ref()
+        .map(|plan| (chunks(&job, plan), plan.sent()));
+    if let (Some(plan), Some((_, sent))) = (&job.options.stream, &list) {
+        let from = usize::try_from(skip).unwrap_or(usize::MAX).min(*sent);
+        for k in from..=*sent {
             let at = job
                 .timeline
                 .started_at_ms
                 .saturating_add((k as u64).saturating_mul(plan.interval_ms));
-            if !wait(&st, &tx, at, keepalive).await || cancelled(at) {
-                return;
+            steps.push((at, Step::Chunk(k)));
+        }
+    }
+    steps.sort();
+    for (at, step) in steps {
+        if !wait(&st, &tx, at, keepalive).await {
+            return;
+        }
+        if cancelled(at) {
+            if let Some(frame) = status_at(at) {
+                let _ = send(&tx, frame).await;
             }
-            if !send(&tx, frame(k, chunk, plan.ids)).await {
+            return;
+        }
+        let frame = match step {
+            Step::Status => status_at(at),
+            Step::Chunk(k) => {
+                let (Some(plan), Some((list, sent))) = (&job.options.stream, &list) else {
+                    continue;
+                };
+                if plan.drop_after == Some(k as u64) && st.store.take_stream_drop(&id) {
+                    // Let the chunks already sent leave the server first (as `reset_after` does).
+                    tokio::time::sleep(DROP_PAUSE).await;
+                    let _ = tx
+                        .send(Err(std::io::Error::new(
+                            std::io::ErrorKind::ConnectionAborted,
+                            "polyjob-mock: mock.stream.drop_after drops the connection",
+                        )))
+                        .await;
+                    return;
+                }
+                list.get(k)
+                    .filter(|_| k < *sent)
+                    .map(|chunk| frame(k, chunk, plan.ids))
+            }
+        };
+        if let Some(frame) = frame {
+            if !send(&tx, frame).await {
                 return;
             }
         }
     }
-    let end = job.timeline.completes_at_ms;
-    if !wait(&st, &tx, end, keepalive).await || cancelled(end) {
+    if !wait(&st, &tx, end, keepalive).await {
         return;
     }
-    let last = match job.timeline.at(end, None).phase {
+    if cancelled(end) {
+        if let Some(frame) = status_at(end) {
+            let _ = send(&tx, frame).await;
+        }
+        return;
+    }
+    let mut last = match job.timeline.at(end, None).phase {
         Phase::Finished if job.options.stream.is_some() => DONE.to_owned(),
         Phase::Finished => format!("{}{DONE}", frame(0, &result, false)),
         _ => ERROR_FRAME.to_owned(),
     };
+    // The output's end first, then the terminal status (what the SDK stops reading at).
+    if let Some(frame) = status_at(end) {
+        last.push_str(&frame);
+    }
     let _ = send(&tx, last).await;
 }
 

@@ -1,5 +1,6 @@
 //! Socaity SSE over real sockets: chunks in order, ids and resuming after a drop, [DONE], the error
-//! frame, keep-alive comments, 404/409, direct SSE.
+//! frame, keep-alive comments, 404/409, direct SSE; the `event: job` status records the gateway
+//! multiplexes with the output (the output tests look at the unnamed records only).
 
 mod net;
 use net::*;
@@ -26,6 +27,33 @@ async fn stream(addr: SocketAddr, id: &str, last: Option<&str>) -> Sse {
     Sse::open(addr, "GET", &format!("/socaity/stream/{id}"), &h, "").await
 }
 
+/// The output records of `blocks` (the `event: job` status records left out).
+fn output(blocks: Vec<String>) -> Vec<String> {
+    blocks
+        .into_iter()
+        .filter(|b| !b.starts_with("event: job"))
+        .collect()
+}
+
+/// The job bodies of the `event: job` records of `blocks`, in order.
+fn statuses(blocks: &[String]) -> Vec<Value> {
+    blocks
+        .iter()
+        .filter_map(|b| b.strip_prefix("event: job\ndata: "))
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect()
+}
+
+/// The next block that is not a status record.
+async fn next_output(s: &mut Sse) -> Option<String> {
+    loop {
+        let b = s.next().await?;
+        if !b.starts_with("event: job") {
+            return Some(b);
+        }
+    }
+}
+
 fn data(block: &str) -> String {
     block
         .lines()
@@ -48,7 +76,7 @@ async fn default_chunks_in_order_then_done_and_the_result() {
     assert_eq!(s.headers["content-type"], "text/event-stream");
     assert_eq!(s.headers["cache-control"], "no-cache");
     assert_eq!(s.headers["x-accel-buffering"], "no");
-    let first = s.next().await.unwrap();
+    let first = next_output(&mut s).await.unwrap();
     assert!(!first.contains("id:"), "no ids unless asked: {first}");
     let c: Value = serde_json::from_str(&data(&first)).unwrap();
     assert_eq!(c["object"], "chat.completion.chunk");
@@ -59,6 +87,7 @@ async fn default_chunks_in_order_then_done_and_the_result() {
     let polled = get(addr, &format!("/socaity/v1/jobs/{id}")).await.json();
     assert_eq!(polled["status"], "STREAMING");
     let (rest, end) = s.rest().await;
+    let rest = output(rest);
     assert_eq!(end, End::Clean);
     assert_eq!(rest.len(), 8, "{rest:?}");
     assert_eq!(rest[7], "data: [DONE]");
@@ -82,6 +111,7 @@ async fn default_chunks_in_order_then_done_and_the_result() {
     // Finished: replayed at once after the last event id.
     let mut s = stream(addr, &id, Some("6")).await;
     let (got, end) = s.rest().await;
+    let got = output(got);
     assert_eq!(end, End::Clean);
     assert_eq!(got.len(), 3);
     assert_eq!(got[2], "data: [DONE]");
@@ -106,12 +136,14 @@ async fn ids_drop_once_and_resume_after_last_event_id() {
     .await;
     let mut s = stream(addr, &id, None).await;
     let (got, end) = s.rest().await;
+    let got = output(got);
     assert_eq!(got, vec!["id: 1\ndata: a", "id: 2\ndata: b"]);
     assert_eq!(end, End::Abrupt);
     let polled = get(addr, &format!("/socaity/status/{id}")).await.json();
     assert_eq!(polled["status"], "streaming");
     let mut s = stream(addr, &id, Some("2")).await;
     let (got, end) = s.rest().await;
+    let got = output(got);
     assert_eq!(
         got,
         vec![
@@ -134,6 +166,7 @@ async fn fail_after_ends_with_the_error_frame() {
     )
     .await;
     let (got, end) = stream(addr, &id, None).await.rest().await;
+    let got = output(got);
     assert_eq!(
         got,
         vec![
@@ -149,7 +182,7 @@ async fn fail_after_ends_with_the_error_frame() {
     // Replayed after the failure, error frame included.
     let (got, _) = stream(addr, &id, Some("1")).await.rest().await;
     assert_eq!(
-        got,
+        output(got),
         vec!["data: y", "data: {\"error\": \"Internal stream error\"}"]
     );
 }
@@ -163,9 +196,13 @@ async fn keep_alive_comments_and_a_plain_job() {
     )
     .await;
     let mut s = stream(addr, &id, None).await;
+    assert!(
+        s.next().await.unwrap().starts_with("event: job"),
+        "the status first"
+    );
     assert_eq!(s.next().await.unwrap(), ": keep-alive");
     let (got, _) = s.rest().await;
-    assert_eq!(got, vec!["data: only", "data: [DONE]"]);
+    assert_eq!(output(got), vec!["data: only", "data: [DONE]"]);
     // A job without mock.stream streams its result once it ends.
     let id = submit(
         addr,
@@ -173,8 +210,65 @@ async fn keep_alive_comments_and_a_plain_job() {
     )
     .await;
     let (got, end) = stream(addr, &id, None).await.rest().await;
-    assert_eq!(got, vec!["data: {\"text\":\"hey\"}", "data: [DONE]"]);
+    assert_eq!(
+        output(got),
+        vec!["data: {\"text\":\"hey\"}", "data: [DONE]"]
+    );
     assert_eq!(end, End::Clean);
+}
+
+#[tokio::test]
+async fn status_records_at_every_change_and_the_terminal_one_last() {
+    let (addr, _) = serve(Config::default()).await;
+    // A plain job (no output stream): queued, processing in 4 steps, finished.
+    let id = submit(
+        addr,
+        json!({"variant": "apipod", "queue_ms": 40, "duration_ms": 120, "steps": 4, "result": {"text": "ok"}}),
+    )
+    .await;
+    let (got, end) = stream(addr, &id, None).await.rest().await;
+    assert_eq!(end, End::Clean);
+    let jobs = statuses(&got);
+    let words: Vec<&str> = jobs.iter().map(|j| j["status"].as_str().unwrap()).collect();
+    assert_eq!(
+        words,
+        [
+            "queued",
+            "processing",
+            "processing",
+            "processing",
+            "processing",
+            "finished"
+        ],
+        "{got:?}"
+    );
+    let progress: Vec<Value> = jobs[1..5].iter().map(|j| j["progress"].clone()).collect();
+    assert_eq!(progress, [json!(0.0), json!(0.25), json!(0.5), json!(0.75)]);
+    assert!(jobs.iter().all(|j| j["job_id"] == json!(id)));
+    assert_eq!(
+        jobs[5]["result"],
+        json!({"text": "ok"}),
+        "the terminal record carries the result"
+    );
+    // The output's end comes before the terminal record, which is the last block.
+    let done = got.iter().position(|b| b == "data: [DONE]").unwrap();
+    assert_eq!(done, got.len() - 2, "{got:?}");
+    assert!(got.last().unwrap().starts_with("event: job"));
+
+    // A cancel is sent as its record, then the stream closes.
+    let id = submit(
+        addr,
+        json!({"variant": "apipod", "queue_ms": 0, "duration_ms": 400, "steps": 4}),
+    )
+    .await;
+    let mut s = stream(addr, &id, None).await;
+    let first = s.next().await.unwrap();
+    assert!(first.starts_with("event: job"), "{first}");
+    let r = post_json(addr, &format!("/socaity/cancel/{id}"), &json!({})).await;
+    assert_eq!(r.status, 200);
+    let (got, _) = s.rest().await;
+    let last = statuses(&got).pop().unwrap();
+    assert_eq!(last["status"], "cancelled");
 }
 
 #[tokio::test]
