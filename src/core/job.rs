@@ -60,11 +60,13 @@ pub enum Channel {
     Webhook,
     /// Handed in by `client.notify(job)` (from a webhook receiver or anywhere else).
     Notify,
+    /// A record of the job's status stream (Socaity's `event: job`, on `links.stream`).
+    Stream,
 }
 
 impl Channel {
     /// Every channel, in the order of their names.
-    pub const ALL: [Channel; 7] = [
+    pub const ALL: [Channel; 8] = [
         Channel::Submit,
         Channel::Poll,
         Channel::Cancel,
@@ -72,9 +74,11 @@ impl Channel {
         Channel::Realtime,
         Channel::Webhook,
         Channel::Notify,
+        Channel::Stream,
     ];
 
-    /// `"submit"`, `"poll"`, `"cancel"`, `"list"`, `"realtime"`, `"webhook"`, `"notify"`.
+    /// `"submit"`, `"poll"`, `"cancel"`, `"list"`, `"realtime"`, `"webhook"`, `"notify"`,
+    /// `"stream"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Submit => "submit",
@@ -84,6 +88,7 @@ impl Channel {
             Channel::Realtime => "realtime",
             Channel::Webhook => "webhook",
             Channel::Notify => "notify",
+            Channel::Stream => "stream",
         }
     }
 

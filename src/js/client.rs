@@ -61,7 +61,7 @@ export interface Job {
   cost: Cost | null;
   /** How this state reached you: the submit's answer, a status request ("poll", also `get` and
    * the confirmation of a pushed end), a cancel or list answer, the realtime socket, a verified
-   * webhook, or `notify()`; null for a job you built. */
+   * webhook, `notify()`, or a Socaity status-stream record ("stream"); null for a job you built. */
   via: JobVia | null;
   /** The provider's last response body, untouched. */
   raw: unknown;
@@ -71,7 +71,7 @@ export interface Job {
   serviceUrl?: string;
 }
 /** The channels a job state comes by (`Job.via`). */
-export type JobVia = "submit" | "poll" | "cancel" | "list" | "realtime" | "webhook" | "notify";
+export type JobVia = "submit" | "poll" | "cancel" | "list" | "realtime" | "webhook" | "notify" | "stream";
 /** What a file is to its job. */
 export type FileRole = "result" | "alternate" | "preview" | "download" | "screenshot";
 /** One file of a job: a URL to download, or its bytes inline as base64. `loadFile` reads either. */
@@ -194,6 +194,9 @@ export interface ClientStats { requests: number; retries: number; retriesDenied:
 export interface Capabilities {
   cancel: boolean; list: boolean; webhooks: boolean; realtime: boolean; streaming: boolean;
   estimate: boolean; balance: boolean; models: boolean; files: boolean;
+  /** Job states pushed to a wait without a webhook receiver: deAPI realtime (when configured),
+   * Socaity's status stream (a job whose state offers `links.stream`). */
+  push: boolean;
 }
 /** A sum of money: `currency` an ISO 4217 code where the provider states one (deAPI: "USD"). */
 export interface Amount { amount: number; currency: string | null }
@@ -629,14 +632,17 @@ impl JobClient {
     }
 
     /// An async iterator over a Socaity job's output stream (SSE, read with the Authorization
-    /// header): each chunk as parsed JSON or a string, ending at `[DONE]`. Pass a job id, or a
-    /// submit request to submit and stream its answer (direct SSE when the endpoint answers so).
+    /// header): each chunk as parsed JSON or a string, ending at `[DONE]` (the gateway's
+    /// `event: job` status records are not chunks: a wait reads those). Pass a job id, a Job (a
+    /// service job needs its Job: its links lead to the stream), or a submit request to submit
+    /// and stream its answer (direct SSE when the endpoint answers so).
     /// Rejects `UNSUPPORTED` for providers without streams, `CONFLICT` (409) when the job does
     /// not stream, `NOT_FOUND` (404), `JOB_FAILED` on an error frame.
     #[wasm_bindgen(unchecked_return_type = "JobStream & AsyncIterable<unknown>")]
     pub fn stream(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string | SubmitRequestFor<P>")] target: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | Job | SubmitRequestFor<P>")]
+        target: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Result<JsValue, JsValue> {
         if !adapter(self.engine.cfg.provider).capabilities().streaming {
@@ -646,8 +652,12 @@ impl JobClient {
             )));
         }
         let opts = convert::call_options(&options).map_err(reject)?;
-        let target = if target.is_string() {
-            Ok(convert::job_id(&target).map_err(reject)?)
+        // A request has an `input`; a Job (as polyjob gave it) has a `status` and no input.
+        let is_job = target.is_object()
+            && js_sys::Reflect::has(&target, &"status".into()).unwrap_or(false)
+            && !js_sys::Reflect::has(&target, &"input".into()).unwrap_or(false);
+        let target = if target.is_string() || is_job {
+            Ok(convert::job_target(&target, self.engine.cfg.provider).map_err(reject)?)
         } else {
             Err(convert::submit_request(&target).map_err(reject)?)
         };

@@ -530,5 +530,6 @@ pub(crate) fn capabilities_to_js(c: Capabilities) -> JsValue {
     set(&o, "balance", &JsValue::from_bool(c.balance));
     set(&o, "models", &JsValue::from_bool(c.models));
     set(&o, "files", &JsValue::from_bool(c.files));
+    set(&o, "push", &JsValue::from_bool(c.push));
     Object::freeze(&o).into()
 }

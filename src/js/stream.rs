@@ -11,12 +11,13 @@ use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
 use super::error::{to_js_error, to_js_error_for};
-use crate::core::{Error, ErrorCode};
+use crate::core::{Error, ErrorCode, Job};
 use crate::providers::{StreamItem, SubmitRequest};
 use crate::transport::{fetch_open_submit, to_js, Engine, Opened, StreamReader};
 
 enum State {
-    Job(String),
+    /// A job by id, or a job's known state (whose links lead to its stream: a service job).
+    Job(String, Option<Box<Job>>),
     /// A submit request and the files of its input.
     Submit(SubmitRequest, js_sys::Array),
     Reading(StreamReader),
@@ -33,14 +34,14 @@ pub struct JobStream {
 }
 
 impl JobStream {
-    /// The stream of job `id`, or of the job `request` submits.
+    /// The stream of job `id` (its state `known` when given), or of the job `request` submits.
     pub(crate) fn new(
         engine: Rc<Engine>,
-        target: Result<String, (SubmitRequest, js_sys::Array)>,
+        target: Result<(String, Option<Job>), (SubmitRequest, js_sys::Array)>,
         signal: Option<AbortSignal>,
     ) -> JsValue {
         let state = match target {
-            Ok(id) => State::Job(id),
+            Ok((id, known)) => State::Job(id, known.map(Box::new)),
             Err((req, files)) => State::Submit(req, files),
         };
         let js: JsValue = JobStream {
@@ -60,7 +61,7 @@ async fn open(
     signal: Option<&AbortSignal>,
 ) -> Result<StreamReader, Error> {
     match state {
-        State::Job(id) => StreamReader::for_job(engine.clone(), &id, None),
+        State::Job(id, known) => StreamReader::for_job(engine.clone(), &id, known.as_deref()),
         State::Submit(req, files) => match fetch_open_submit(engine, &req, &files, signal).await? {
             Opened::Stream(response) => StreamReader::from_response(engine.clone(), &response),
             Opened::Job(job) => StreamReader::for_job(engine.clone(), &job.id, Some(&job)),

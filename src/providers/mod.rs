@@ -22,7 +22,10 @@ pub use deapi::{
     webhook_info as deapi_webhook_info, WebhookInfo as DeapiWebhookInfo,
 };
 pub use optexity::parse_callback as optexity_callback;
-pub use socaity::{classify_stream_data, StreamItem};
+pub use socaity::{
+    classify_stream_data, offers_stream as socaity_offers_stream,
+    parse_stream_record as socaity_stream_record, StreamItem,
+};
 
 /// What a client is configured with, validated. The key is only ever placed in the provider's
 /// auth header.
@@ -121,6 +124,9 @@ pub struct Capabilities {
     pub models: bool,
     /// File inputs (multipart uploads).
     pub files: bool,
+    /// Job states pushed to a waiting client without a webhook receiver: deAPI's realtime
+    /// socket (when configured), Socaity's status stream (`links.stream`).
+    pub push: bool,
 }
 
 /// How a provider takes the API key.
@@ -153,6 +159,7 @@ const fn caps(bits: u16) -> Capabilities {
         balance: bits & BALANCE != 0,
         models: bits & MODELS != 0,
         files: bits & FILES != 0,
+        push: bits & PUSH != 0,
     }
 }
 const CANCEL: u16 = 1;
@@ -164,12 +171,13 @@ const ESTIMATE: u16 = 32;
 const BALANCE: u16 = 64;
 const MODELS: u16 = 128;
 const FILES: u16 = 256;
+const PUSH: u16 = 512;
 
 /// [`ProviderInfo`] by provider, in [`Provider::ALL`]'s order.
 const INFO: [ProviderInfo; 4] = [
     ProviderInfo {
         base_url: "https://api.socaity.ai",
-        capabilities: caps(CANCEL | STREAMING | FILES),
+        capabilities: caps(CANCEL | STREAMING | FILES | PUSH),
         auth: Auth::Bearer,
     },
     ProviderInfo {
@@ -179,7 +187,7 @@ const INFO: [ProviderInfo; 4] = [
     },
     ProviderInfo {
         base_url: "https://api.deapi.ai",
-        capabilities: caps(WEBHOOKS | REALTIME | ESTIMATE | BALANCE | MODELS | FILES),
+        capabilities: caps(WEBHOOKS | REALTIME | ESTIMATE | BALANCE | MODELS | FILES | PUSH),
         auth: Auth::Bearer,
     },
     ProviderInfo {

@@ -13,6 +13,9 @@
 //!
 //! Streaming (`GET /stream/{id}`, `text/event-stream`): the SSE framing is
 //! [`crate::core::sse`]'s; what each APIPod `data:` payload means is [`classify_stream_data`].
+//! Socaity's gateway multiplexes the job's status on that stream as named `event: job` records,
+//! each a job envelope ([`parse_stream_record`]); a job offers it with `links.stream`
+//! ([`offers_stream`]).
 
 use super::common::{
     encode_path, ensure_failure_error, first_timestamp, input_object, object_body, progress,
@@ -354,6 +357,32 @@ fn parse_job(body: &Json, raw: Raw, requested_id: Option<&str>) -> Result<Job, E
     ]);
     job.raw = raw;
     Ok(job)
+}
+
+/// One `event: job` record of the job's status stream (the gateway's `links.stream`): a job
+/// envelope, read as a polled body is (`raw` is the record's text). `id` is the job's id (a
+/// record naming no job is this one's).
+pub fn parse_stream_record(id: &str, data: &str) -> Result<Job, Error> {
+    let body = crate::core::json::parse(data).map_err(|_| {
+        Error::bad_response(Provider::Socaity, "socaity: a status record is not JSON")
+    })?;
+    if !body.is_object() {
+        return Err(Error::bad_response(
+            Provider::Socaity,
+            "socaity: a status record is not a job",
+        ));
+    }
+    parse_job(&body, Raw::Text(data.into()), Some(id))
+}
+
+/// Whether a job's state offers a status stream (`links.stream`, APIPod's envelope as the
+/// gateway sends it).
+pub fn offers_stream(job: &Job) -> bool {
+    job.raw
+        .value()
+        .get("links")
+        .and_then(|l| l.get_str("stream"))
+        .is_some()
 }
 
 /// How deep [`file_models`] looks into a result.

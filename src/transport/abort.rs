@@ -60,6 +60,11 @@ impl ChildSignal {
         self.controller.signal()
     }
 
+    /// Aborts now (what a read owned by a dropped future uses to stop its fetch).
+    pub(crate) fn abort(&self) {
+        self.controller.abort();
+    }
+
     /// Whether, and why, the signal has fired.
     pub(crate) fn cause(&self) -> Option<AbortCause> {
         if !self.controller.signal().aborted() {

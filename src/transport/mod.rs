@@ -15,6 +15,7 @@ mod host;
 mod push;
 mod realtime;
 mod signal;
+mod status_stream;
 mod stream;
 mod timer;
 mod wait;

@@ -1,5 +1,5 @@
 //! Routing of pushed job updates to the watchers of each job. A push channel (the deAPI
-//! realtime socket, `client.notify`) calls [`PushRegistry::deliver`]; every [`Watcher`] holds a
+//! realtime socket, a Socaity status stream, `client.notify`) calls [`PushRegistry::deliver`]; every [`Watcher`] holds a
 //! [`Subscription`] for its job id and reads its updates from it. Dropping a subscription
 //! unregisters it. This module knows nothing of sockets or providers.
 //!
@@ -67,6 +67,13 @@ impl PushRegistry {
             m.send(PushUpdate::Job(Box::new(job.clone())));
         }
         boxes.len()
+    }
+
+    /// Sends `make()` to every watcher of job `id` (news of a channel that carries one job).
+    pub(crate) fn tell(&self, id: &str, make: impl Fn() -> PushUpdate) {
+        for m in self.mailboxes_of(id) {
+            m.send(make());
+        }
     }
 
     /// Sends `make()` to every watcher (channel-wide news: lost, interrupted, resumed).

@@ -15,7 +15,7 @@ use super::engine::Engine;
 use super::fetch;
 use super::now_ms;
 use super::timer::sleep;
-use crate::core::sse::SseDecoder;
+use crate::core::sse::{SseDecoder, SseEvent};
 use crate::core::Deadline;
 use crate::core::{Error, ErrorCode, HttpRequest, Job};
 use crate::providers::{adapter, classify_stream_data, StreamItem};
@@ -29,7 +29,7 @@ pub(crate) struct StreamReader {
     request: Option<HttpRequest>,
     decoder: SseDecoder,
     reader: Option<ReadableStreamDefaultReader>,
-    queue: Vec<StreamItem>,
+    queue: Vec<SseEvent>,
     reconnects: u32,
     done: bool,
 }
@@ -84,30 +84,49 @@ impl StreamReader {
         }
     }
 
-    /// The next chunk (`Chunk`/`Text`), `Ok(None)` at the end (`[DONE]`), or the error that
-    /// ended the stream: an `{"error"}` frame is `JOB_FAILED`; 404 `NOT_FOUND`; 409 `CONFLICT`
-    /// (the job does not stream); a drop without ids to resume from is `NETWORK`.
+    /// The next output chunk (`Chunk`/`Text`), `Ok(None)` at the end (`[DONE]`), or the error
+    /// that ended the stream: an `{"error"}` frame is `JOB_FAILED`; 404 `NOT_FOUND`; 409
+    /// `CONFLICT` (the job does not stream); a drop without ids to resume from is `NETWORK`.
+    /// Named records (Socaity's `event: job` status records) are not output: they are skipped.
     pub(crate) async fn next(
         &mut self,
         signal: Option<&AbortSignal>,
     ) -> Result<Option<StreamItem>, Error> {
         loop {
-            if !self.queue.is_empty() {
-                let item = self.queue.remove(0);
-                match item {
-                    StreamItem::Done => {
-                        self.stop();
-                        return Ok(None);
-                    }
-                    StreamItem::Error(message) => {
-                        self.stop();
-                        let mut m = String::from("the stream reported an error: ");
-                        m.push_str(&message);
-                        return Err(Error::new(ErrorCode::JobFailed, m)
-                            .with_provider(self.engine.cfg.provider));
-                    }
-                    other => return Ok(Some(other)),
+            let Some(ev) = self.next_event(signal).await? else {
+                return Ok(None);
+            };
+            if ev.event.as_deref().is_some_and(|name| name != "message") {
+                continue;
+            }
+            match classify_stream_data(&ev.data) {
+                StreamItem::Done => {
+                    self.stop();
+                    return Ok(None);
                 }
+                StreamItem::Error(message) => {
+                    self.stop();
+                    let mut m = String::from("the stream reported an error: ");
+                    m.push_str(&message);
+                    return Err(
+                        Error::new(ErrorCode::JobFailed, m).with_provider(self.engine.cfg.provider)
+                    );
+                }
+                other => return Ok(Some(other)),
+            }
+        }
+    }
+
+    /// The next record of the stream, whatever its name, `Ok(None)` once it is stopped or the
+    /// body ended cleanly with nothing to resume; reconnects with `Last-Event-ID` after a drop
+    /// when the server sent ids (a drop without them is `NETWORK`).
+    pub(crate) async fn next_event(
+        &mut self,
+        signal: Option<&AbortSignal>,
+    ) -> Result<Option<SseEvent>, Error> {
+        loop {
+            if !self.queue.is_empty() {
+                return Ok(Some(self.queue.remove(0)));
             }
             if self.done {
                 return Ok(None);
@@ -120,9 +139,7 @@ impl StreamReader {
             };
             let ended = match fetch::read_chunk(reader).await {
                 Ok(Some(bytes)) => {
-                    for ev in self.decoder.push(&bytes) {
-                        self.queue.push(classify_stream_data(&ev.data));
-                    }
+                    self.queue.extend(self.decoder.push(&bytes));
                     false
                 }
                 Ok(None) => true,
@@ -134,14 +151,12 @@ impl StreamReader {
                 }
             };
             if ended {
-                for ev in self.decoder.finish() {
-                    self.queue.push(classify_stream_data(&ev.data));
-                }
+                self.queue.extend(self.decoder.finish());
                 self.reader = None;
                 if !self.queue.is_empty() {
                     continue;
                 }
-                // The connection ended before [DONE]: resume where the ids say, if they do.
+                // The connection ended before its end: resume where the ids say, if they do.
                 if self.request.is_some()
                     && self.decoder.last_event_id().is_some()
                     && self.reconnects < MAX_RECONNECTS
@@ -219,6 +234,13 @@ impl StreamReader {
             self.done = true;
         }
         Ok(())
+    }
+}
+
+impl Drop for StreamReader {
+    /// A reader dropped mid-stream (a wait that ended) cancels the body.
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 

@@ -1,7 +1,8 @@
 //! Waiting on a job: `wait` (follow a job to its end over the best channel, polling as the
 //! floor), `run` (submit, then wait; cancel the remote job when aborted) and the push channel a
-//! wait leases. Orchestration only: the requests go through the engine's request loop
-//! (engine.rs), the following through a [`Watcher`], a stream read through stream.rs.
+//! wait leases (deAPI realtime, or a Socaity job's status stream, read alongside the watch).
+//! Orchestration only: the requests go through the engine's request loop (engine.rs), the
+//! following through a [`Watcher`], a stream read through stream.rs and status_stream.rs.
 
 use std::future::Future;
 use std::rc::Rc;
@@ -13,6 +14,8 @@ use super::abort::ChildSignal;
 use super::engine::{Engine, WAIT_TIMED_OUT};
 use super::now_ms;
 use super::realtime::Lease;
+use super::signal::{race, Either};
+use super::status_stream;
 use super::watcher::{Via, Watcher};
 use crate::core::{Deadline, Error, ErrorCode, Job, JobStatus};
 use crate::providers::{adapter, SubmitRequest};
@@ -60,8 +63,23 @@ impl Engine {
     ) -> Result<impl Future<Output = Result<Job, Error>> + 'static, Error> {
         let lease = self.push_lease(via)?;
         let deadline = Deadline::after(timeout_ms, now_ms());
-        let mut watcher =
-            Watcher::new(self.clone(), id, last, lease.is_some()).with_deadline(deadline);
+        // A Socaity job offering its status stream is followed on it (a push channel); boxed,
+        // so the other waits carry only its pointer.
+        let follow =
+            (via == Via::Auto && status_stream::offered(self, last.as_deref())).then(|| {
+                let known = last
+                    .as_deref()
+                    .cloned()
+                    .unwrap_or_else(|| Job::new(self.cfg.provider, id.clone(), JobStatus::Unknown));
+                Box::pin(status_stream::follow(
+                    self.clone(),
+                    id.clone(),
+                    known,
+                    signal.clone(),
+                ))
+            });
+        let push = lease.is_some() || follow.is_some();
+        let mut watcher = Watcher::new(self.clone(), id, last, push).with_deadline(deadline);
         Ok(async move {
             // Held for the whole wait: the push channel stays open while it lasts.
             let _lease = &lease;
@@ -74,16 +92,35 @@ impl Engine {
             }
             // The latest state lives in `watcher.current` only: a parked wait keeps one copy
             // of the job (with its raw body), not two.
-            loop {
-                match watcher.next(signal.as_ref()).await {
-                    Ok(Some(job)) => on_update(&job),
-                    Ok(None) => {
-                        return watcher.current.take().ok_or_else(|| {
-                            Error::bad_response(watcher.provider(), "the watch ended without a job")
-                        });
+            let watching = async {
+                loop {
+                    match watcher.next(signal.as_ref()).await {
+                        Ok(Some(job)) => on_update(&job),
+                        Ok(None) => {
+                            return watcher.current.take().ok_or_else(|| {
+                                Error::bad_response(
+                                    watcher.provider(),
+                                    "the watch ended without a job",
+                                )
+                            });
+                        }
+                        Err(err) => return Err(timeout_message(err, watcher.id(), timeout_ms)),
                     }
-                    Err(err) => return Err(timeout_message(err, watcher.id(), timeout_ms)),
                 }
+            };
+            match follow {
+                // The stream's read ends at its terminal record; the watch decides the end.
+                Some(follow) => {
+                    let stream = async {
+                        follow.await;
+                        std::future::pending::<std::convert::Infallible>().await
+                    };
+                    match race(stream, watching).await {
+                        Either::Right(outcome) => outcome,
+                        Either::Left(never) => match never {},
+                    }
+                }
+                None => watching.await,
             }
         })
     }

@@ -1,6 +1,6 @@
 //! Following one job: [`Watcher::next`] returns the job's next *changed* state and `None` after
-//! the terminal one, whatever channel brought it — polls, or pushed updates (deAPI realtime,
-//! updates fed with `client.notify`). States are applied in order: a status that moves
+//! the terminal one, whatever channel brought it — polls, or pushed updates (deAPI realtime, a
+//! Socaity status stream, updates fed with `client.notify`). States are applied in order: a status that moves
 //! backwards is ignored, terminal is final, and an update equal to the current state is not a
 //! change, so duplicates from several channels are reported once.
 //!
@@ -19,7 +19,7 @@ use super::signal::{race, Either};
 use super::timer::sleep;
 use super::{now_ms, random};
 use crate::core::schedule::{PollPolicy, PollSchedule};
-use crate::core::{Deadline, Error, ErrorCode, Job};
+use crate::core::{Channel, Deadline, Error, ErrorCode, Job};
 
 /// The first safety-net delay while a push channel carries the job. Long enough that a job
 /// reporting every few seconds is not polled; short enough to catch a failure the channel does
@@ -319,6 +319,12 @@ impl Watcher {
                     self.poll_now = true;
                 }
                 Ok(None)
+            }
+            PushUpdate::Job(job) if job.is_terminal() && job.via == Some(Channel::Stream) => {
+                // A status-stream record is a whole job body, as a poll would bring: no
+                // confirmation request.
+                self.note_push();
+                Ok(self.accept(*job))
             }
             PushUpdate::Job(job) if job.is_terminal() => {
                 self.note_push();

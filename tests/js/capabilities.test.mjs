@@ -6,10 +6,10 @@ import {
 } from "./helpers.mjs";
 
 const CAPS = {
-  socaity: { cancel: true, list: false, webhooks: false, realtime: false, streaming: true },
-  optexity: { cancel: false, list: true, webhooks: true, realtime: false, streaming: false },
-  deapi: { cancel: false, list: false, webhooks: true, realtime: true, streaming: false },
-  serika: { cancel: false, list: true, webhooks: false, realtime: false, streaming: false },
+  socaity: { cancel: true, list: false, webhooks: false, realtime: false, streaming: true, push: true },
+  optexity: { cancel: false, list: true, webhooks: true, realtime: false, streaming: false, push: false },
+  deapi: { cancel: false, list: false, webhooks: true, realtime: true, streaming: false, push: true },
+  serika: { cancel: false, list: true, webhooks: false, realtime: false, streaming: false, push: false },
 };
 
 describe("capabilities", { concurrency: true, timeout: 60_000 }, () => {

@@ -13,7 +13,7 @@ const sha256 = (b) => createHash("sha256").update(b).digest("hex");
 const mockJob = (id) => mockGet(`/__mock/jobs/${id}`);
 
 describe("Socaity services", () => {
-  test("a form endpoint runs to FINISHED: URL-encoded fields, polled under its service", async () => {
+  test("a form endpoint runs to FINISHED: URL-encoded fields, followed on its status stream under its service", async () => {
     const c = client("socaity");
     const updates = [];
     const job = await c.run(
@@ -29,8 +29,9 @@ describe("Socaity services", () => {
     const first = log.findIndex((r) => r.url.includes(job.id));
     const submit = log.slice(0, first).findLast((r) => r.url === "/socaity/services/v1/speechcraft/text2voice");
     assert.equal(submit.headers["content-type"], "application/x-www-form-urlencoded");
-    const polls = log.filter((r) => r.url.includes(job.id));
-    assert.ok(polls.every((r) => r.url === `/socaity/services/v1/speechcraft/status/${job.id}`), JSON.stringify(polls.map((r) => r.url)));
+    const after = log.filter((r) => r.url.includes(job.id));
+    assert.deepEqual(after.map((r) => r.url), [`/socaity/services/v1/speechcraft/stream/${job.id}`], "one status stream, no poll");
+    assert.equal(job.via, "stream");
     assert.ok(updates.every((u) => u.serviceUrl === job.serviceUrl), "every state keeps its service");
   });
 
@@ -88,10 +89,13 @@ describe("Socaity services", () => {
   });
 
   test("a service job's relative links resolve against the service, and the body is form text", async () => {
+    // The status stream is refused (404): the wait polls instead.
     const f = scripted((n) =>
       n === 1
         ? jsonResponse(202, { job_id: "j1", status: "queued", links: { status: "/status/j1", cancel: "/cancel/j1", stream: "/stream/j1" } })
-        : jsonResponse(200, { job_id: "j1", status: "finished", result: { ok: true }, links: { status: "/status/j1" } }),
+        : n === 2
+          ? jsonResponse(404, { detail: "Job not found." })
+          : jsonResponse(200, { job_id: "j1", status: "finished", result: { ok: true }, links: { status: "/status/j1" } }),
     );
     const c = new JobClient({ provider: "socaity", apiKey: KEY, baseUrl: "http://127.0.0.1:9/socaity", fetch: f, pollIntervalMs: 1 });
     const job = await c.run({ service: "speechcraft", endpoint: "text2voice", input: { text: "a b", n: 2, on: true, opts: { x: [1] }, gone: null } });
@@ -100,6 +104,9 @@ describe("Socaity services", () => {
     assert.equal(f.calls[0].headers.get("content-type"), "application/x-www-form-urlencoded");
     assert.equal(f.calls[0].body, "text=a%20b&n=2&on=true&opts=%7B%22x%22%3A%5B1%5D%7D");
     assert.deepEqual(Object.fromEntries(new URLSearchParams(f.calls[0].body)), { text: "a b", n: "2", on: "true", opts: '{"x":[1]}' });
-    assert.equal(f.calls[1].url, "http://127.0.0.1:9/socaity/services/v1/speechcraft/status/j1");
+    assert.equal(f.calls[1].url, "http://127.0.0.1:9/socaity/services/v1/speechcraft/stream/j1");
+    assert.equal(f.calls[1].headers.get("accept"), "text/event-stream");
+    assert.equal(f.calls[2].url, "http://127.0.0.1:9/socaity/services/v1/speechcraft/status/j1");
+    assert.equal(c.stats.fallbacks, 1, "the refused stream shows as a fallback");
   });
 });
