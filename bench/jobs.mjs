@@ -5,11 +5,13 @@
 //   - the baseline: a fixed-500 ms poller in plain JS (Replicate's / fal's loop), same jobs
 //   - polyjob deAPI realtime (Pusher protocol, `realtime: { clientId, wsUrl }`), deAPI jobs
 //   - polyjob Socaity stream (`wait(id, { via: "stream" })`, `mock.stream` jobs)
+//   - polyjob Socaity push (`wait(job)` of APIPod-format jobs: their `links.stream` status
+//     records, no polling; the one stream request per job is not a status request)
 // For every job: status requests (the mock's count) and delay = wait resolving − the moment the
 // mock completed the job, also as a fraction of the job's duration (submit → completion).
 //
 //   node --experimental-websocket bench/jobs.mjs [--jobs 1000] [--min-ms 1000] [--max-ms 60000]
-//        [--strategies poll,fixed,realtime,stream]   a subset, e.g. `poll` while tuning
+//        [--strategies poll,fixed,realtime,stream,push]   a subset, e.g. `poll` while tuning
 //        [--out jobs]                                 writes bench/out/<out>.json
 //        [--rows]                                     keeps every job's row (provider, duration, requests, delay)
 import { JobClient } from "../pkg/node/index.mjs";
@@ -26,8 +28,8 @@ const MOCK = mockUrl();
 const WS = `${MOCK.replace(/^http/, "ws")}/deapi-ws`;
 const PHASE_TIMEOUT_MS = MAX_MS + QUEUE_MS + 90_000;
 const runId = Date.now().toString(36);
-const STRATEGIES = new Set(String(args.strategies ?? "poll,fixed,realtime,stream").split(",").map((x) => x.trim()).filter(Boolean));
-for (const s of STRATEGIES) if (!["poll", "fixed", "realtime", "stream"].includes(s)) throw new Error(`unknown strategy ${s} (poll, fixed, realtime, stream)`);
+const STRATEGIES = new Set(String(args.strategies ?? "poll,fixed,realtime,stream,push").split(",").map((x) => x.trim()).filter(Boolean));
+for (const s of STRATEGIES) if (!["poll", "fixed", "realtime", "stream", "push"].includes(s)) throw new Error(`unknown strategy ${s} (poll, fixed, realtime, stream, push)`);
 
 const durationOf = (i) => Math.round(MIN_MS + ((MAX_MS - MIN_MS) * i) / Math.max(1, JOBS - 1));
 const scenario = (strategy, i, extra = {}) => ({ queue_ms: QUEUE_MS, duration_ms: durationOf(i), steps: STEPS, nonce: `${runId}-${strategy}-${i}`, ...extra });
@@ -142,6 +144,17 @@ if (STRATEGIES.has("stream")) {
     const end = await c.wait(first.id, { via: "stream", timeoutMs: PHASE_TIMEOUT_MS });
     return { id: end.id || first.id, provider: "socaity", resolvedAt: Date.now() };
   }));
+}
+
+// Socaity push: APIPod-format jobs (their answers offer `links.stream`), `wait(job)` over the
+// status stream the gateway multiplexes (`event: job` records).
+if (STRATEGIES.has("push")) {
+  const c = new JobClient(clientOpts("socaity"));
+  results.push(await phase("polyjob Socaity push (status stream)", all, async (i) => {
+    const first = await c.submit(polyjobRequest("socaity", scenario("push", i, { variant: "apipod" })));
+    const end = await c.wait(first, { timeoutMs: PHASE_TIMEOUT_MS });
+    return { id: end.id || first.id, provider: "socaity", resolvedAt: Date.now() };
+  }, () => ({ httpRequestsPerJob: round(c.stats.requests / JOBS, 3), fallbacks: c.stats.fallbacks })));
 }
 
 writeStep(String(args.out ?? "jobs"), { jobs: JOBS, minMs: MIN_MS, maxMs: MAX_MS, queueMs: QUEUE_MS, steps: STEPS, baselineIntervalMs: INTERVAL_MS, strategies: results });
