@@ -19,7 +19,8 @@ use wasm_bindgen::prelude::*;
 
 use super::host::js_install;
 
-/// What JS reports, by `kind` (numbers shared with exchange.js).
+/// What JS reports, by `kind` (numbers shared with exchange.js; tests/js_names.rs checks that
+/// both sides declare the same).
 pub(crate) mod kind {
     /// An operation succeeded. An exchange: `status`, `headers` (the read headers,
     /// `\n`-joined), the body's bytes; an open: the Response as payload; a stream read: status
