@@ -211,7 +211,8 @@ export interface Model {
 }
 export interface ModelsOptions {
   signal?: AbortSignal;
-  /** Only models for this task: deAPI's inference type, or a submit task (`"videos/replace"`). */
+  /** Only models for this task: deAPI's inference type, or a submit task (`"videos/replace"`, a v2
+   * resource such as `"images/edits"`). */
   task?: string;
 }
 export type ErrorCode = "CONFIG" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "VALIDATION"
