@@ -74,6 +74,8 @@ const KEYS: &[&str] = &[
     "price",
     "balance",
     "amount",
+    "is_estimated",
+    "error_reason",
     "slug",
     "name",
     "inference_types",
@@ -310,6 +312,11 @@ fn check_job(p: Provider, _op: &str, job: &Job, what: &str) -> Result<(), TestCa
     if matches!(job.status, JobStatus::Failed | JobStatus::Timeout) {
         ok(job.error.is_some(), || {
             format!("{what}: {:?} job without an error", job.status)
+        })?;
+    }
+    if let Some(cost) = &job.cost {
+        ok(cost.amount.is_finite() && cost.amount >= 0.0, || {
+            format!("{what}: cost {cost:?} is not a finite amount >= 0")
         })?;
     }
     for (name, ts) in [

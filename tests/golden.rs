@@ -50,6 +50,7 @@ const JOB_KEYS: &[&str] = &[
     "createdAt",
     "completedAt",
     "estimatedCompletion",
+    "cost",
 ];
 const JOB_ERROR_KEYS: &[&str] = &["code", "message", "message_contains"];
 const ERROR_KEYS: &[&str] = &[
@@ -311,6 +312,7 @@ fn check_job(ctx: &str, job: &Job, expect: &Json, provider: Provider) {
             "createdAt" => opt_str_json(&job.created_at),
             "completedAt" => opt_str_json(&job.completed_at),
             "estimatedCompletion" => opt_str_json(&job.estimated_completion),
+            "cost" => job.cost.as_ref().map_or(Json::Null, |c| c.to_json()),
             "error" => {
                 check_job_error(ctx, job, want);
                 continue;

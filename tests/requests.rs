@@ -6,7 +6,9 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use polyjob::core::{ErrorCode, HttpRequest, HttpResponse, Job, Json, Method, Provider};
-use polyjob::providers::{adapter, parse_status, parse_submit, ClientConfig, SubmitRequest};
+use polyjob::providers::{
+    adapter, parse_status, parse_submit, ApiVersion, ClientConfig, SubmitRequest,
+};
 
 const KEY: &str = "sk_test_5f2a9c0d41";
 
@@ -1396,5 +1398,206 @@ fn optexity_and_serika_refuse_files_naming_the_field() {
         assert_eq!(err.code, ErrorCode::Config, "{p:?}");
         assert!(err.message.contains("input.ref[0]"), "{}", err.message);
         assert!(err.message.contains(hint), "{}", err.message);
+    }
+}
+
+// ------------------------------------------------------------------------------ deAPI v2
+
+fn cfg_v2(base: Option<&str>) -> ClientConfig {
+    cfg(Provider::Deapi, base)
+        .with_api_version(ApiVersion::V2)
+        .expect("deAPI has v2")
+}
+
+#[test]
+fn api_version_is_deapi_only() {
+    assert_eq!(cfg(Provider::Deapi, None).api_version, ApiVersion::V1);
+    assert_eq!(ApiVersion::from_name("v2"), Some(ApiVersion::V2));
+    assert_eq!(ApiVersion::from_name("v1"), Some(ApiVersion::V1));
+    for bad in ["V2", "2", "v3", ""] {
+        assert_eq!(ApiVersion::from_name(bad), None, "{bad:?}");
+    }
+    for p in [Provider::Socaity, Provider::Optexity, Provider::Serika] {
+        for v in [ApiVersion::V1, ApiVersion::V2] {
+            let e = cfg(p, None).with_api_version(v).unwrap_err();
+            assert_eq!(e.code, ErrorCode::Config);
+            assert!(e.message.contains("apiVersion"), "{}", e.message);
+            assert!(e.message.contains(p.as_str()), "{}", e.message);
+        }
+    }
+}
+
+#[test]
+fn deapi_v2_paths() {
+    let p = Provider::Deapi;
+    let a = adapter(p);
+    for (base, root) in [
+        (None, "https://api.deapi.ai"),
+        (Some("http://127.0.0.1:9/deapi"), "http://127.0.0.1:9/deapi"),
+    ] {
+        let c = cfg_v2(base);
+        let mut r = submit_req(
+            Some("Flux1schnell"),
+            Some("images/generations"),
+            r#"{"prompt":"a fox","width":512,"height":512,"guidance":3.5,"steps":4,"seed":-1}"#,
+        );
+        r.webhook_url = Some("https://example.com/hook".into());
+        let submit = a.submit(&c, &r).unwrap();
+        assert_eq!(submit.method, Method::Post);
+        assert_eq!(submit.url, format!("{root}/api/v2/images/generations"));
+        assert_bearer(p, &submit);
+        // The v1 body, unchanged: input + model + webhook_url.
+        let v1 = a.submit(&cfg(p, base), &r).unwrap();
+        assert_eq!(submit.json_body(), v1.json_body());
+        assert_eq!(
+            submit.json_body().unwrap().get_str("model"),
+            Some("Flux1schnell")
+        );
+
+        let status = a.status(&c, "c08a339c-73e5", None);
+        assert_eq!(status.method, Method::Get);
+        assert_eq!(status.url, format!("{root}/api/v2/jobs/c08a339c-73e5"));
+        assert_bearer(p, &status);
+        assert_eq!(
+            a.status(&c, "a/b?c", None).url,
+            format!("{root}/api/v2/jobs/a%2Fb%3Fc")
+        );
+
+        let price = a.estimate(&c, &r).unwrap();
+        assert_eq!(price.url, format!("{root}/api/v2/images/generations/price"));
+        assert_eq!(price.json_body(), submit.json_body(), "the submit's body");
+        // v2 prices every resource at {resource}/price (no v1 exception).
+        r.task = Some("videos/replacements".into());
+        assert_eq!(
+            a.estimate(&c, &r).unwrap().url,
+            format!("{root}/api/v2/videos/replacements/price")
+        );
+
+        let b = a.balance(&c).unwrap();
+        assert_eq!(
+            (b.method, b.url.as_str()),
+            (
+                Method::Get,
+                format!("{root}/api/v2/account/balance").as_str()
+            )
+        );
+        assert_bearer(p, &b);
+        assert_eq!(
+            a.models(&c, None, None).unwrap().url,
+            format!("{root}/api/v2/models?limit=50&page=1")
+        );
+        assert_eq!(
+            a.models(&c, Some("images/edits"), Some("2")).unwrap().url,
+            format!("{root}/api/v2/models?limit=50&page=2&filter%5Binference_types%5D=img2img")
+        );
+        assert_eq!(
+            a.cancel(&c, "x", None).unwrap_err().code,
+            ErrorCode::Unsupported
+        );
+        assert_eq!(a.list(&c).unwrap_err().code, ErrorCode::Unsupported);
+    }
+}
+
+#[test]
+fn deapi_v2_resources_filter_models_by_their_inference_type() {
+    let a = adapter(Provider::Deapi);
+    let c = cfg_v2(None);
+    for (task, filter) in [
+        ("images/generations", "txt2img"),
+        ("images/edits", "img2img"),
+        ("images/upscales", "img-upscale"),
+        ("images/background-removals", "img-rmbg"),
+        ("images/ocr", "img2txt"),
+        ("videos/generations", "txt2video"),
+        ("videos/animations", "img2video"),
+        ("videos/audio-syncs", "audio2video"),
+        ("videos/replacements", "video-replace"),
+        ("videos/upscales", "vid-upscale"),
+        ("videos/background-removals", "vid-rmbg"),
+        ("audio/speech", "txt2audio"),
+        ("audio/music", "txt2music"),
+        ("embeddings", "txt2embedding"),
+        (
+            "audio/transcriptions",
+            "audio2text%2Cvideo2text%2Caudio_file2text%2Cvideo_file2text",
+        ),
+        ("txt2img", "txt2img"),
+    ] {
+        let url = a.models(&c, Some(task), None).unwrap().url;
+        assert!(
+            url.ends_with(&format!("&filter%5Binference_types%5D={filter}")),
+            "{task}: {url}"
+        );
+    }
+}
+
+#[test]
+fn deapi_v2_file_task_is_a_laravel_form() {
+    let p = Provider::Deapi;
+    let a = adapter(p);
+    let c = cfg_v2(None);
+    let f = file_req(
+        Some("Flux_2_Klein_4B_BF16"),
+        Some("images/edits"),
+        r#"{"image":null,"prompt":"oil painting","steps":4,"seed":-1}"#,
+        vec![vec![key("image")]],
+    );
+    let submit = a.submit(&c, &f).unwrap();
+    assert_eq!(submit.url, "https://api.deapi.ai/api/v2/images/edits");
+    assert_eq!(submit.json_body(), None);
+    let v1 = a.submit(&cfg(p, None), &f).unwrap();
+    assert_eq!(form_pairs(&submit), form_pairs(&v1), "the v1 form");
+    assert!(form_pairs(&submit).contains(&("image".to_string(), "<file 0>".to_string())));
+    let price = a.estimate(&c, &f).unwrap();
+    assert_eq!(price.url, "https://api.deapi.ai/api/v2/images/edits/price");
+    assert_eq!(form_pairs(&price), form_pairs(&submit));
+    assert_key_only_in_auth(p, &submit);
+}
+
+#[test]
+fn deapi_v2_status_reads_cost_and_failure() {
+    let body = |text: &str| HttpResponse {
+        status: 200,
+        headers: vec![],
+        body: polyjob::core::Body::Json(json(text)),
+        json_text: None,
+    };
+    let job = parse_status(
+        Provider::Deapi,
+        "r1",
+        &body(r#"{"data":{"status":"done","progress":100,"result_url":"https://x/r1.png","price":{"amount":0.00136,"is_estimated":false}}}"#),
+    )
+    .unwrap();
+    let cost = job.cost.expect("cost");
+    assert_eq!(
+        (cost.amount, cost.currency.as_deref(), cost.estimated),
+        (0.00136, Some("USD"), false)
+    );
+    let job = parse_status(
+        Provider::Deapi,
+        "r1",
+        &body(r#"{"data":{"status":"error","price":{"amount":0,"is_estimated":false},"error_code":"WORKER_ERROR","error_message":"age-restricted","error_reason":"SOURCE_RESTRICTED"}}"#),
+    )
+    .unwrap();
+    let err = job.error.expect("error");
+    assert_eq!(err.code.as_deref(), Some("WORKER_ERROR"));
+    assert_eq!(err.message, "age-restricted (SOURCE_RESTRICTED)");
+    assert_eq!(job.cost.map(|c| c.amount), Some(0.0));
+    // Negative, infinite or missing amounts are no cost.
+    for price in [
+        r#"{"amount":-1}"#,
+        r#"{"amount":"x"}"#,
+        r#"{"is_estimated":true}"#,
+        "null",
+        "3",
+    ] {
+        let text = [r#"{"data":{"status":"done","price":"#, price, "}}"].concat();
+        assert_eq!(
+            parse_status(Provider::Deapi, "r", &body(&text))
+                .unwrap()
+                .cost,
+            None,
+            "{price}"
+        );
     }
 }

@@ -9,6 +9,16 @@
 //! `realtime`), and the routes of `POST /api/v1/client/{task}/price-calculation` (the submit's
 //! body, JSON or multipart, read and validated alike but no job made), `GET
 //! /api/v1/client/balance` and `GET /api/v1/client/models` (their bodies are `discovery`'s). An accepted submit starts the job's push task (`push`: webhooks and Pusher events).
+//!
+//! v2 (`wt-v2-spec.md`: deapi-tester and deAPI's v2 docs) under `/api/v2/`: `POST {resource...}`
+//! (`images/generations`, `images/edits`, ...: [`validate::V2_RESOURCES`]) submits, validated,
+//! priced and run as the resource's v1 task (the job's `target`), JSON or multipart, with the same
+//! `{"data":{"request_id"}}`; `POST {resource...}/price`; `GET jobs/{id}` ([`status_body_v2`]);
+//! `GET account/balance`; `GET models` (`inference_types` keyed by type). v2 errors are a bare
+//! `{"message"}` (+ `errors` on a 422): 401 `Unauthenticated.`, 404 `No query results for the
+//! requested resource.` (unknown job), 404 `The route api/v2/… could not be found.` (no such
+//! resource), 405 for another method on a resource. Webhooks and realtime events are v1's.
+//!
 //! Must not touch: other providers. deAPI has no cancel and no list, so neither does the mock.
 //! Faults: the price, balance and models routes count as operation `list` (client rules only).
 
@@ -36,17 +46,28 @@ pub fn routes() -> Router<AppState> {
         .route("/deapi/{*rest}", any(handle))
 }
 
-/// deAPI's error envelope with an empty `errors` list.
-fn error(status: StatusCode, msg: &str) -> Response {
-    json(
-        status,
-        &json!({"data": null, "message": msg, "errors": [], "statusCode": status.as_u16()}),
-    )
+/// Which API a request came by: v1's error envelope is `{"data":null,"message","errors",
+/// "statusCode"}`, v2's a bare `{"message"}` (+ `errors` on a 422; api/v2/errors.mdx).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Api {
+    V1,
+    V2,
+}
+
+/// deAPI's error envelope with an empty `errors` list (v2: only the message).
+fn error(api: Api, status: StatusCode, msg: &str) -> Response {
+    match api {
+        Api::V1 => json(
+            status,
+            &json!({"data": null, "message": msg, "errors": [], "statusCode": status.as_u16()}),
+        ),
+        Api::V2 => json(status, &json!({ "message": msg })),
+    }
 }
 
 /// Laravel's validation failure: `errors` maps each field to its messages; `message` is the first
 /// one and, when there are more, `(and N more error(s))` counting every message.
-fn invalid(errors: Vec<(String, String)>) -> Response {
+fn invalid(api: Api, errors: Vec<(String, String)>) -> Response {
     let first = errors.first().map(|(_, m)| m.clone()).unwrap_or_default();
     let message = match errors.len() {
         0 | 1 => first,
@@ -62,24 +83,33 @@ fn invalid(errors: Vec<(String, String)>) -> Response {
             }
         }
     }
-    json(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &json!({"data": null, "message": message, "errors": map, "statusCode": 422}),
-    )
+    let body = match api {
+        Api::V1 => json!({"data": null, "message": message, "errors": map, "statusCode": 422}),
+        Api::V2 => json!({"message": message, "errors": map}),
+    };
+    json(StatusCode::UNPROCESSABLE_ENTITY, &body)
 }
 
 async fn handle(State(st): State<AppState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
+    let segs = http::segments(parts.uri.path(), PREFIX);
+    let api = match segs.as_slice() {
+        ["api", "v2", ..] => Api::V2,
+        _ => Api::V1,
+    };
     let key = http::bearer(&parts.headers);
     if !st.key_ok(key) {
-        return error(StatusCode::UNAUTHORIZED, "Unauthorized user.");
+        let msg = match api {
+            Api::V1 => "Unauthorized user.",
+            Api::V2 => "Unauthenticated.",
+        };
+        return error(api, StatusCode::UNAUTHORIZED, msg);
     }
     let key = key.unwrap_or_default();
     let base = http::base_url(&parts, &st.config.fallback_host);
-    let segs = http::segments(parts.uri.path(), PREFIX);
     let answer = match segs.as_slice() {
         ["api", "v1", "client", "request-status", id] if parts.method == Method::GET => {
-            status(&st, key, &base, id)
+            status(&st, key, &base, id, Api::V1)
         }
         ["broadcasting", "auth"] if parts.method == Method::POST => {
             let bytes = axum::body::to_bytes(body, http::BODY_LIMIT)
@@ -87,13 +117,18 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
                 .unwrap_or_default();
             return realtime::auth_answer(&st, &bytes);
         }
-        ["api", "v1", "client", "balance"] if parts.method == Method::GET => {
+        ["api", "v1", "client", "balance"] | ["api", "v2", "account", "balance"]
+            if parts.method == Method::GET =>
+        {
             let res = json(StatusCode::OK, &discovery::balance_body());
             Answer::new(Op::List, None, res)
         }
-        ["api", "v1", "client", "models"] if parts.method == Method::GET => {
+        ["api", "v1", "client", "models"] | ["api", "v2", "models"]
+            if parts.method == Method::GET =>
+        {
             let query = parts.uri.query().unwrap_or_default();
-            let page = discovery::models_page(query, &base, parts.uri.path());
+            let v2 = api == Api::V2;
+            let page = discovery::models_page(query, &base, parts.uri.path(), v2);
             Answer::new(Op::List, None, json(StatusCode::OK, &page))
         }
         ["api", "v1", "client", rest @ ..] if parts.method == Method::POST && !rest.is_empty() => {
@@ -105,13 +140,45 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
             } else {
                 Op::Submit
             };
-            match read_body(&st, &parts, body, op).await {
+            match read_body(&st, &parts, body, op, Api::V1).await {
                 Err(refused) => refused,
-                Ok((body, form)) if price_task.is_some() => estimate(&task, body, form.is_some()),
-                Ok((body, form)) => submit(&st, key, idem, &task, body, form),
+                Ok((body, form)) if price_task.is_some() => {
+                    estimate(&task, body, form.is_some(), Api::V1)
+                }
+                Ok((body, form)) => submit(&st, key, idem, &task, body, form, Api::V1),
             }
         }
-        _ => return error(StatusCode::NOT_FOUND, "Not found."),
+        ["api", "v2", "jobs", id] if parts.method == Method::GET => {
+            status(&st, key, &base, id, Api::V2)
+        }
+        ["api", "v2", rest @ ..] => {
+            // A job resource (`images/edits`) or its price (`images/edits/price`), run as the
+            // resource's v1 task; anything else is Laravel's unknown route.
+            let (resource, priced) = match rest {
+                [r @ .., "price"] => (r.join("/"), true),
+                r => (r.join("/"), false),
+            };
+            let path = ["api/v2/", &rest.join("/")].concat();
+            let Some(task) = validate::v1_task(&resource) else {
+                let msg = format!("The route {path} could not be found.");
+                return error(api, StatusCode::NOT_FOUND, &msg);
+            };
+            if parts.method != Method::POST {
+                let msg = format!(
+                    "The {} method is not supported for route {path}. Supported methods: POST.",
+                    parts.method
+                );
+                return error(api, StatusCode::METHOD_NOT_ALLOWED, &msg);
+            }
+            let idem = http::header(&parts.headers, "idempotency-key");
+            let op = if priced { Op::List } else { Op::Submit };
+            match read_body(&st, &parts, body, op, Api::V2).await {
+                Err(refused) => refused,
+                Ok((body, form)) if priced => estimate(task, body, form.is_some(), Api::V2),
+                Ok((body, form)) => submit(&st, key, idem, task, body, form, Api::V2),
+            }
+        }
+        _ => return error(api, StatusCode::NOT_FOUND, "Not found."),
     };
     let submitted = (answer.op == Op::Submit)
         .then(|| answer.job.clone())
@@ -131,6 +198,7 @@ async fn read_body(
     parts: &axum::http::request::Parts,
     body: axum::body::Body,
     op: Op,
+    api: Api,
 ) -> Result<(JsonBody, Option<Vec<PartInfo>>), Answer> {
     if !upload::is_multipart(&parts.headers) {
         return Ok((http::read_json(body).await, None));
@@ -160,7 +228,7 @@ async fn read_body(
             Err(Answer::new(
                 op,
                 None,
-                invalid(vec![("body".to_owned(), msg)]),
+                invalid(api, vec![("body".to_owned(), msg)]),
             ))
         }
     }
@@ -168,19 +236,19 @@ async fn read_body(
 
 /// A price calculation (no job is created): the submit's validation, except that no file field
 /// is required (deAPI prices an upload task from its parameters, or from the file when sent).
-fn estimate(task: &str, body: JsonBody, form: bool) -> Answer {
+fn estimate(task: &str, body: JsonBody, form: bool, api: Api) -> Answer {
     let refuse = |res| Answer::new(Op::List, None, res);
     let body = match body {
         JsonBody::Value(v @ Value::Object(_)) => v,
         JsonBody::Empty => json!({}),
         JsonBody::Value(_) | JsonBody::Invalid => {
             let msg = "The request body must be a valid JSON object.".to_owned();
-            return refuse(invalid(vec![("body".to_owned(), msg)]));
+            return refuse(invalid(api, vec![("body".to_owned(), msg)]));
         }
     };
     let errors = validate::check_price(task, &body, form);
     if !errors.is_empty() {
-        return refuse(invalid(errors));
+        return refuse(invalid(api, errors));
     }
     let res = json(StatusCode::OK, &discovery::price_body(task, &body));
     Answer::new(Op::List, None, res)
@@ -195,6 +263,7 @@ fn submit(
     task: &str,
     body: JsonBody,
     form: Option<Vec<PartInfo>>,
+    api: Api,
 ) -> Answer {
     let refuse = |res| Answer::new(Op::Submit, None, res);
     let body = match body {
@@ -202,12 +271,12 @@ fn submit(
         JsonBody::Empty => json!({}),
         JsonBody::Value(_) | JsonBody::Invalid => {
             let msg = "The request body must be a valid JSON object.".to_owned();
-            return refuse(invalid(vec![("body".to_owned(), msg)]));
+            return refuse(invalid(api, vec![("body".to_owned(), msg)]));
         }
     };
     let errors = validate::check(task, &body, form.is_some());
     if !errors.is_empty() {
-        return refuse(invalid(errors));
+        return refuse(invalid(api, errors));
     }
     let job = Job::new(
         Provider::Deapi,
@@ -223,18 +292,72 @@ fn submit(
     Answer::new(Op::Submit, Some(&id), res)
 }
 
-fn status(st: &AppState, key: &str, base: &str, id: &str) -> Answer {
+fn status(st: &AppState, key: &str, base: &str, id: &str, api: Api) -> Answer {
     let Some(job) = st.store.read_status(Provider::Deapi, key, id) else {
-        let res = error(StatusCode::NOT_FOUND, "Request not found.");
+        let msg = match api {
+            Api::V1 => "Request not found.",
+            Api::V2 => "No query results for the requested resource.",
+        };
+        let res = error(api, StatusCode::NOT_FOUND, msg);
         return Answer::new(Op::Status, None, res);
     };
+    let body = |snap: &Snapshot| match api {
+        Api::V1 => status_body(&job, snap, base),
+        Api::V2 => status_body_v2(&job, snap, base),
+    };
     let snap = job.snapshot(st.clock.now_ms());
-    let res = json(StatusCode::OK, &status_body(&job, &snap, base));
+    let res = json(StatusCode::OK, &body(&snap));
     let regress = snap
         .phase
         .is_terminal()
-        .then(|| status_body(&job, &job.timeline.still_processing(), base));
+        .then(|| body(&job.timeline.still_processing()));
     Answer::new(Op::Status, Some(id), res).with_regress(regress)
+}
+
+/// The v2 job body (`GET /api/v2/jobs/{id}`) of `job` at `snap`: v1's fields, then `price`
+/// (`null` until terminal, then `{amount, is_estimated: false}`: the job's price as
+/// `discovery::price` quotes its v1 task, `0` for a failed job), `prompt_boosted: false`,
+/// `prompt_boost: null`, and for a failed job `error_code`, `error_message` (the job's
+/// `mock.error_code` and `mock.error`), `error_reason` (`TIMEOUT` for a timed-out job, else
+/// `PROCESSING_FAILED`), `retryable`, `refunded: true`, `failed_at` instead of v1's `error`.
+pub fn status_body_v2(job: &Job, snap: &Snapshot, base: &str) -> Value {
+    let mut body = status_body(job, snap, base);
+    let Some(data) = body.get_mut("data").and_then(Value::as_object_mut) else {
+        return body;
+    };
+    data.remove("error");
+    let price = match snap.phase {
+        Phase::Finished => json!({
+            "amount": discovery::price(&job.target, &job.input),
+            "is_estimated": false
+        }),
+        Phase::Failed | Phase::TimedOut | Phase::Cancelled => {
+            json!({"amount": 0, "is_estimated": false})
+        }
+        _ => Value::Null,
+    };
+    data.insert("price".into(), price);
+    data.insert("prompt_boosted".into(), json!(false));
+    data.insert("prompt_boost".into(), Value::Null);
+    if matches!(
+        snap.phase,
+        Phase::Failed | Phase::TimedOut | Phase::Cancelled
+    ) {
+        let timed_out = snap.phase == Phase::TimedOut;
+        data.insert("error_code".into(), json!(job.options.error_code));
+        data.insert("error_message".into(), json!(job.options.error));
+        let reason = if timed_out {
+            "TIMEOUT"
+        } else {
+            "PROCESSING_FAILED"
+        };
+        data.insert("error_reason".into(), json!(reason));
+        data.insert("retryable".into(), json!(timed_out));
+        data.insert("refunded".into(), json!(true));
+        let failed_at = snap.finished_at_ms.map(crate::clock::iso8601);
+        data.insert("failed_at".into(), json!(failed_at));
+    }
+    body
 }
 
 /// The request-status body of `job` at `snap`. `base` is `http://HOST`.

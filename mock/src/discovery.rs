@@ -1,12 +1,14 @@
 //! Discovery and money: deAPI's price calculation, balance and model catalogue, and Serika's
 //! model list.
 //!
-//! Owns: deAPI `POST /api/v1/client/{task}/price-calculation` (and `videos/replace/price`, the
+//! Owns: deAPI `POST /api/v1/client/{task}/price-calculation` (v2: `POST /api/v2/{resource}/price`,
+//! priced as the resource's v1 task) (and `videos/replace/price`, the
 //! one task whose price path differs) → `{"data":{"price"}}` from the request's parameters
 //! (the formula is in `mock/README.md`); `GET /api/v1/client/balance` → `{"data":{"balance"}}`;
 //! `GET /api/v1/client/models` → the catalogue as Laravel paginates it (`limit` 1..=50, default
 //! 25, larger clamped; `per_page` accepted and ignored; `page`; `filter[inference_types]` a
-//! comma-separated list, a model matching any; an unknown type gives an empty `data`; `links`
+//! comma-separated list, a model matching any; an unknown type gives an empty `data`; v2's
+//! `/api/v2/models` the same with `inference_types` an object keyed by type; `links`
 //! carry only `?page=N`, as Laravel's paginator writes them without `withQueryString()`); and
 //! Serika `GET /models` → the OpenAI-style list `{"object":"list","data":[{id, object, created,
 //! owned_by}]}`. Must not touch: jobs (a price calculation creates none), error envelopes (each
@@ -242,8 +244,10 @@ fn int_param(query: &str, name: &str) -> Option<u64> {
 }
 
 /// The models page for `query` (the request's query string). `base` is `http://HOST`; `path` is
-/// the route's path (for `links` and `meta.path`).
-pub fn models_page(query: &str, base: &str, path: &str) -> Value {
+/// the route's path (for `links` and `meta.path`). `v2`: each model's `inference_types` is an
+/// object keyed by type (`{"txt2img": {}}`, as v2's schema and deapi-tester have it) instead of
+/// v1's list.
+pub fn models_page(query: &str, base: &str, path: &str, v2: bool) -> Value {
     let limit = int_param(query, "limit")
         .unwrap_or(DEFAULT_LIMIT)
         .min(MAX_LIMIT);
@@ -266,11 +270,23 @@ pub fn models_page(query: &str, base: &str, path: &str) -> Value {
     let total = matching.len() as u64;
     let last_page = total.div_ceil(limit).max(1);
     let from = (page - 1).saturating_mul(limit);
-    let data: Vec<Value> = matching
+    let mut data: Vec<Value> = matching
         .into_iter()
         .skip(from.min(total) as usize)
         .take(limit as usize)
         .collect();
+    if v2 {
+        for m in &mut data {
+            let types: Map<String, Value> = m["inference_types"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(|t| (t.to_owned(), json!({})))
+                .collect();
+            m["inference_types"] = Value::Object(types);
+        }
+    }
     let url = format!("{base}{path}");
     let link = |n: u64| json!(format!("{url}?page={n}"));
     let count = data.len() as u64;
@@ -381,20 +397,20 @@ mod tests {
     fn pages_and_filters() {
         let all = catalogue().len() as u64;
         assert!(all > MAX_LIMIT, "the catalogue must outgrow one page");
-        let p1 = models_page("limit=50", "http://h", "/m");
+        let p1 = models_page("limit=50", "http://h", "/m", false);
         assert_eq!(p1["data"].as_array().unwrap().len(), 50);
         assert_eq!(p1["meta"]["last_page"], json!(2));
         assert_eq!(p1["links"]["next"], json!("http://h/m?page=2"));
-        let p2 = models_page("limit=50&page=2", "http://h", "/m");
+        let p2 = models_page("limit=50&page=2", "http://h", "/m", false);
         assert_eq!(p2["data"].as_array().unwrap().len() as u64, all - 50);
         assert_eq!(p2["links"]["next"], Value::Null);
-        let p9 = models_page("limit=50&page=9", "http://h", "/m");
+        let p9 = models_page("limit=50&page=9", "http://h", "/m", false);
         assert_eq!(p9["data"], json!([]));
         // Default 25; per_page ignored; limit clamped.
-        let d = models_page("per_page=5", "http://h", "/m");
+        let d = models_page("per_page=5", "http://h", "/m", false);
         assert_eq!(d["meta"]["per_page"], json!(25));
         assert_eq!(
-            models_page("limit=500", "http://h", "/m")["meta"]["per_page"],
+            models_page("limit=500", "http://h", "/m", false)["meta"]["per_page"],
             json!(50)
         );
         // Filters: any of a list; unknown → empty.
@@ -402,6 +418,7 @@ mod tests {
             "limit=50&filter[inference_types]=video-replace",
             "http://h",
             "/m",
+            false,
         );
         assert_eq!(f["data"][0]["slug"], json!("Wan2_2_Animate_14B_INT8"));
         assert_eq!(f["meta"]["total"], json!(1));
@@ -409,10 +426,24 @@ mod tests {
             "limit=50&filter[inference_types]=img-rmbg,img-upscale",
             "http://h",
             "/m",
+            false,
         );
         assert_eq!(f["meta"]["total"], json!(2));
-        let f = models_page("filter[inference_types]=nope", "http://h", "/m");
+        let f = models_page("filter[inference_types]=nope", "http://h", "/m", false);
         assert_eq!(f["data"], json!([]));
         assert_eq!(f["meta"]["last_page"], json!(1));
+        // v2: inference_types keyed by type, the same filter.
+        let v2 = models_page(
+            "limit=50&filter[inference_types]=img-rmbg,img-upscale",
+            "http://h",
+            "/api/v2/models",
+            true,
+        );
+        assert_eq!(v2["meta"]["total"], json!(2));
+        assert_eq!(v2["data"][0]["inference_types"], json!({"img-upscale": {}}));
+        assert_eq!(
+            v2["data"][1]["inference_types"],
+            json!({"img-rmbg": {}, "vid-rmbg": {}})
+        );
     }
 }

@@ -1,5 +1,7 @@
 //! deAPI's request validation, as its Laravel back end answers it.
 //!
+//! v2 resources (`images/edits`, ...) are checked by the rules of their v1 task ([`v1_task`]).
+//!
 //! Owns: the per-task rules — the text fields a task requires (`txt2img`: `prompt`, `model`), the
 //! file fields of the upload tasks with their required-ness (field names and required-ness from
 //! deAPI's Python SDK `resources/v1/*` and n8n-nodes-deapi `actions/`; see the table in
@@ -176,6 +178,36 @@ pub const TASKS: &[Task] = &[
         text: &[],
     },
 ];
+
+/// deAPI v2's job resources and the v1 task each one is (deapi-tester's endpoint registry: the
+/// same fields, files and rules), so a v2 submit is validated, priced and run as its v1 task.
+/// `prompts/enhancements` (synchronous, not a job) is not among them.
+pub const V2_RESOURCES: &[(&str, &str)] = &[
+    ("images/generations", "txt2img"),
+    ("images/edits", "img2img"),
+    ("images/upscales", "img-upscale"),
+    ("images/background-removals", "img-rmbg"),
+    ("images/ocr", "img2txt"),
+    ("videos/generations", "txt2video"),
+    ("videos/animations", "img2video"),
+    ("videos/audio-syncs", "aud2video"),
+    ("videos/replacements", "videos/replace"),
+    ("videos/upscales", "vid-upscale"),
+    ("videos/background-removals", "vid-rmbg"),
+    ("audio/speech", "txt2audio"),
+    ("audio/music", "txt2music"),
+    ("audio/transcriptions", "transcribe"),
+    ("embeddings", "txt2embedding"),
+];
+
+/// The v1 task of v2 resource `resource` (`images/edits` → `img2img`); `None` for a path that is
+/// no v2 job resource.
+pub fn v1_task(resource: &str) -> Option<&'static str> {
+    V2_RESOURCES
+        .iter()
+        .find(|(r, _)| *r == resource)
+        .map(|(_, task)| *task)
+}
 
 /// Laravel's display name of a field: `first_frame_image` → `first frame image`.
 fn attr(field: &str) -> String {
@@ -396,6 +428,14 @@ mod tests {
         let audio = marker("audio", Some("audio/mpeg"), 5);
         assert!(check("audiofile2txt", &json!({"audio": audio}), true).is_empty());
         assert!(check("unknown-task", &json!({}), false).is_empty());
+        // v2 resources map onto their v1 task's rules.
+        assert_eq!(v1_task("images/edits"), Some("img2img"));
+        assert_eq!(v1_task("audio/transcriptions"), Some("transcribe"));
+        assert_eq!(v1_task("txt2img"), None);
+        assert_eq!(v1_task("prompts/enhancements"), None);
+        for (resource, task) in V2_RESOURCES {
+            assert_eq!(v1_task(resource), Some(*task));
+        }
         assert_eq!(
             fields(&check("txt2img", &json!({}), false)),
             ["prompt", "model"]

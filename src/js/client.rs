@@ -56,8 +56,8 @@ export interface Job {
   preview: string | null;
   /** Every file the provider returned, in one shape (empty when none). */
   files: JobFile[];
-  /** What the job costs, where the provider reports it on the job (deAPI v2); null for every
-   * provider today. */
+  /** What the job costs, where the provider reports it on the job (deAPI v2, USD: null until
+   * the job ends, `estimated` until deAPI settles it); null for every other provider. */
   cost: Cost | null;
   /** How this state reached you: the submit's answer, a status request ("poll", also `get` and
    * the confirmation of a pushed end), a cancel or list answer, the realtime socket, a verified
@@ -124,6 +124,11 @@ export interface JobClientOptions<P extends ProviderName = ProviderName> {
   maxResponseBytes?: number;
   /** deAPI realtime (Pusher protocol): live progress and previews over a WebSocket. */
   realtime?: RealtimeOptions;
+  /** deAPI's API version (default "v1"). With "v2" a request's `task` is a v2 resource path
+   * (`"images/generations"`, `"images/edits"`, `"audio/speech"`, ...), submitted to
+   * `/api/v2/{task}` and polled at `/api/v2/jobs/{id}`; jobs report their `cost`, and `estimate`,
+   * `balance`, `models` use the v2 routes. Other providers: `CONFIG`. */
+  apiVersion?: P extends "deapi" ? "v1" | "v2" : never;
 }
 export interface RealtimeOptions {
   /** Your deAPI client id: updates arrive on `private-client.{clientId}`. */
@@ -209,7 +214,8 @@ export interface Model {
 }
 export interface ModelsOptions {
   signal?: AbortSignal;
-  /** Only models for this task: deAPI's inference type, or a submit task (`"videos/replace"`). */
+  /** Only models for this task: deAPI's inference type, or a submit task (`"videos/replace"`, a v2
+   * resource such as `"images/edits"`). */
   task?: string;
 }
 export type ErrorCode = "CONFIG" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "VALIDATION"
@@ -316,6 +322,7 @@ impl JobClient {
         let base_url = convert::opt_string(options, "baseUrl")?;
         let headers = convert::headers(options)?;
         let cfg = ClientConfig::new(provider, api_key, base_url.as_deref(), headers)?;
+        let cfg = convert::api_version(options, cfg)?;
         let realtime_cfg = convert::realtime(options, provider, &cfg.base_url)?;
         let fetch_fn = match convert::opt_function(options, "fetch")? {
             Some(f) => f,

@@ -12,7 +12,7 @@ use crate::core::form::display_path;
 use crate::core::{
     Channel, Cost, Error, FilePath, Job, JobError, JobStatus, Json, PathSeg, Provider, Raw,
 };
-use crate::providers::{Capabilities, SubmitRequest};
+use crate::providers::{ApiVersion, Capabilities, ClientConfig, SubmitRequest};
 use crate::transport::RealtimeConfig;
 use crate::transport::{from_js, Via};
 
@@ -101,6 +101,27 @@ pub(crate) fn provider(options: &JsValue) -> Result<Provider, Error> {
                 "one of \"socaity\", \"optexity\", \"deapi\", \"serika\"",
             )
         })
+}
+
+/// The `apiVersion` option (deAPI: `"v1"`, the default, or `"v2"`) applied to `cfg`; `CONFIG`
+/// on another provider, whatever its value, or for any other value.
+pub(crate) fn api_version(options: &JsValue, cfg: ClientConfig) -> Result<ClientConfig, Error> {
+    let v = get(options, "apiVersion");
+    if absent(&v) {
+        return Ok(cfg);
+    }
+    let version = match v.as_string().as_deref().and_then(ApiVersion::from_name) {
+        Some(version) => version,
+        // Another provider's message first: no value would do there.
+        None if cfg.provider != Provider::Deapi => ApiVersion::V1,
+        None => {
+            return Err(config_err(
+                "apiVersion",
+                "\"v1\" or \"v2\" (deAPI's API version)",
+            ))
+        }
+    };
+    cfg.with_api_version(version)
 }
 
 /// The `realtime` option (deAPI): `{ clientId, key?, wsUrl?, authUrl?, WebSocket? }`.

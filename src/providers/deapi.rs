@@ -1,19 +1,37 @@
-//! deAPI (Bearer): submit `POST {base}/api/v1/client/{task}` (body = input + `model` +
-//! `webhook_url` + `webhook_secret`) → `{"data":{"request_id"}}`; poll
-//! `GET {base}/api/v1/client/request-status/{id}` → `{"data":{status, progress 0..100,
-//! result_url, result, preview, ...}}`. No cancel, no list.
+//! deAPI (Bearer), two APIs chosen by the client's `apiVersion` ([`ApiVersion`]):
 //!
-//! Discovery (the OpenAPI document of deapi-ai/mintlify-docs, deapi-python-sdk): estimate `POST
-//! {base}/api/v1/client/{task}/price-calculation` (`videos/replace/price` for that task) with
-//! the submit's very body → `{"data":{"price"}}`; balance `GET {base}/api/v1/client/balance` →
-//! `{"data":{"balance"}}`; models `GET {base}/api/v1/client/models?limit=50&page=N` (optionally
-//! `filter[inference_types]=...`) → Laravel's page `{data:[{name, slug, inference_types, info,
-//! ...}], links, meta:{current_page, last_page, ...}}`. Prices and balances are in USD (the
-//! balance schema says so; the pricing page quotes USD). v1 paths only; v2 (`/api/v2/{resource}/
-//! price`, `/api/v2/account/balance`, `/api/v2/models`) is another [`Paths`] table.
+//! - **v1** (the default): submit `POST {base}/api/v1/client/{task}` (body = input + `model` +
+//!   `webhook_url` + `webhook_secret`) → `{"data":{"request_id"}}`; poll
+//!   `GET {base}/api/v1/client/request-status/{id}` → `{"data":{status, progress 0..100,
+//!   result_url, result, preview, ...}}`.
+//! - **v2** (deapi-ai/deapi-tester, deapi-ai/mintlify-docs `openapi-v2.json`; `wt-v2-spec.md`):
+//!   the task is a resource path (`images/generations`, `images/edits`, `audio/speech`, ...);
+//!   submit `POST {base}/api/v2/{task}` with the same body → `{"data":{"request_id"}}`; poll
+//!   `GET {base}/api/v2/jobs/{id}` → the v1 body plus `price` (`null` until terminal, then
+//!   `{amount, is_estimated}`; 0 for a failed job) and, on failure, `error_code` (`WORKER_TIMEOUT`
+//!   ...), `error_message` (a slug such as `worker-error`), `error_reason` (`TIMEOUT`, ...).
+//!   An unknown job is 404 `{"message":"No query results for the requested resource."}`
+//!   (→ `NOT_FOUND` by its status, as every non-2xx). Webhooks, realtime and
+//!   `{base}/broadcasting/auth` are shared by both versions.
+//!
+//! No cancel, no list, in either version.
+//!
+//! Discovery (the OpenAPI documents of deapi-ai/mintlify-docs, deapi-python-sdk), one [`Paths`]
+//! table per version: estimate `POST {task}/price-calculation` in v1 (`videos/replace/price`
+//! for that task), `POST {task}/price` in v2, each with the submit's very body →
+//! `{"data":{"price"}}`; balance `GET /api/v1/client/balance` or `/api/v2/account/balance` →
+//! `{"data":{"balance"}}` (a bare `{"balance"}` is read too: deAPI's v2 page shows it so);
+//! models `GET /api/v1/client/models` or `/api/v2/models` `?limit=50&page=N` (optionally
+//! `filter[inference_types]=...`) → Laravel's page `{data:[{name, slug, inference_types (a list,
+//! or in v2 an object keyed by type), info, ...}], links, meta:{current_page, last_page, ...}}`.
+//!
+//! Money is in USD: the balance schema says so and the pricing page quotes USD. A job's v2
+//! `price` names no currency; it is read as USD too ([`Job::cost`]), because it is drawn from
+//! that same USD balance and quoted by the same `/price` routes.
 //!
 //! Reads the `data` envelope or a bare object, progress as a number or a string (`"45.50"`),
-//! and the v2 error fields (`error_code`, `error_message`).
+//! and the error fields of either version (v1's `error`; `error_code`, `error_message`,
+//! `error_reason`).
 //!
 //! Files: a submit whose input holds a file is sent as `multipart/form-data` to the same URL,
 //! in Laravel's conventions ([`crate::core::form::laravel_form`]); without files it is JSON.
@@ -29,23 +47,24 @@ use super::common::{
     amount, encode_path, encode_segment, ensure_failure_error, input_object, job_error, models,
     object_body, progress, request, required_id, status_word, timestamp_to_iso, url_file,
 };
-use super::{Adapter, ClientConfig, SubmitRequest};
+use super::{Adapter, ApiVersion, ClientConfig, SubmitRequest};
 use crate::core::files::content_type_of_extension;
 use crate::core::form::laravel_form;
 use crate::core::{
-    Amount, Error, FileRole, HttpRequest, HttpResponse, Job, JobFile, JobStatus, Json, Method,
-    ModelPage, Provider, RequestBody,
+    Amount, Cost, Error, FileRole, HttpRequest, HttpResponse, Job, JobFile, JobStatus, Json,
+    Method, ModelPage, Provider, RequestBody,
 };
 
 pub(super) struct Deapi;
 
-/// Where one version of deAPI's API keeps its calls. v1 is the only one built; v2 is another
-/// table (its task paths are resources, priced at `{resource}/price`).
+/// Where one version of deAPI's API keeps its calls.
 struct Paths {
     /// Submit and price paths are this + the task.
     client: &'static str,
-    /// Appended to a task's path for its price, but for `videos/replace`, priced at `.../price`.
+    /// Appended to a task's path for its price (v1's `videos/replace` aside: `.../price`).
     price: &'static str,
+    /// A job's status is this + its id.
+    status: &'static str,
     balance: &'static str,
     models: &'static str,
 }
@@ -53,25 +72,57 @@ struct Paths {
 const V1: Paths = Paths {
     client: "/api/v1/client/",
     price: "/price-calculation",
+    status: "/api/v1/client/request-status/",
     balance: "/api/v1/client/balance",
     models: "/api/v1/client/models",
 };
 
+const V2: Paths = Paths {
+    client: "/api/v2/",
+    price: "/price",
+    status: "/api/v2/jobs/",
+    balance: "/api/v2/account/balance",
+    models: "/api/v2/models",
+};
+
+/// The paths of the client's API version.
+fn paths(cfg: &ClientConfig) -> &'static Paths {
+    match cfg.api_version {
+        ApiVersion::V1 => &V1,
+        ApiVersion::V2 => &V2,
+    }
+}
+
 /// The currency deAPI states amounts in.
 const CURRENCY: Option<&str> = Some("USD");
 
-/// The `inference_types` name of a submit task, where the two differ (docs.deapi.ai/models,
-/// "Supported tasks"); other names are the same in both. `transcribe` takes a URL or a file of
+/// The `inference_types` name of a submit task (a v1 task or a v2 resource), where the two
+/// differ (docs.deapi.ai/models, "Supported tasks"; v2: the tester's endpoint registry); other
+/// names are the same in both. `transcribe` (v2 `audio/transcriptions`) takes a URL or a file of
 /// either kind, so it stands for all four transcription types.
 fn inference_type(task: &str) -> &str {
     match task {
-        "aud2video" => "audio2video",
-        "videos/replace" => "video-replace",
+        "images/generations" => "txt2img",
+        "images/edits" => "img2img",
+        "images/upscales" => "img-upscale",
+        "images/background-removals" => "img-rmbg",
+        "images/ocr" => "img2txt",
+        "videos/generations" => "txt2video",
+        "videos/animations" => "img2video",
+        "videos/upscales" => "vid-upscale",
+        "videos/background-removals" => "vid-rmbg",
+        "audio/speech" => "txt2audio",
+        "audio/music" => "txt2music",
+        "embeddings" => "txt2embedding",
+        "aud2video" | "videos/audio-syncs" => "audio2video",
+        "videos/replace" | "videos/replacements" => "video-replace",
         "aud2txt" => "audio2text",
         "vid2txt" => "video2text",
         "audiofile2txt" => "audio_file2text",
         "videofile2txt" => "video_file2text",
-        "transcribe" => "audio2text,video2text,audio_file2text,video_file2text",
+        "transcribe" | "audio/transcriptions" => {
+            "audio2text,video2text,audio_file2text,video_file2text"
+        }
         other => other,
     }
 }
@@ -98,7 +149,7 @@ fn task_request(
         // The job's own signing secret (32–255 characters), overriding the account's.
         body.set("webhook_secret", Json::String(secret.clone()));
     }
-    let mut path = String::from(V1.client);
+    let mut path = String::from(paths(cfg).client);
     path.push_str(&encode_path(task, "task")?);
     path.push_str(suffix);
     let url = super::join_url(&cfg.base_url, &path);
@@ -144,8 +195,8 @@ impl Adapter for Deapi {
     }
 
     fn status(&self, cfg: &ClientConfig, id: &str, _last: Option<&Job>) -> HttpRequest {
-        let mut path = String::from("/api/v1/client/request-status/");
-        path.push_str(&super::common::encode_segment(id));
+        let mut path = String::from(paths(cfg).status);
+        path.push_str(&encode_segment(id));
         let url = super::join_url(&cfg.base_url, &path);
         request(cfg, Method::Get, url, None)
     }
@@ -183,15 +234,16 @@ impl Adapter for Deapi {
     }
 
     fn estimate(&self, cfg: &ClientConfig, req: &SubmitRequest) -> Result<HttpRequest, Error> {
-        let suffix = match req.task.as_deref() {
-            Some("videos/replace") => "/price",
-            _ => V1.price,
+        let suffix = match (cfg.api_version, req.task.as_deref()) {
+            (ApiVersion::V1, Some("videos/replace")) => "/price",
+            _ => paths(cfg).price,
         };
         task_request(cfg, req, suffix)
     }
 
-    /// `{"data":{"price": 0.25}}` (a number or numeric text); v2's `price: {amount,
-    /// is_estimated}` object is read too.
+    /// `{"data":{"price": 0.25}}` (a number or numeric text); a `price: {amount,
+    /// is_estimated}` object is read too, and a bare `{"price"}` (v2's prompt-enhancement
+    /// quote).
     fn parse_estimate(&self, resp: &HttpResponse) -> Result<Amount, Error> {
         let data = envelope(object_body(Provider::Deapi, resp)?);
         let price = data.get("price");
@@ -200,10 +252,11 @@ impl Adapter for Deapi {
     }
 
     fn balance(&self, cfg: &ClientConfig) -> Result<HttpRequest, Error> {
-        let url = super::join_url(&cfg.base_url, V1.balance);
+        let url = super::join_url(&cfg.base_url, paths(cfg).balance);
         Ok(request(cfg, Method::Get, url, None))
     }
 
+    /// `{"data":{"balance"}}`, or a bare `{"balance"}`.
     fn parse_balance(&self, resp: &HttpResponse) -> Result<Amount, Error> {
         let data = envelope(object_body(Provider::Deapi, resp)?);
         amount(Provider::Deapi, data.get("balance"), CURRENCY, "balance")
@@ -219,7 +272,7 @@ impl Adapter for Deapi {
         task: Option<&str>,
         cursor: Option<&str>,
     ) -> Result<HttpRequest, Error> {
-        let mut path = String::from(V1.models);
+        let mut path = String::from(paths(cfg).models);
         path.push_str("?limit=50&page=");
         path.push_str(&encode_segment(cursor.unwrap_or("1")));
         if let Some(task) = task {
@@ -370,12 +423,50 @@ fn fill_from_data(job: &mut Job, data: &Json) {
     job.result = result_of(data, job.status, job.result_url.as_deref());
     job.files = files_of(data, job.preview.as_deref());
     if matches!(job.status, JobStatus::Failed | JobStatus::Unknown) {
-        job.error = job_error(data, &["error_code"], &["error_message"]);
+        job.error = failure(data);
     }
     ensure_failure_error(job);
+    job.cost = cost_of(data.get("price"));
     job.created_at =
         super::common::first_timestamp(&[data.get("created_at"), data.get("started_at")]);
     job.completed_at = timestamp_to_iso(data.get("completed_at"));
+}
+
+/// A failure's error: `error_code` and `error_message` (v1's `error` text when there is no
+/// message), with v2's `error_reason` after the message: `worker-error (TIMEOUT)`.
+fn failure(data: &Json) -> Option<Box<crate::core::JobError>> {
+    let mut error = job_error(data, &["error_code"], &["error_message"]);
+    if let (Some(e), Some(reason)) = (error.as_mut(), data.get_str("error_reason")) {
+        let reason = reason.trim();
+        if !reason.is_empty() && reason != e.message {
+            e.message.push_str(" (");
+            e.message.push_str(reason);
+            e.message.push(')');
+        }
+    }
+    error.or_else(|| {
+        text_of(data, "error_reason").map(|message| {
+            Box::new(crate::core::JobError {
+                code: None,
+                message,
+            })
+        })
+    })
+}
+
+/// A job's v2 `price`: `{"amount": n, "is_estimated": bool}` (the amount a number or numeric
+/// text, at least 0) → a USD [`Cost`]; `null`, a bare number or anything else → `None` (v1
+/// reports no price on the job).
+fn cost_of(price: Option<&Json>) -> Option<Box<Cost>> {
+    let amount = price?
+        .get("amount")?
+        .as_number_lenient()
+        .filter(|n| n.is_finite() && *n >= 0.0)?;
+    Some(Box::new(Cost {
+        amount,
+        currency: CURRENCY.map(str::to_string),
+        estimated: price?.get("is_estimated").and_then(Json::as_bool) == Some(true),
+    }))
 }
 
 /// The delivery metadata of a deAPI webhook payload, for logging and de-duplication.
@@ -461,7 +552,7 @@ pub fn parse_realtime_event(data: &Json) -> Result<Job, Error> {
     job.result = result_of(obj, status, job.result_url.as_deref());
     job.files = files_of(obj, job.preview.as_deref());
     if matches!(status, JobStatus::Failed | JobStatus::Unknown) {
-        job.error = job_error(obj, &["error_code"], &["error_message"]);
+        job.error = failure(obj);
     }
     ensure_failure_error(&mut job);
     job.raw = data.clone().into();
@@ -752,6 +843,8 @@ mod tests {
             "\"error\"",
             "1e308",
             "\"2024-01-15T10:30:00Z\"",
+            "{\"amount\":0.5,\"is_estimated\":true}",
+            "{\"amount\":\"-1\"}",
         ];
         let keys = [
             "event",
@@ -769,6 +862,8 @@ mod tests {
             "completed_at",
             "started_at",
             "result",
+            "price",
+            "error_reason",
         ];
         for _ in 0..3000 {
             let mut next = |n: usize| {
@@ -796,6 +891,7 @@ mod tests {
                         .flatten()
                     {
                         assert!(job.progress.map_or(true, |p| (0.0..=1.0).contains(&p)));
+                        assert!(job.cost.as_ref().map_or(true, |c| c.amount >= 0.0));
                         if job.status == JobStatus::Failed {
                             assert!(job.error.is_some());
                         }

@@ -40,6 +40,28 @@ pub struct ClientConfig {
     /// What every request carries: `accept`, `headers`, the auth header; built once, shared by
     /// every request of the client.
     pub request_headers: crate::core::Headers,
+    /// deAPI's API version (`apiVersion`); [`ApiVersion::V1`] on every other provider.
+    pub api_version: ApiVersion,
+}
+
+/// Which of deAPI's APIs a client speaks: v1 (`/api/v1/client/{task}`, the default) or v2
+/// (`/api/v2/{resource}`, polled at `/api/v2/jobs/{id}`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ApiVersion {
+    #[default]
+    V1,
+    V2,
+}
+
+impl ApiVersion {
+    /// `"v1"` → V1, `"v2"` → V2.
+    pub fn from_name(name: &str) -> Option<ApiVersion> {
+        match name {
+            "v1" => Some(ApiVersion::V1),
+            "v2" => Some(ApiVersion::V2),
+            _ => None,
+        }
+    }
 }
 
 impl ClientConfig {
@@ -78,7 +100,22 @@ impl ClientConfig {
             api_key,
             base_url: base,
             headers,
+            api_version: ApiVersion::V1,
         })
+    }
+
+    /// Selects deAPI's API `version`; `CONFIG` on any other provider (only deAPI has versions
+    /// to choose from).
+    pub fn with_api_version(mut self, version: ApiVersion) -> Result<ClientConfig, Error> {
+        if self.provider != Provider::Deapi {
+            let mut msg = String::from(
+                "apiVersion is a deAPI option (\"v1\" or \"v2\"); this client's provider is ",
+            );
+            msg.push_str(self.provider.as_str());
+            return Err(Error::config(msg));
+        }
+        self.api_version = version;
+        Ok(self)
     }
 }
 

@@ -25,6 +25,8 @@ export async function wrong(job: Job, err: PolyjobError): Promise<void> {
   await client.models({ task: 7 }); // expect-error TS2322
   if (job.cost !== null && job.cost.estimated === "yes") return; // expect-error TS2367
   const price: string = (await client.balance()).amount; // expect-error TS2322
+  new JobClient({ provider: "deapi", apiVersion: "v3" }); // expect-error TS2322
+  new JobClient({ provider: "serika", apiVersion: "v2" }); // expect-error TS2322
   void price;
   void named;
   void role;

@@ -104,6 +104,8 @@ export type Checks = [
   Expect<Equal<typeof webLoadFile, typeof loadFile>>,
   Expect<Not<HasAny<typeof loadFile>>>,
   Expect<Equal<NonNullable<JobClientOptions["maxResponseBytes"]>, number>>,
+  Expect<Equal<NonNullable<JobClientOptions<"deapi">["apiVersion"]>, "v1" | "v2">>,
+  Expect<Equal<NonNullable<JobClientOptions["apiVersion"]>, "v1" | "v2">>,
   Expect<Equal<Extract<ErrorCode, "TOO_LARGE">, "TOO_LARGE">>,
 ];
 
@@ -125,6 +127,7 @@ export async function everything(signal: AbortSignal, request: Request): Promise
     maxConcurrentRequests: 16,
     maxResponseBytes: 16 * 1024 * 1024,
     realtime,
+    apiVersion: "v2",
   };
   const client = new JobClient(options);
   const provider: ProviderName = client.provider;
@@ -156,6 +159,12 @@ export async function everything(signal: AbortSignal, request: Request): Promise
   const cost: Cost | null = first.cost;
   const costFields: [number, string | null, boolean] | null = cost && [cost.amount, cost.currency, cost.estimated];
   const deapiPrice: Amount = await new JobClient({ provider: "deapi" }).estimate({ task: "img2img", input: { image: new Blob([]) } });
+  // deAPI v2: a resource path as the task; the provider is still inferred from `provider`.
+  const v2 = new JobClient({ provider: "deapi", apiKey: "k", apiVersion: "v2" });
+  const v2Provider: "deapi" = v2.provider;
+  const v2Job: Job = await v2.run({ task: "images/edits", input: { image: new Blob([]), prompt: "p", model: "m" } });
+  const v2Cost: Cost | null = v2Job.cost;
+  void [v2Provider, v2Cost, await v2.balance(), await v2.models({ task: "images/generations" })];
   void [priceAmount, priceCurrency, balance, modelFields, costFields, deapiPrice];
   const waitOptions: WaitOptions = {
     signal,
