@@ -58,6 +58,19 @@ export const DEAPI_TASKS = [
 ];
 
 /**
+ * deAPI's v2 job resources, `POST /api/v2/{resource}` (polled at `GET /api/v2/jobs/{id}`; deAPI's
+ * v2 OpenAPI document and test client). JSON or multipart/form-data as in v1; their `…/price`
+ * variants, the account routes and the synchronous `prompts/enhancements` are not forwarded.
+ */
+export const DEAPI_V2_RESOURCES = [
+  "images/generations", "images/edits", "images/upscales", "images/background-removals", "images/ocr",
+  "videos/generations", "videos/animations", "videos/audio-syncs", "videos/replacements",
+  "videos/upscales", "videos/background-removals",
+  "audio/speech", "audio/music", "audio/transcriptions",
+  "embeddings",
+];
+
+/**
  * [methods, pattern, kind]. `kind` marks routes the gateway treats specially: "submit" /
  * "deapi-submit" / "optexity-submit" start a job (the last two: the gateway decides where the
  * provider reports) (the submit budget; per-user: the job is recorded for its user),
@@ -81,6 +94,8 @@ export const ROUTES = {
   deapi: [
     [["GET"], p("api", "v1", "client", "request-status", ID)],
     ...DEAPI_TASKS.map((task) => [["POST"], p("api", "v1", "client", ...task.split("/")), "deapi-submit"]),
+    [["GET"], p("api", "v2", "jobs", ID)],
+    ...DEAPI_V2_RESOURCES.map((r) => [["POST"], p("api", "v2", ...r.split("/")), "deapi-submit"]),
     [["POST"], p("broadcasting", "auth"), "realtime-auth"],
   ],
   serika: [

@@ -291,6 +291,19 @@ test("a page-side JobClient with no key runs a job to FINISHED through the gatew
   }
 });
 
+test("deAPI v2: a page-side JobClient (apiVersion \"v2\") runs a JSON and a file task to FINISHED through the gateway", { timeout: 60_000 }, async () => {
+  const f = recordingFetch();
+  const client = new JobClient({ provider: "deapi", apiVersion: "v2", baseUrl: `${GW}/deapi`, headers: { origin: ORIGIN, authorization: `Bearer ${TOKEN}` }, fetch: f, pollIntervalMs: 50, maxPollIntervalMs: 100 });
+  const m = { queue_ms: 50, duration_ms: 200, steps: 2, nonce: randomUUID() };
+  const job = await client.run({ task: "images/generations", input: { prompt: "a fox", model: "Flux1schnell", width: 512, height: 512, guidance: 3, steps: 4, seed: 1, mock: m } }, { timeoutMs: 20_000 });
+  assert.equal(job.status, "FINISHED");
+  assert.ok(job.cost && job.cost.currency === "USD", JSON.stringify(job.cost));
+  const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
+  const up = await client.run({ task: "images/upscales", input: { image: new Blob([png], { type: "image/png" }), model: "RealESRGAN_x4", mock: { ...m, nonce: randomUUID() } } }, { timeoutMs: 20_000 });
+  assert.equal(up.status, "FINISHED");
+  assert.ok(f.seen.some((e) => e.url === `${GW}/deapi/api/v2/jobs/${job.id}`), "polled at /api/v2/jobs through the gateway");
+});
+
 test("auth headers a page sends are dropped; the gateway's key replaces them", async () => {
   const t0 = Date.now();
   const res = await gfetch(`${GW}/serika/jobs`, { headers: { ...AUTHZ, "x-api-key": "page-guess", cookie: "s=1" } });
@@ -320,7 +333,10 @@ test("non-allowlisted paths and methods are refused and never reach the provider
     ["POST", "/deapi/api/v1/client/balance", 404],
     ["POST", "/deapi/api/v1/client/not-a-task", 404],
     ["POST", "/deapi/api/v1/client/videos/delete", 404],
-    ["POST", "/deapi/api/v2/images/generations", 404],
+    ["POST", "/deapi/api/v2/images/generations/price", 404],
+    ["POST", "/deapi/api/v2/prompts/enhancements", 404],
+    ["GET", "/deapi/api/v2/account/balance", 404],
+    ["POST", "/deapi/api/v2/jobs/abc", 405],
     ["GET", "/deapi/api/v1/client/img2img", 405],
     ["GET", "/nowhere/jobs", 404],
     ["GET", "/", 404],
