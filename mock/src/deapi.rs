@@ -134,6 +134,18 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
         ["api", "v1", "client", rest @ ..] if parts.method == Method::POST && !rest.is_empty() => {
             let price_task = discovery::price_task(rest);
             let task = price_task.clone().unwrap_or_else(|| rest.join("/"));
+            if !validate::V1_TASKS.contains(&task.as_str()) {
+                // Laravel's answer for a route it does not have, in deAPI's v1 envelope.
+                let msg = format!(
+                    "The route {} could not be found.",
+                    parts
+                        .uri
+                        .path()
+                        .trim_start_matches(PREFIX)
+                        .trim_start_matches('/')
+                );
+                return error(Api::V1, StatusCode::NOT_FOUND, &msg);
+            }
             let idem = http::header(&parts.headers, "idempotency-key");
             let op = if price_task.is_some() {
                 Op::List
@@ -360,7 +372,8 @@ pub fn status_body_v2(job: &Job, snap: &Snapshot, base: &str) -> Value {
     body
 }
 
-/// The request-status body of `job` at `snap`. `base` is `http://HOST`.
+/// The request-status body of `job` at `snap`: `progress` 0–100 (0 while pending, left out when
+/// there is none, never null). `base` is `http://HOST`.
 pub fn status_body(job: &Job, snap: &Snapshot, base: &str) -> Value {
     let string_progress = job.options.variant_in(&["string_progress"]).is_some();
     let status = match snap.phase {
@@ -370,14 +383,16 @@ pub fn status_body(job: &Job, snap: &Snapshot, base: &str) -> Value {
         Phase::Failed | Phase::TimedOut | Phase::Cancelled => "error",
     };
     let done = snap.phase == Phase::Finished;
+    // A number (0 while pending) or absent, never null: deAPI's SDK models refuse a null.
     let progress = match snap.phase {
+        Phase::Queued { .. } => Some(0.0),
         Phase::Processing | Phase::Finished => snap.progress.map(|p| http::round(p * 100.0, 2)),
         _ => None,
     };
     let progress = match progress {
-        Some(p) if string_progress => json!(format!("{p:.2}")),
-        Some(p) => json!(p),
-        None => Value::Null,
+        Some(p) if string_progress => Some(json!(format!("{p:.2}"))),
+        Some(p) => Some(json!(p)),
+        None => None,
     };
     let url = files::url(base, &job.id);
     // A preview on odd progress steps, as real polls show one now and then.
@@ -411,7 +426,9 @@ pub fn status_body(job: &Job, snap: &Snapshot, base: &str) -> Value {
         None
     };
     data.insert("result".into(), result.unwrap_or(Value::Null));
-    data.insert("progress".into(), progress);
+    if let Some(progress) = progress {
+        data.insert("progress".into(), progress);
+    }
     match snap.phase {
         Phase::Failed | Phase::TimedOut => {
             data.insert("error".into(), json!(job.options.error));

@@ -67,7 +67,35 @@ pub struct Task {
     pub text: &'static [&'static str],
 }
 
-/// Every task the mock validates; others accept any JSON object (or form).
+/// deAPI's v1 task paths (`POST /api/v1/client/{task}`, the SDK's `_constants.py`); any other
+/// path is Laravel's route 404.
+pub const V1_TASKS: &[&str] = &[
+    "txt2img",
+    "img2img",
+    "img-upscale",
+    "img-rmbg",
+    "txt2audio",
+    "txt2music",
+    "txt2video",
+    "img2video",
+    "vid-upscale",
+    "vid-rmbg",
+    "aud2video",
+    "videos/replace",
+    "transcribe",
+    "vid2txt",
+    "aud2txt",
+    "audiofile2txt",
+    "videofile2txt",
+    "txt2embedding",
+    "img2txt",
+    "prompt/image",
+    "prompt/video",
+    "prompt/speech",
+    "prompt/image2image",
+];
+
+/// Every task the mock validates; the other [`V1_TASKS`] accept any JSON object (or form).
 pub const TASKS: &[Task] = &[
     Task {
         name: "txt2img",

@@ -39,7 +39,7 @@ async fn txt2img_timeline_to_done_with_a_real_picture() {
     )
     .await;
     let nulls = json!({"status": "pending", "preview": null, "result_url": null, "results_alt_formats": null,
-                       "result": null, "progress": null});
+                       "result": null, "progress": 0.0});
     assert_eq!(status(&m, &id).await, json!({"data": nulls}));
     advance(100 + 375).await;
     let mut processing = nulls.clone();
@@ -96,7 +96,7 @@ async fn error_outcome() {
     assert_eq!(
         status(&m, &id).await,
         json!({"data": {"status": "error", "preview": null, "result_url": null, "results_alt_formats": null,
-                        "result": null, "progress": null, "error": "GPU fell over"}})
+                        "result": null, "error": "GPU fell over"}})
     );
     let t = submit(
         &m,
@@ -245,4 +245,47 @@ async fn unauthorized_and_not_found() {
         )
         .await;
     assert_eq!(r.status, 404);
+}
+
+/// What deAPI's SDK models require (issue 24): `progress` is a number — 0 while pending — or
+/// absent, never null; a task path deAPI does not have is Laravel's route 404, not a job.
+#[tokio::test(start_paused = true)]
+async fn progress_is_never_null_and_unknown_tasks_are_404() {
+    let m = Mock::new();
+    let id = submit(
+        &m,
+        "txt2img",
+        txt2img(json!({"queue_ms": 100, "duration_ms": 100, "outcome": "failed"})),
+    )
+    .await;
+    let pending = status(&m, &id).await;
+    assert_eq!(pending["data"]["status"], "pending");
+    assert_eq!(pending["data"]["progress"], json!(0.0));
+    advance(300).await;
+    let failed = status(&m, &id).await;
+    assert_eq!(failed["data"]["status"], "error");
+    assert!(failed["data"].get("progress").is_none(), "{failed}");
+    for path in ["not-a-task", "txt2img/extra", "videos/delete"] {
+        let r = m
+            .post(
+                &format!("/deapi/api/v1/client/{path}"),
+                BEARER,
+                &json!({"prompt": "x"}),
+            )
+            .await;
+        assert_eq!(r.status, 404, "{path}");
+        assert_eq!(
+            r.json()["message"],
+            format!("The route api/v1/client/{path} could not be found.")
+        );
+    }
+    // Every task of deAPI's SDK is a route.
+    let r = m
+        .post(
+            "/deapi/api/v1/client/txt2embedding",
+            BEARER,
+            &json!({"input": "x", "model": "m"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
 }
