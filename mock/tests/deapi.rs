@@ -289,3 +289,88 @@ async fn progress_is_never_null_and_unknown_tasks_are_404() {
         .await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
 }
+
+/// deAPI's Python SDK (deapi-ai/deapi-python-sdk `types/common.py`) reads every answer into
+/// pydantic models; each answer the mock gives must fit them: `JobResult` {status: JobStatus,
+/// preview/result_url/result: str|None, results_alt_formats: dict[str,str]|None, progress: float
+/// (no null)}, `PriceResult` {price: float}, `Balance` {balance: float}, `ModelsResponse` {data:
+/// [{name, slug: str, inference_types: list[str], info: dict|[]|None}], links {first, last, prev,
+/// next: str|None}, meta {current_page, last_page, per_page, total: int}}.
+#[tokio::test(start_paused = true)]
+async fn every_answer_fits_the_sdk_models() {
+    fn opt_str(v: &Value) -> bool {
+        v.is_null() || v.is_string()
+    }
+    fn job_result(body: &Value) {
+        let d = &body["data"];
+        assert!(
+            ["pending", "processing", "done", "error"].contains(&d["status"].as_str().unwrap()),
+            "{d}"
+        );
+        for k in ["preview", "result_url", "result"] {
+            assert!(opt_str(&d[k]), "{k}: {d}");
+        }
+        let alt = &d["results_alt_formats"];
+        assert!(
+            alt.is_null() || alt.as_object().unwrap().values().all(Value::is_string),
+            "{d}"
+        );
+        assert!(
+            d.get("progress").is_none_or(Value::is_number),
+            "progress: {d}"
+        );
+    }
+    let m = Mock::new();
+    for outcome in ["finished", "failed"] {
+        let id = submit(
+            &m,
+            "txt2img",
+            txt2img(json!({"queue_ms": 100, "duration_ms": 400, "steps": 4, "outcome": outcome})),
+        )
+        .await;
+        for _ in 0..8 {
+            job_result(&status(&m, &id).await);
+            advance(100).await;
+        }
+    }
+    let price = m
+        .post(
+            "/deapi/api/v1/client/txt2img/price-calculation",
+            BEARER,
+            &txt2img(json!({})),
+        )
+        .await
+        .json();
+    assert!(price["data"]["price"].is_number(), "{price}");
+    let balance = m.get("/deapi/api/v1/client/balance", BEARER).await.json();
+    assert!(balance["data"]["balance"].is_number(), "{balance}");
+    let models = m
+        .get("/deapi/api/v1/client/models?limit=50&page=2", BEARER)
+        .await
+        .json();
+    for k in ["current_page", "last_page", "per_page", "total"] {
+        assert!(models["meta"][k].is_u64(), "{k}: {}", models["meta"]);
+    }
+    for k in ["first", "last", "prev", "next"] {
+        assert!(opt_str(&models["links"][k]), "{k}");
+    }
+    for model in models["data"].as_array().unwrap() {
+        assert!(
+            model["name"].is_string() && model["slug"].is_string(),
+            "{model}"
+        );
+        assert!(
+            model["inference_types"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(Value::is_string),
+            "{model}"
+        );
+        let info = &model["info"];
+        assert!(
+            info.is_null() || info.is_object() || info == &json!([]),
+            "{model}"
+        );
+    }
+}
