@@ -462,7 +462,7 @@ impl JobClient {
             (Err(e), _) | (_, Err(e)) => return Promise::reject(&reject(e)),
         };
         let engine = self.engine.clone();
-        super::promise(async move {
+        super::promise_at_call(async move {
             let job = engine
                 .submit(&req, &files, opts.signal.as_ref())
                 .await
@@ -480,7 +480,7 @@ impl JobClient {
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         let engine = self.engine.clone();
-        super::promise(async move {
+        super::promise_at_call(async move {
             let (id, known) = convert::job_target(&target, engine.cfg.provider).map_err(reject)?;
             let opts = convert::call_options(&options).map_err(reject)?;
             let job = engine
@@ -500,7 +500,7 @@ impl JobClient {
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         let engine = self.engine.clone();
-        super::promise(async move {
+        super::promise_at_call(async move {
             let (id, known) = convert::job_target(&target, engine.cfg.provider).map_err(reject)?;
             let opts = convert::call_options(&options).map_err(reject)?;
             let job = engine
@@ -518,7 +518,7 @@ impl JobClient {
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         let engine = self.engine.clone();
-        super::promise(async move {
+        super::promise_at_call(async move {
             let opts = convert::call_options(&options).map_err(reject)?;
             let jobs = engine
                 .list(opts.signal.as_ref())
@@ -705,7 +705,7 @@ impl JobClient {
             Err(e) => return Promise::reject(&reject(e)),
         };
         let engine = self.engine.clone();
-        super::promise(async move {
+        super::promise_at_call(async move {
             let value = engine
                 .discover(&what, opts.signal.as_ref())
                 .await

@@ -34,7 +34,7 @@ pub fn load_file(
     let signal = super::convert::call_options(&options)
         .ok()
         .and_then(|o| o.signal);
-    super::promise(async move {
+    super::promise_at_call(async move {
         load(&file, &options)
             .await
             .map_err(|e| to_js_error_for(&e, signal.as_ref()))

@@ -34,33 +34,50 @@ pub fn is_terminal(status: &str) -> bool {
 
 #[wasm_bindgen(module = "/src/js/promise.js")]
 extern "C" {
-    /// A pending promise and its resolve function, as `[promise, resolve]` (see promise.js).
-    fn deferred() -> Array;
+    /// A pending promise and its resolve function, as `[promise, resolve]`; with `call_site`,
+    /// the caller's stack is captured for a rejection (see promise.js).
+    fn deferred(call_site: bool) -> Array;
 }
 
 /// Runs an exported async operation as a JS promise: resolved with the `Ok` value, rejected
 /// with the `Err` one. The running future holds the promise's resolve function only (a
 /// rejection resolves it with a rejected promise, which the promise adopts a microtask later).
 /// Every export goes through this one boxed type, so the spawn is compiled once instead of once
-/// per method (wasm size).
+/// per method (wasm size). For the waits (`run`, `wait`, a watch's or a stream's `next`), which
+/// may stay pending for hours by the thousand.
 pub(crate) fn promise(f: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
-    settle_with(Box::pin(f))
+    settle_with(Box::pin(f), false)
+}
+
+/// [`promise`] for a short call (`submit`, `get`, `cancel`, `list`, `estimate`, `balance`,
+/// `models`, `loadFile`, `verifyWebhook`): its rejection's `stack` is the caller's (promise.js
+/// captures it when the call is made), not the wasm frames the error is built in. Not for the
+/// waits: the captured stack would be kept for as long as each one is pending.
+pub(crate) fn promise_at_call(
+    f: impl Future<Output = Result<JsValue, JsValue>> + 'static,
+) -> Promise {
+    settle_with(Box::pin(f), true)
 }
 
 /// The body of [`promise`], compiled once.
 #[inline(never)]
-fn settle_with(operation: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>>) -> Promise {
-    let made = deferred();
+fn settle_with(
+    operation: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>>,
+    call_site: bool,
+) -> Promise {
+    let made = deferred(call_site);
     let promise: Promise = made.get(0).unchecked_into();
     let resolve: Function = made.get(1).unchecked_into();
     // Not through `transport::spawn`: boxing this block there would add a third allocation
     // to every pending call (spawn_local boxes what it is given).
     wasm_bindgen_futures::spawn_local(async move {
-        let outcome = match operation.await {
-            Ok(value) => value,
-            Err(error) => Promise::reject(&error).into(),
+        let _ = match operation.await {
+            Ok(value) => resolve.call1(&JsValue::UNDEFINED, &value),
+            Err(error) => {
+                let rejected: JsValue = Promise::reject(&error).into();
+                resolve.call2(&JsValue::UNDEFINED, &rejected, &error)
+            }
         };
-        let _ = resolve.call1(&JsValue::UNDEFINED, &outcome);
     });
     promise
 }

@@ -231,7 +231,7 @@ pub fn verify_webhook(
     #[wasm_bindgen(unchecked_param_type = "VerifyWebhookOptions | Request")] input: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "VerifyRequestOptions")] options: JsValue,
 ) -> Promise {
-    super::promise(async move {
+    super::promise_at_call(async move {
         let parsed = if is_request(&input) {
             let opts = if options.is_object() {
                 options

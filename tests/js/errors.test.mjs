@@ -58,6 +58,23 @@ describe("errors", { concurrency: true, timeout: 60_000 }, () => {
     });
   }
 
+  test("a short call's rejection carries the caller's stack, not wasm frames", async () => {
+    async function lookUpMissingJob() {
+      return client("socaity").get("job_that_does_not_exist");
+    }
+    const err = await lookUpMissingJob().then(() => null, (e) => e);
+    assert.equal(err?.code, "NOT_FOUND", String(err));
+    const lines = err.stack.split("\n");
+    assert.equal(lines[0], `PolyjobError: ${err.message}`);
+    assert.match(lines[1], /lookUpMissingJob/, err.stack);
+    assert.match(err.stack, /errors\.test\.mjs/);
+    assert.doesNotMatch(err.stack, /wasm:\/\/|wasm-function/);
+    // A synchronous CONFIG error is thrown where the call is made, too.
+    const bad = await (async function submitWithoutModel() { return client("socaity").submit({ input: {} }); })().then(() => null, (e) => e);
+    assert.equal(bad?.code, "CONFIG");
+    assert.match(bad.stack, /submitWithoutModel/);
+  });
+
   test("deapi: txt2img without prompt → VALIDATION 422 with the provider's message", async () => {
     const c = client("deapi");
     const req = request("deapi");
