@@ -480,7 +480,7 @@ impl JobClient {
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         let engine = self.engine.clone();
-        super::promise_at_call(async move {
+        super::promise(async move {
             let (id, known) = convert::job_target(&target, engine.cfg.provider).map_err(reject)?;
             let opts = convert::call_options(&options).map_err(reject)?;
             let job = engine

@@ -59,14 +59,14 @@ describe("errors", { concurrency: true, timeout: 60_000 }, () => {
   }
 
   test("a short call's rejection carries the caller's stack, not wasm frames", async () => {
-    async function lookUpMissingJob() {
-      return client("socaity").get("job_that_does_not_exist");
+    async function cancelMissingJob() {
+      return client("socaity").cancel("job_that_does_not_exist");
     }
-    const err = await lookUpMissingJob().then(() => null, (e) => e);
+    const err = await cancelMissingJob().then(() => null, (e) => e);
     assert.equal(err?.code, "NOT_FOUND", String(err));
     const lines = err.stack.split("\n");
     assert.equal(lines[0], `PolyjobError: ${err.message}`);
-    assert.match(lines[1], /lookUpMissingJob/, err.stack);
+    assert.match(lines[1], /cancelMissingJob/, err.stack);
     assert.match(err.stack, /errors\.test\.mjs/);
     assert.doesNotMatch(err.stack, /wasm:\/\/|wasm-function/);
     // A synchronous CONFIG error is thrown where the call is made, too.
