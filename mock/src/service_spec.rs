@@ -15,7 +15,9 @@
 //! `request_body_content_type`, `has_job_queue`, `security_schemes`) and a `deployment` whose
 //! address is redacted, as marketplace reads are (the SDK points it at its gate). Every endpoint
 //! also declares the mock's own optional query parameter `mock` (the scenario object as JSON text),
-//! so an SDK, which sends only declared parameters, can choose a scenario.
+//! so an SDK, which sends only declared parameters, can choose a scenario. The mock's JSON objects
+//! keep their members sorted (FastAPI keeps declaration order), so the contract lists endpoints by
+//! path and fields by name, as the parser reads them from the document.
 //! Must not touch: routing, jobs, validation (`socaity`, `services`).
 
 use crate::services::{self, BodyKind, Endpoint, Param, Service};
@@ -220,7 +222,10 @@ fn contract_endpoint(e: &Endpoint) -> Value {
     )];
     match e.body {
         BodyKind::Form => {
-            for &(name, kind, required) in e.params {
+            // In the document's order: its objects' members are sorted by name.
+            let mut fields = e.params.to_vec();
+            fields.sort_by_key(|p| p.0);
+            for (name, kind, required) in fields {
                 params.push(parameter(
                     name,
                     field_schema(name, kind),
@@ -256,9 +261,17 @@ fn contract_endpoint(e: &Endpoint) -> Value {
     })
 }
 
+/// The endpoints of `svc` in the order of its document's `paths` (sorted by path).
+fn sorted_endpoints(svc: &Service) -> Vec<&'static Endpoint> {
+    let mut eps: Vec<_> = services::endpoints(svc.slug).collect();
+    eps.sort_by_key(|e| e.path);
+    eps
+}
+
 /// The `ServiceContract` of `svc`.
 fn contract(svc: &Service) -> Value {
-    let endpoints: Vec<Value> = services::endpoints(svc.slug)
+    let endpoints: Vec<Value> = sorted_endpoints(svc)
+        .into_iter()
         .map(contract_endpoint)
         .collect();
     json!({
@@ -278,7 +291,8 @@ fn contract(svc: &Service) -> Value {
 pub fn catalog_record(ident: &str) -> Option<Value> {
     let svc = services::service(ident)?;
     let details_id = format!("det_{}", &svc.id[4..]);
-    let endpoints: Vec<Value> = services::endpoints(svc.slug)
+    let endpoints: Vec<Value> = sorted_endpoints(svc)
+        .into_iter()
         .map(|e| {
             json!({
                 "id": format!("ep_{}_{}", svc.slug.replace('-', "_"), e.path),
@@ -350,11 +364,11 @@ mod tests {
             .iter()
             .map(|e| e["operation_key"].as_str().unwrap())
             .collect();
-        assert_eq!(keys, ["swap-img-to-img", "swap", "add-face"]);
+        assert_eq!(keys, ["add-face", "swap", "swap-img-to-img"]);
         let c = &rec["details"][0]["contract"];
         assert_eq!(c["has_job_queue"], true);
         assert_eq!(c["endpoints"][1]["parameters"][0]["location"], "query");
-        assert_eq!(c["endpoints"][1]["parameters"][2]["name"], "media");
+        assert_eq!(c["endpoints"][1]["parameters"][3]["name"], "media");
         // By id too; an endpoint path is not a service.
         let id = rec["id"].as_str().unwrap();
         assert_eq!(catalog_record(id).unwrap()["slug"], "face2face");
