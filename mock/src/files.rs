@@ -1,9 +1,10 @@
-//! Result files: `GET /files/{stem}.{png,jpg,webp,txt,csv}`.
+//! Result files: `GET /files/{stem}.{png,jpg,webp,wav,txt,csv}`.
 //!
 //! Owns: drawing a real 64×64 picture whose colour is derived from the stem, so result URLs (deAPI
 //! `result_url` and `results_alt_formats`, previews, Serika `result.url`, Socaity FileModels) show
 //! a picture, the same stem always the same picture, encoded as PNG, JPEG or lossless WebP; and
-//! small text and CSV files (Optexity `downloads`). Must not touch: jobs (any stem is served,
+//! a short WAV tone (Socaity audio FileModels, e.g. speechcraft's), small text and CSV files
+//! (Optexity `downloads`). Must not touch: jobs (any stem is served,
 //! known job or not).
 
 use crate::http::json;
@@ -48,6 +49,7 @@ async fn handle(Path(name): Path<String>) -> Response {
         "png" => ("image/png", render(stem)),
         "jpg" => ("image/jpeg", render_jpeg(stem)),
         "webp" => ("image/webp", render_webp(stem)),
+        "wav" => ("audio/wav", Some(wav(stem))),
         "txt" => ("text/plain", Some(text(stem).into_bytes())),
         "csv" => ("text/csv", Some(csv(stem).into_bytes())),
         _ => return json(StatusCode::NOT_FOUND, &json!({"error": "Not Found"})),
@@ -69,6 +71,39 @@ async fn handle(Path(name): Path<String>) -> Response {
             &json!({"error": "could not encode image"}),
         ),
     }
+}
+
+/// Sample rate of [`wav`].
+pub const WAV_RATE: u32 = 16_000;
+
+/// The audio of `stem`: a RIFF/WAVE file, 16-bit PCM mono at 16 kHz, 0.5 s of a sine tone whose
+/// pitch (220..660 Hz) is derived from the stem, faded in and out.
+pub fn wav(stem: &str) -> Vec<u8> {
+    let samples = WAV_RATE / 2;
+    let freq = 220.0 + (fnv1a(stem) % 440) as f64;
+    let data_len = samples * 2;
+    let mut out = Vec::with_capacity(44 + data_len as usize);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data_len).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    out.extend_from_slice(&1u16.to_le_bytes()); // mono
+    out.extend_from_slice(&WAV_RATE.to_le_bytes());
+    out.extend_from_slice(&(WAV_RATE * 2).to_le_bytes()); // byte rate
+    out.extend_from_slice(&2u16.to_le_bytes()); // block align
+    out.extend_from_slice(&16u16.to_le_bytes()); // bits per sample
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data_len.to_le_bytes());
+    let fade = f64::from(WAV_RATE / 50); // 20 ms
+    for i in 0..samples {
+        let t = f64::from(i) / f64::from(WAV_RATE);
+        let edge = f64::from(i.min(samples - 1 - i));
+        let gain = (edge / fade).min(1.0) * 0.4;
+        let v = (gain * (std::f64::consts::TAU * freq * t).sin() * f64::from(i16::MAX)) as i16;
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out
 }
 
 /// The text file of `stem`.
@@ -165,5 +200,10 @@ mod tests {
         assert!(w.starts_with(b"RIFF") && &w[8..16] == b"WEBPVP8L");
         assert_eq!(&w[4..8], &(w.len() as u32 - 8).to_le_bytes());
         assert!(super::csv("x").starts_with("row,name,value\n1,x,"));
+        let a = super::wav("abc");
+        assert!(a.starts_with(b"RIFF") && &a[8..16] == b"WAVEfmt ");
+        assert_eq!(a.len(), 44 + super::WAV_RATE as usize);
+        assert_eq!(&a[4..8], &(a.len() as u32 - 8).to_le_bytes());
+        assert_ne!(a, super::wav("abd"));
     }
 }

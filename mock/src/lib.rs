@@ -27,6 +27,7 @@ pub mod push;
 pub mod realtime;
 pub mod reqlog;
 pub mod serika;
+pub mod service_spec;
 pub mod services;
 pub mod socaity;
 pub mod sse;

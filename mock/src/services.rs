@@ -30,6 +30,15 @@ pub enum Param {
     File,
 }
 
+/// What a finished job of an endpoint returns when the submit asked for nothing else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// `{"text":"echo: <prompt>"}` (or the files it received).
+    Echo,
+    /// An audio FileModel: `{"file_name":"<id>.wav","content_type":"audio/wav","content":<URL>}`.
+    Audio,
+}
+
 /// One endpoint of a service.
 #[derive(Debug)]
 pub struct Endpoint {
@@ -38,7 +47,40 @@ pub struct Endpoint {
     pub body: BodyKind,
     /// `(name, type, required)`.
     pub params: &'static [(&'static str, Param, bool)],
+    pub output: Output,
+    /// The OpenAPI `summary` (and the catalog's display name).
+    pub summary: &'static str,
 }
+
+/// A catalog service: its catalog identity (`GET /v1/catalog/services/{slug or id}`).
+#[derive(Debug)]
+pub struct Service {
+    pub slug: &'static str,
+    pub id: &'static str,
+    pub display_name: &'static str,
+    pub description: &'static str,
+}
+
+const SERVICES: &[Service] = &[
+    Service {
+        slug: "face2face",
+        id: "svc_9b1f4c2e7a3d4e5f8a6b0c1d2e3f4a5b",
+        display_name: "Face2Face",
+        description: "Swap faces in images and videos.",
+    },
+    Service {
+        slug: "speechcraft",
+        id: "svc_2c7e9a1b3d5f4a6c8e0b2d4f6a8c0e1b",
+        display_name: "SpeechCraft",
+        description: "Text to speech and voice cloning.",
+    },
+    Service {
+        slug: "flux-schnell",
+        id: "svc_5d3a8f0c2e4b4d6a9c1e3f5a7b9d0c2e",
+        display_name: "FLUX.1 [schnell]",
+        description: "Fast text-to-image generation.",
+    },
+];
 
 const CATALOG: &[Endpoint] = &[
     Endpoint {
@@ -50,6 +92,8 @@ const CATALOG: &[Endpoint] = &[
             ("target_img", Param::File, true),
             ("enhance_face_model", Param::Text, false),
         ],
+        output: Output::Echo,
+        summary: "Swap Img To Img",
     },
     Endpoint {
         service: "face2face",
@@ -60,6 +104,8 @@ const CATALOG: &[Endpoint] = &[
             ("media", Param::File, true),
             ("enhance_face_model", Param::Text, false),
         ],
+        output: Output::Echo,
+        summary: "Swap",
     },
     Endpoint {
         service: "face2face",
@@ -70,18 +116,24 @@ const CATALOG: &[Endpoint] = &[
             ("image", Param::File, true),
             ("save", Param::Bool, false),
         ],
+        output: Output::Echo,
+        summary: "Add Face",
     },
     Endpoint {
         service: "speechcraft",
         path: "text2voice",
         body: BodyKind::Form,
         params: &[("text", Param::Text, true), ("voice", Param::Text, false)],
+        output: Output::Audio,
+        summary: "Text2Voice",
     },
     Endpoint {
         service: "flux-schnell",
         path: "predictions",
         body: BodyKind::Json,
         params: &[("prompt", Param::Text, true)],
+        output: Output::Echo,
+        summary: "Predictions",
     },
 ];
 
@@ -95,6 +147,22 @@ pub fn find(service: &str, path: &str) -> Option<&'static Endpoint> {
 /// True when the catalog has `service`.
 pub fn known_service(service: &str) -> bool {
     CATALOG.iter().any(|e| e.service == service)
+}
+
+/// The endpoint a job's target (`service/endpoint`) names, if it is a catalog endpoint.
+pub fn find_target(target: &str) -> Option<&'static Endpoint> {
+    let (service, path) = target.split_once('/')?;
+    find(service, path)
+}
+
+/// The catalog service whose slug or id is `ident`.
+pub fn service(ident: &str) -> Option<&'static Service> {
+    SERVICES.iter().find(|s| s.slug == ident || s.id == ident)
+}
+
+/// The endpoints of the service `slug`, in catalog order.
+pub fn endpoints(slug: &str) -> impl Iterator<Item = &'static Endpoint> + '_ {
+    CATALOG.iter().filter(move |e| e.service == slug)
 }
 
 /// The fields of an `application/x-www-form-urlencoded` body, as the multipart reader gives

@@ -11,7 +11,12 @@
 //! itself in `sse`), direct-SSE submits (`mock.direct_sse`), and the `STREAMING` word while a
 //! `mock.stream` job streams. Uploads: a submit may be a multipart form (at most 512 MiB, streamed
 //! and hashed by `upload`); a finished job echoes the files it received, or returns FileModels
-//! (`mock.file_result`). Must not touch: other providers, job timing rules.
+//! (`mock.file_result`); a speechcraft job returns an audio FileModel. For the Socaity SDKs: each
+//! service's public OpenAPI document (`services/v1/{service}/openapi.json`) and the backend's
+//! catalog read (`GET /v1/catalog/services/{slug or id}`), both written by `service_spec`; the
+//! `mock` query parameter of a service submit; cancel answering the job's envelope and taking
+//! `?action=cancel|interrupt`; the gate's job routes also at the origin. Must not touch: other
+//! providers, job timing rules.
 
 use crate::clock::iso8601;
 use crate::distort::{self, Answer};
@@ -20,7 +25,7 @@ use crate::http::{self, json, JsonBody};
 use crate::jobs::{Cancel, FileResult, Job, Phase, Provider, Snapshot};
 use crate::reqlog::LogId;
 use crate::upload::{self, FormError, PartInfo};
-use crate::{files, ids, services, sse, AppState};
+use crate::{files, ids, service_spec, services, sse, AppState};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::Response;
@@ -36,6 +41,12 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route(PREFIX, any(handle))
         .route("/socaity/{*rest}", any(handle))
+        // The gate's job routes at the origin too: a root-relative link (`/status/{id}`) that a
+        // client resolves against the host, as fastsdk does for a service URL (its base is
+        // `scheme://host`), reaches them as it does on api.socaity.ai, where the gate is the origin.
+        .route("/status/{id}", any(handle))
+        .route("/cancel/{id}", any(handle))
+        .route("/stream/{id}", any(handle))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,8 +80,27 @@ fn unprocessable(msg: &str, kind: &str) -> Response {
     )
 }
 
+/// The value of query parameter `name`, percent-decoded.
+fn query_param(parts: &axum::http::request::Parts, name: &str) -> Option<String> {
+    let q = parts.uri.query()?;
+    form_urlencoded::parse(q.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
 async fn handle(State(st): State<AppState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
+    let segs = http::segments(parts.uri.path(), PREFIX);
+    // A service's OpenAPI document is public, as APIPod serves it (fastsdk fetches it without
+    // credentials).
+    if let ["services", "v1", service, "openapi.json"] = segs.as_slice() {
+        if parts.method == Method::GET {
+            return match service_spec::openapi(service) {
+                Some(doc) => json(StatusCode::OK, &doc),
+                None => detail(StatusCode::NOT_FOUND, "Not Found"),
+            };
+        }
+    }
     let key = http::bearer(&parts.headers);
     if !st.key_ok(key) {
         return detail(StatusCode::UNAUTHORIZED, "Invalid API key.");
@@ -80,9 +110,17 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
         "{}{PREFIX}",
         http::base_url(&parts, &st.config.fallback_host)
     );
-    let segs = http::segments(parts.uri.path(), PREFIX);
     let m = &parts.method;
     let answer = match segs.as_slice() {
+        ["v1", "catalog", "services", ident @ ..] if m == Method::GET && !ident.is_empty() => {
+            // The backend's catalog read (`socaity` SDK `get_service`); `expand`, `fields` and
+            // `filter` are accepted and ignored: the record always embeds `details.contract`
+            // and `endpoints`.
+            return match service_spec::catalog_record(&ident.join("/")) {
+                Some(rec) => json(StatusCode::OK, &rec),
+                None => detail(StatusCode::NOT_FOUND, "Service not found."),
+            };
+        }
         ["v1", model @ .., "generate"] if m == Method::POST && !model.is_empty() => {
             let idem = http::header(&parts.headers, "idempotency-key");
             let model = model.join("/");
@@ -135,23 +173,25 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
         ["services", "v1", _, "status", id] if m == Method::GET || m == Method::POST => {
             status(&st, key, &base, id)
         }
-        ["services", "v1", _, "cancel", id] if m == Method::POST => {
-            cancel(&st, key, &base, id, true)
-        }
+        ["services", "v1", _, "cancel", id] if m == Method::POST => match refused_action(&parts) {
+            None => cancel(&st, key, &base, id, true),
+            Some(res) => Answer::new(Op::Cancel, None, res),
+        },
         ["services", "v1", _, "stream", id] if m == Method::GET => {
             let last = http::header(&parts.headers, "last-event-id");
             return stream(&st, key, &base, id, last);
         }
         ["services", "v1", service, endpoint @ ..] if m == Method::POST && !endpoint.is_empty() => {
             let log_id = parts.extensions.get::<LogId>().copied();
+            let mock = query_param(&parts, "mock");
             service_submit(
                 &st,
                 key,
                 &base,
                 &parts.headers,
                 log_id,
-                service,
-                endpoint,
+                (service, endpoint),
+                mock.as_deref(),
                 body,
             )
             .await
@@ -159,7 +199,10 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
         ["v1", "jobs", id] if m == Method::GET => status(&st, key, &base, id),
         ["v1", "jobs", id] if m == Method::DELETE => cancel(&st, key, &base, id, false),
         ["status", id] if m == Method::GET || m == Method::POST => status(&st, key, &base, id),
-        ["cancel", id] if m == Method::POST => cancel(&st, key, &base, id, true),
+        ["cancel", id] if m == Method::POST => match refused_action(&parts) {
+            None => cancel(&st, key, &base, id, true),
+            Some(res) => Answer::new(Op::Cancel, None, res),
+        },
         ["stream", id] if m == Method::GET => {
             let last = http::header(&parts.headers, "last-event-id");
             return stream(&st, key, &base, id, last);
@@ -169,10 +212,30 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
     distort::respond(&st, Provider::Socaity, &parts.headers, answer).await
 }
 
+/// FastAPI's 422 (a `Literal` query parameter) for a bad `?action=` of an APIPod cancel, which
+/// takes `cancel` (a user stop), `interrupt` (the gateway's resumable stop; for a service job the
+/// same as cancel) or none.
+fn refused_action(parts: &axum::http::request::Parts) -> Option<Response> {
+    match query_param(parts, "action").as_deref() {
+        None | Some("cancel" | "interrupt") => None,
+        Some(other) => Some(json(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &json!({"detail": [{
+                "type": "literal_error",
+                "loc": ["query", "action"],
+                "msg": "Input should be 'cancel' or 'interrupt'",
+                "input": other,
+                "ctx": {"expected": "'cancel' or 'interrupt'"},
+            }]}),
+        )),
+    }
+}
+
 /// A submit to a service endpoint (`services`): the body read as the endpoint declares (form
 /// fields, URL-encoded or multipart, or JSON), FastAPI's 422 for what does not fit, then a job in
 /// APIPod's wire format (relative `links`, under the service). 404 for an unknown service or
-/// endpoint.
+/// endpoint. `mock_query`: the `mock` query parameter (the scenario as JSON text, which the
+/// service documents declare so that an SDK sends it); its members override the body's `mock`.
 #[allow(clippy::too_many_arguments)]
 async fn service_submit(
     st: &AppState,
@@ -180,8 +243,8 @@ async fn service_submit(
     base: &str,
     headers: &axum::http::HeaderMap,
     log_id: Option<LogId>,
-    service: &str,
-    endpoint: &[&str],
+    (service, endpoint): (&str, &[&str]),
+    mock_query: Option<&str>,
     body: axum::body::Body,
 ) -> Answer {
     let refuse = |res| Answer::new(Op::Submit, None, res);
@@ -233,7 +296,13 @@ async fn service_submit(
     let mut value = value;
     if let Value::Object(m) = &mut value {
         let mock = m.entry("mock").or_insert_with(|| Value::Object(Map::new()));
+        if !mock.is_object() {
+            *mock = Value::Object(Map::new());
+        }
         if let Value::Object(o) = mock {
+            if let Some(Ok(Value::Object(q))) = mock_query.map(serde_json::from_str::<Value>) {
+                o.extend(q);
+            }
             o.entry("variant").or_insert_with(|| json!("apipod"));
         }
     }
@@ -382,10 +451,11 @@ fn cancel_answer(
         Some(Cancel::AlreadyTerminal(job)) => {
             json(StatusCode::OK, &job_body(&job, &job.snapshot(now), base))
         }
-        Some(Cancel::Cancelled(job)) if apipod_route => json(
-            StatusCode::OK,
-            &json!({"id": job.id, "status": "cancelled", "message": "Job cancelled."}),
-        ),
+        // The gateway answers its cancel routes with the job's envelope (`job_id`, the
+        // cancelled status, `links`), which is what the SDK needs to take the job as cancelled.
+        Some(Cancel::Cancelled(job)) if apipod_route => {
+            json(StatusCode::OK, &job_body(&job, &job.snapshot(now), base))
+        }
         Some(Cancel::Cancelled(job)) => json(
             StatusCode::OK,
             &json!({"job_id": job.id, "status": word_of(&job, Phase::Cancelled)}),
@@ -395,7 +465,8 @@ fn cancel_answer(
 
 /// The result a finished job returns: `mock.result`, else the FileModels of `mock.file_result`,
 /// else `{"received": [...]}` when it received files, else a stream job's text (or chunk list),
-/// else `{"text":"echo: <prompt>"}`. `base` is `http://HOST/socaity`.
+/// else the endpoint's own output (speechcraft: an audio FileModel of `/files/<id>.wav`), else
+/// `{"text":"echo: <prompt>"}`. `base` is `http://HOST/socaity`.
 fn result(job: &Job, base: &str) -> Value {
     if let Some(r) = &job.options.result {
         return r.clone();
@@ -406,9 +477,17 @@ fn result(job: &Job, base: &str) -> Value {
     if let Some(r) = upload::received(&job.parts) {
         return r;
     }
-    match &job.options.stream {
-        Some(plan) => sse::result(job, plan),
-        None => json!({"text": format!("echo: {}", http::text_of(&job.input, "prompt"))}),
+    if let Some(plan) = &job.options.stream {
+        return sse::result(job, plan);
+    }
+    let root = base.strip_suffix(PREFIX).unwrap_or(base);
+    match services::find_target(&job.target).map(|e| e.output) {
+        Some(services::Output::Audio) => json!({
+            "file_name": format!("{}.wav", job.id),
+            "content_type": "audio/wav",
+            "content": files::url_of(root, &job.id, "wav"),
+        }),
+        _ => json!({"text": format!("echo: {}", http::text_of(&job.input, "prompt"))}),
     }
 }
 

@@ -282,9 +282,10 @@ async fn cancel_with_the_apipod_route() {
         .send("POST", &format!("/socaity/cancel/{id}"), &[BEARER], "")
         .await;
     assert_eq!(r.status, 200);
+    let b = r.json();
     assert_eq!(
-        r.json(),
-        json!({"id": id, "status": "cancelled", "message": "Job cancelled."})
+        (&b["job_id"], &b["status"], &b["message"]),
+        (&json!(id), &json!("cancelled"), &json!("Job cancelled."))
     );
     advance(10_000).await;
     let s = m.get(&format!("/socaity/status/{id}"), BEARER).await.json();
