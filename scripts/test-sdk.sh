@@ -18,6 +18,13 @@ pins="$root/tests/sdk/requirements.txt"
 stamp="$venv/.polyjob-sdk-pins"
 
 if [ ! -x "$venv/bin/python" ]; then
+  if ! python3 -c "import ensurepip, venv" 2>/dev/null; then
+    # Debian's python3 keeps venv/ensurepip in a package of its own.
+    echo "installing python3-venv (Debian)"
+    sudo_cmd=""
+    if [ "$(id -u)" != "0" ]; then sudo_cmd="sudo"; fi
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq python3-venv >/dev/null </dev/null
+  fi
   echo "creating the SDK venv at $venv"
   python3 -m venv "$venv"
 fi

@@ -3,6 +3,8 @@
 #   1. native: cargo test --workspace (core, providers' golden fixtures, fuzz pass, mock server)
 #   2. wasm in Node and in headless Chromium (wasm-bindgen-test-runner) against the mock server
 #   3. the built npm package from JS (node --test), installed from its `npm pack` tarball
+#   4. Socaity's own Python SDKs against the mock (scripts/test-sdk.sh), then the runtimes, the demo
+#      page, the Workers gateway and a short load-and-fault run
 # The mock server it starts is bounded (--exit-after) and stopped by PID on exit.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -56,6 +58,9 @@ rm -rf tests/js/node_modules tests/js/polyjob-*.tgz
   && npm pack --silent ../../pkg >/dev/null \
   && npm install --no-save --no-audit --no-fund --loglevel=error ./polyjob-*.tgz && rm -f polyjob-*.tgz)
 node --test --test-reporter=spec tests/js/
+
+step "Socaity SDK conformance (socaity + fastsdk from PyPI, their README flows against the mock)"
+bash scripts/test-sdk.sh
 
 step "runtimes: Node ESM/CJS, types (tsc), Vite page in Chromium, bare page, Miniflare Worker"
 bash scripts/test-runtimes.sh
