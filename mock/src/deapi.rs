@@ -246,17 +246,25 @@ async fn read_body(
     }
 }
 
+/// A submit's body as the JSON object it must be (none is `{}`), else Laravel's 422.
+fn object_of(body: JsonBody, api: Api) -> Result<Value, Response> {
+    match body {
+        JsonBody::Value(v @ Value::Object(_)) => Ok(v),
+        JsonBody::Empty => Ok(json!({})),
+        JsonBody::Value(_) | JsonBody::Invalid => {
+            let msg = "The request body must be a valid JSON object.".to_owned();
+            Err(invalid(api, vec![("body".to_owned(), msg)]))
+        }
+    }
+}
+
 /// A price calculation (no job is created): the submit's validation, except that no file field
 /// is required (deAPI prices an upload task from its parameters, or from the file when sent).
 fn estimate(task: &str, body: JsonBody, form: bool, api: Api) -> Answer {
     let refuse = |res| Answer::new(Op::List, None, res);
-    let body = match body {
-        JsonBody::Value(v @ Value::Object(_)) => v,
-        JsonBody::Empty => json!({}),
-        JsonBody::Value(_) | JsonBody::Invalid => {
-            let msg = "The request body must be a valid JSON object.".to_owned();
-            return refuse(invalid(api, vec![("body".to_owned(), msg)]));
-        }
+    let body = match object_of(body, api) {
+        Ok(body) => body,
+        Err(res) => return refuse(res),
     };
     let errors = validate::check_price(task, &body, form);
     if !errors.is_empty() {
@@ -278,13 +286,9 @@ fn submit(
     api: Api,
 ) -> Answer {
     let refuse = |res| Answer::new(Op::Submit, None, res);
-    let body = match body {
-        JsonBody::Value(v @ Value::Object(_)) => v,
-        JsonBody::Empty => json!({}),
-        JsonBody::Value(_) | JsonBody::Invalid => {
-            let msg = "The request body must be a valid JSON object.".to_owned();
-            return refuse(invalid(api, vec![("body".to_owned(), msg)]));
-        }
+    let body = match object_of(body, api) {
+        Ok(body) => body,
+        Err(res) => return refuse(res),
     };
     let errors = validate::check(task, &body, form.is_some());
     if !errors.is_empty() {

@@ -300,6 +300,18 @@ async function deapiSubmitBody(request, env, max, failure) {
   if (!/\/json|\+json/i.test(type)) {
     return error(415, "UNSUPPORTED_MEDIA_TYPE", "deAPI submits are JSON or multipart/form-data");
   }
+  return rewriteJson(request, max, (json) => {
+    for (const field of DEAPI_GATEWAY_FIELDS) delete json[field];
+    if (hook) json.webhook_url = hook;
+  });
+}
+
+/**
+ * A JSON submit body read whole (up to MAX_REWRITE_BYTES, else 413) and `edit`ed when it is an
+ * object; a body that is not a JSON object goes on as it came (the provider answers its own
+ * 400/422, and reads no field the gateway would have to vouch for).
+ */
+async function rewriteJson(request, max, edit) {
   const limit = Math.min(max, MAX_REWRITE_BYTES);
   const declared = declaredLength(request);
   if (declared !== null && declared > limit) return error(413, "TOO_LARGE", "JSON body too large");
@@ -309,11 +321,10 @@ async function deapiSubmitBody(request, env, max, failure) {
   try {
     json = JSON.parse(text);
   } catch {
-    return text; // Not JSON after all: let deAPI answer its own 422.
+    return text;
   }
   if (json === null || typeof json !== "object" || Array.isArray(json)) return text;
-  for (const field of DEAPI_GATEWAY_FIELDS) delete json[field];
-  if (hook) json.webhook_url = hook;
+  edit(json);
   return JSON.stringify(json);
 }
 
@@ -332,21 +343,10 @@ async function optexitySubmitBody(request, env, max) {
   // explicit URL without a key is a half-made setting and refused before anything is sent.
   const hook = setting === "auto" && !key ? null : callbackUrl(request, env, "OPTEXITY_WEBHOOK_URL", "/webhooks/optexity");
   if (hook && !key) return error(500, "GATEWAY_CONFIG", 'secret OPTEXITY_WEBHOOK_KEY is not set: set it, or OPTEXITY_WEBHOOK_URL = "auto" or "off"');
-  const limit = Math.min(max, MAX_REWRITE_BYTES);
-  const declared = declaredLength(request);
-  if (declared !== null && declared > limit) return error(413, "TOO_LARGE", "JSON body too large");
-  const text = await readText(request.body, limit);
-  if (text === null) return error(413, "TOO_LARGE", "JSON body too large");
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return text; // Not JSON: Optexity answers its own 400 (and could read no callback from it).
-  }
-  if (json === null || typeof json !== "object" || Array.isArray(json)) return text;
-  for (const field of OPTEXITY_GATEWAY_FIELDS) delete json[field];
-  if (hook) Object.assign(json, { task_callback_url: hook, task_callback_api_key: key });
-  return JSON.stringify(json);
+  return rewriteJson(request, max, (json) => {
+    for (const field of OPTEXITY_GATEWAY_FIELDS) delete json[field];
+    if (hook) Object.assign(json, { task_callback_url: hook, task_callback_api_key: key });
+  });
 }
 
 /** A body's text, or null if it is longer than `max` bytes (it stops reading there). */
